@@ -1,0 +1,39 @@
+/** Run and step statuses: public API (GraphQL enums, REST, run events). */
+export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "canceled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled"];
+
+export const STEP_STATUSES = ["pending", "running", "retrying", "succeeded", "failed", "skipped"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const ROLES = ["owner", "editor", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What each role may do; one table so API, collab and studio agree. */
+export const canWrite = (role: Role) => role === "owner" || role === "editor";
+export const canManageMembers = (role: Role) => role === "owner";
+
+/** A run event, as published to subscribers and stored for replay. */
+export const RUN_EVENT_TYPES = [
+  "run.queued",
+  "run.started",
+  "run.finished",
+  "step.started",
+  "step.retrying",
+  "step.succeeded",
+  "step.failed",
+  "step.skipped",
+  "step.chunk",
+] as const;
+export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
+
+export interface RunEvent {
+  type: RunEventType;
+  runId: string;
+  workflowId: string;
+  stepId: string | null;
+  status: RunStatus | StepStatus;
+  at: string;
+  output?: unknown;
+  error?: string | null;
+}

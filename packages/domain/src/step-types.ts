@@ -1,0 +1,172 @@
+import { z } from "zod";
+
+/**
+ * The step-type registry: every step type's config schema and UI hints, in one explicit map.
+ * Executors live in `worker/` and are registered there against the same type names.
+ */
+
+const Expression = z.string().trim().min(1, "Expression is required").max(10_000, "Expression is at most 10000 characters");
+const CredentialRef = z.string().min(1, "Choose a credential");
+const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
+
+export type StepCategory = "trigger" | "action" | "logic";
+/** How a step's side effects behave if a worker dies mid-step (see docs/run-engine.md). */
+export type SideEffects = "none" | "idempotent" | "at-most-once";
+
+export interface StepTypeDefinition<Config extends z.ZodType = z.ZodType> {
+  type: string;
+  version: number;
+  label: string;
+  description: string;
+  category: StepCategory;
+  sideEffects: SideEffects;
+  configSchema: Config;
+  /** Config fields the studio edits as multi-line text (templates, expressions, bodies). */
+  multilineFields?: readonly string[];
+}
+
+function defineStepType<Config extends z.ZodType>(definition: StepTypeDefinition<Config>) {
+  return definition;
+}
+
+export const stepTypes = {
+  "trigger.manual": defineStepType({
+    type: "trigger.manual",
+    version: 1,
+    label: "Manual trigger",
+    description: "Starts a run from the studio or the API with a JSON input.",
+    category: "trigger",
+    sideEffects: "none",
+    configSchema: z.object({}).loose(),
+  }),
+  "trigger.webhook": defineStepType({
+    type: "trigger.webhook",
+    version: 1,
+    label: "Webhook trigger",
+    description: "Starts a run when POST /hooks/:workflowId/:secret is called.",
+    category: "trigger",
+    sideEffects: "none",
+    configSchema: z.object({
+      responseMode: z.enum(["immediate", "output"]).default("immediate"),
+    }),
+  }),
+  "trigger.cron": defineStepType({
+    type: "trigger.cron",
+    version: 1,
+    label: "Schedule trigger",
+    description: "Starts a run on a cron schedule.",
+    category: "trigger",
+    sideEffects: "none",
+    configSchema: z.object({
+      cron: z
+        .string()
+        .trim()
+        .regex(/^(\S+\s+){4,5}\S+$/, "Cron needs 5 or 6 space-separated fields, e.g. '*/5 * * * *'"),
+      timezone: z.string().default("UTC"),
+    }),
+  }),
+  "http.request": defineStepType({
+    type: "http.request",
+    version: 1,
+    label: "HTTP request",
+    description: "Calls an HTTP endpoint; private addresses are refused unless allow-listed.",
+    category: "action",
+    sideEffects: "idempotent",
+    configSchema: z.object({
+      method: z.enum(HTTP_METHODS).default("GET"),
+      url: z.string().trim().min(1, "URL is required").max(8192),
+      headers: z.record(z.string(), z.string()).default({}),
+      body: z.unknown().optional(),
+      timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+    }),
+    multilineFields: ["body"],
+  }),
+  "openai.chat": defineStepType({
+    type: "openai.chat",
+    version: 1,
+    label: "OpenAI chat completion",
+    description: "Calls a chat completion on OpenAI or any OpenAI-compatible server.",
+    category: "action",
+    sideEffects: "idempotent",
+    configSchema: z.object({
+      credentialId: CredentialRef,
+      model: z.string().trim().min(1, "Model is required").default("gpt-4o-mini"),
+      messages: z
+        .array(z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string().max(100_000) }))
+        .min(1, "At least one message is required"),
+      temperature: z.number().min(0).max(2).optional(),
+      jsonMode: z.boolean().default(false),
+    }),
+  }),
+  "email.postmark": defineStepType({
+    type: "email.postmark",
+    version: 1,
+    label: "Postmark email",
+    description: "Sends an email through Postmark.",
+    category: "action",
+    sideEffects: "at-most-once",
+    configSchema: z
+      .object({
+        credentialId: CredentialRef,
+        from: z.string().trim().min(3, "From is required"),
+        to: z.string().trim().min(3, "To is required"),
+        subject: z.string().min(1, "Subject is required").max(2000),
+        textBody: z.string().max(500_000).optional(),
+        htmlBody: z.string().max(500_000).optional(),
+        messageStream: z.string().optional(),
+      })
+      .refine((c) => c.textBody || c.htmlBody, { message: "Give a text or an HTML body", path: ["textBody"] }),
+    multilineFields: ["textBody", "htmlBody"],
+  }),
+  transform: defineStepType({
+    type: "transform",
+    version: 1,
+    label: "Transform",
+    description: "Computes a value with an expression over the input and earlier steps' outputs.",
+    category: "logic",
+    sideEffects: "none",
+    configSchema: z.object({ expression: Expression }),
+    multilineFields: ["expression"],
+  }),
+  condition: defineStepType({
+    type: "condition",
+    version: 1,
+    label: "Condition",
+    description: "Follows the edges labelled true or false depending on an expression.",
+    category: "logic",
+    sideEffects: "none",
+    configSchema: z.object({ expression: Expression }),
+    multilineFields: ["expression"],
+  }),
+  delay: defineStepType({
+    type: "delay",
+    version: 1,
+    label: "Delay",
+    description: "Waits before the next steps run, without holding a worker.",
+    category: "logic",
+    sideEffects: "none",
+    configSchema: z.object({ durationMs: z.number().int().min(0).max(30 * 24 * 3600 * 1000).default(1000) }),
+  }),
+} as const satisfies Record<string, StepTypeDefinition>;
+
+export type StepType = keyof typeof stepTypes;
+export type StepConfig<T extends StepType> = z.output<(typeof stepTypes)[T]["configSchema"]>;
+export const STEP_TYPE_NAMES = Object.keys(stepTypes) as StepType[];
+
+export function isStepType(type: string): type is StepType {
+  return Object.hasOwn(stepTypes, type);
+}
+
+export function isTriggerType(type: string): boolean {
+  return isStepType(type) && stepTypes[type].category === "trigger";
+}
+
+/** Parses a step's config against its type, with defaults applied. Throws ZodError when invalid. */
+export function parseStepConfig<T extends StepType>(type: T, config: unknown): StepConfig<T> {
+  return stepTypes[type].configSchema.parse(config) as StepConfig<T>;
+}
+
+/** The config schema as JSON Schema, for API consumers and the studio's generated forms. */
+export function stepConfigJsonSchema(type: StepType): Record<string, unknown> {
+  return z.toJSONSchema(stepTypes[type].configSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}
