@@ -28,6 +28,8 @@ export const RUN_EVENT_TYPES = [
 export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
 
 export interface RunEvent {
+  /** Order of the event within its run (increasing; gaps allowed). */
+  seq: number;
   type: RunEventType;
   runId: string;
   workflowId: string;

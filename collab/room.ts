@@ -1,0 +1,267 @@
+import { COLLAB_CLOSE } from "@algorythmos/domain";
+import {
+  compactWorkflowDoc,
+  loadWorkflowState,
+  materialiseDefinition,
+  type Db,
+  type Logger,
+} from "@algorythmos/platform";
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import * as awarenessProtocol from "y-protocols/awareness";
+import * as syncProtocol from "y-protocols/sync";
+import * as Y from "yjs";
+import type { WebSocket } from "ws";
+
+/** y-websocket message types. */
+export const MESSAGE = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 } as const;
+
+export interface RoomOptions {
+  db: Db;
+  logger: Logger;
+  /** Fold the update log into the snapshot after this many appended updates. */
+  compactEvery: number;
+  /** Materialise the definition this long after the last edit. */
+  materialiseAfterMs: number;
+}
+
+export class ProtocolError extends Error {}
+
+interface Connection {
+  readOnly: boolean;
+  userId: string;
+  /** Awareness client ids this socket controls, removed when it leaves. */
+  awarenessIds: Set<number>;
+}
+
+/**
+ * One workflow's live document. Updates from a writer are made durable (appended to WorkflowUpdate) before
+ * they are applied and broadcast; a viewer's updates are dropped. Appends are group-committed: updates
+ * that arrive while one insert is in flight go in the next insert, in arrival order.
+ */
+export class Room {
+  readonly doc = new Y.Doc({ gc: true });
+  readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  readonly connections = new Map<WebSocket, Connection>();
+  private pending: { update: Uint8Array; from: WebSocket; done: (error?: Error) => void }[] = [];
+  private flushing: Promise<void> | null = null;
+  private appendedSinceCompaction = 0;
+  private materialiseTimer: NodeJS.Timeout | null = null;
+  private dirty = false;
+
+  private constructor(
+    readonly workflowId: string,
+    private readonly options: RoomOptions,
+  ) {
+    this.awareness.setLocalState(null); // the server has no presence of its own
+    this.doc.on("update", (update: Uint8Array, origin: unknown) => this.broadcastUpdate(update, origin));
+    this.awareness.on("update", ({ added, updated, removed }: Record<string, number[]>, origin: unknown) => {
+      const changed = [...added!, ...updated!, ...removed!];
+      const connection = this.connections.get(origin as WebSocket);
+      if (connection) {
+        for (const id of added!) connection.awarenessIds.add(id);
+        for (const id of removed!) connection.awarenessIds.delete(id);
+      }
+      const message = encoding.createEncoder();
+      encoding.writeVarUint(message, MESSAGE.awareness);
+      encoding.writeVarUint8Array(message, awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+      this.broadcast(encoding.toUint8Array(message));
+    });
+  }
+
+  /** Loads the stored document. Throws when the workflow is gone or the database fails: never an empty doc. */
+  static async load(workflowId: string, options: RoomOptions): Promise<Room> {
+    const stored = await loadWorkflowState(options.db, workflowId);
+    if (!stored) throw new Error(`Workflow ${workflowId} does not exist`);
+    const room = new Room(workflowId, options);
+    Y.applyUpdate(room.doc, stored.state, "storage");
+    return room;
+  }
+
+  join(socket: WebSocket, connection: Omit<Connection, "awarenessIds">): void {
+    this.connections.set(socket, { ...connection, awarenessIds: new Set() });
+    const sync = encoding.createEncoder();
+    encoding.writeVarUint(sync, MESSAGE.sync);
+    syncProtocol.writeSyncStep1(sync, this.doc);
+    socket.send(encoding.toUint8Array(sync));
+    const states = [...this.awareness.getStates().keys()];
+    if (states.length) {
+      const message = encoding.createEncoder();
+      encoding.writeVarUint(message, MESSAGE.awareness);
+      encoding.writeVarUint8Array(message, awarenessProtocol.encodeAwarenessUpdate(this.awareness, states));
+      socket.send(encoding.toUint8Array(message));
+    }
+  }
+
+  leave(socket: WebSocket): void {
+    const connection = this.connections.get(socket);
+    if (!connection) return;
+    this.connections.delete(socket);
+    awarenessProtocol.removeAwarenessStates(this.awareness, [...connection.awarenessIds], null);
+  }
+
+  /** Handles one message. Throws ProtocolError for malformed input (the caller closes that socket). */
+  async receive(socket: WebSocket, data: Uint8Array): Promise<void> {
+    const connection = this.connections.get(socket);
+    if (!connection) return;
+    let decoder: decoding.Decoder;
+    let kind: number;
+    try {
+      decoder = decoding.createDecoder(data);
+      kind = decoding.readVarUint(decoder);
+    } catch {
+      throw new ProtocolError("Unreadable message header");
+    }
+    switch (kind) {
+      case MESSAGE.sync:
+        return this.receiveSync(socket, connection, decoder);
+      case MESSAGE.awareness: {
+        let update: Uint8Array;
+        try {
+          update = decoding.readVarUint8Array(decoder);
+          awarenessProtocol.applyAwarenessUpdate(this.awareness, update, socket);
+        } catch {
+          throw new ProtocolError("Malformed awareness update");
+        }
+        return;
+      }
+      case MESSAGE.queryAwareness: {
+        const message = encoding.createEncoder();
+        encoding.writeVarUint(message, MESSAGE.awareness);
+        encoding.writeVarUint8Array(message, awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()]));
+        socket.send(encoding.toUint8Array(message));
+        return;
+      }
+      case MESSAGE.auth:
+        return; // auth happens at connect time; nothing to do
+      default:
+        throw new ProtocolError(`Unknown message type ${kind}`);
+    }
+  }
+
+  private async receiveSync(socket: WebSocket, connection: Connection, decoder: decoding.Decoder): Promise<void> {
+    let step: number;
+    let payload: Uint8Array;
+    try {
+      step = decoding.readVarUint(decoder);
+      payload = decoding.readVarUint8Array(decoder);
+    } catch {
+      throw new ProtocolError("Malformed sync message");
+    }
+    if (step === syncProtocol.messageYjsSyncStep1) {
+      const reply = encoding.createEncoder();
+      encoding.writeVarUint(reply, MESSAGE.sync);
+      try {
+        syncProtocol.writeSyncStep2(reply, this.doc, payload);
+      } catch {
+        throw new ProtocolError("Malformed state vector");
+      }
+      socket.send(encoding.toUint8Array(reply));
+      return;
+    }
+    if (step !== syncProtocol.messageYjsSyncStep2 && step !== syncProtocol.messageYjsUpdate) {
+      throw new ProtocolError(`Unknown sync step ${step}`);
+    }
+    if (connection.readOnly) return; // viewers' edits are rejected, never applied
+    try {
+      Y.decodeUpdate(payload); // validate before it can reach storage
+    } catch {
+      throw new ProtocolError("Malformed document update");
+    }
+    if (isNoop(payload)) return;
+    await new Promise<void>((resolve, reject) => {
+      this.pending.push({ update: payload, from: socket, done: (error) => (error ? reject(error) : resolve()) });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /** Group commit: append every pending update, then apply them in order (which broadcasts them). */
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length) {
+        const batch = this.pending.splice(0);
+        try {
+          await this.options.db.workflowUpdate.createMany({
+            data: batch.map((item) => ({ workflowId: this.workflowId, update: item.update })),
+          });
+        } catch (error) {
+          this.options.logger.error("collab append failed", { workflowId: this.workflowId, error });
+          for (const item of batch) item.done(error as Error);
+          continue;
+        }
+        for (const item of batch) {
+          Y.applyUpdate(this.doc, item.update, item.from);
+          item.done();
+        }
+        this.appendedSinceCompaction += batch.length;
+        this.scheduleMaterialise();
+        if (this.appendedSinceCompaction >= this.options.compactEvery) {
+          this.appendedSinceCompaction = 0;
+          await compactWorkflowDoc(this.options.db, this.workflowId).catch((error) =>
+            this.options.logger.warn("collab compaction failed (will retry later)", { workflowId: this.workflowId, error }),
+          );
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private scheduleMaterialise() {
+    this.dirty = true;
+    if (this.materialiseTimer) clearTimeout(this.materialiseTimer);
+    this.materialiseTimer = setTimeout(() => void this.materialise(), this.options.materialiseAfterMs);
+  }
+
+  private async materialise(): Promise<void> {
+    if (this.materialiseTimer) clearTimeout(this.materialiseTimer);
+    this.materialiseTimer = null;
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      await materialiseDefinition(this.options.db, this.workflowId, this.doc);
+    } catch (error) {
+      this.dirty = true;
+      this.options.logger.warn("collab materialise failed", { workflowId: this.workflowId, error });
+    }
+  }
+
+  /** Waits for in-flight appends, then materialises and compacts. Called when the room empties and on shutdown. */
+  async flushAll(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    await this.materialise();
+    await compactWorkflowDoc(this.options.db, this.workflowId).catch((error) =>
+      this.options.logger.warn("collab compaction failed", { workflowId: this.workflowId, error }),
+    );
+  }
+
+  destroy(): void {
+    if (this.materialiseTimer) clearTimeout(this.materialiseTimer);
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+
+  private broadcastUpdate(update: Uint8Array, origin: unknown) {
+    if (origin === "storage") return;
+    const message = encoding.createEncoder();
+    encoding.writeVarUint(message, MESSAGE.sync);
+    syncProtocol.writeUpdate(message, update);
+    this.broadcast(encoding.toUint8Array(message));
+  }
+
+  private broadcast(message: Uint8Array) {
+    for (const socket of this.connections.keys()) {
+      if (socket.readyState === socket.OPEN) socket.send(message);
+    }
+  }
+
+  closeAll(code: number = COLLAB_CLOSE.UNAVAILABLE, reason = "Server shutting down") {
+    for (const socket of this.connections.keys()) socket.close(code, reason);
+  }
+}
+
+/** An update that carries no structs and no deletions (y-websocket sends one on every sync). */
+function isNoop(update: Uint8Array): boolean {
+  const { structs, ds } = Y.decodeUpdate(update);
+  return structs.length === 0 && ds.clients.size === 0;
+}

@@ -1,0 +1,159 @@
+import { COLLAB_CLOSE, COLLAB_MAX_MESSAGE_BYTES, COLLAB_PATH_PREFIX, canWrite } from "@algorythmos/domain";
+import { authenticateUpgrade, roleForWorkflow, type Db, type Logger } from "@algorythmos/platform";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { ProtocolError, Room, type RoomOptions } from "./room.js";
+
+export interface CollabOptions {
+  db: Db;
+  logger: Logger;
+  jwtSecret: string;
+  compactEvery?: number;
+  materialiseAfterMs?: number;
+  /** Messages per second one client may send (sustained), and the burst above it. */
+  rateLimit?: { perSecond: number; burst: number };
+}
+
+export interface CollabService {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Rooms currently loaded, by workflow id (for tests and health). */
+  rooms: Map<string, Promise<Room>>;
+  /** Stops taking connections, flushes every room, closes every socket. */
+  close(): Promise<void>;
+}
+
+const toBytes = (data: RawData): Uint8Array =>
+  Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data);
+
+/**
+ * The y-websocket service: `/collab/<workflowId>?token=…`. The socket is accepted first (so refusals can carry a
+ * close code), then authenticated and authorised before any document data is sent; messages that arrive
+ * meanwhile are queued. See docs/collab.md.
+ */
+export function createCollabService(options: CollabOptions): CollabService {
+  const roomOptions: RoomOptions = {
+    db: options.db,
+    logger: options.logger,
+    compactEvery: options.compactEvery ?? 500,
+    materialiseAfterMs: options.materialiseAfterMs ?? 300,
+  };
+  const rate = options.rateLimit ?? { perSecond: 300, burst: 600 };
+  // ws refuses far larger frames by itself (1009); ours get a documented close code below.
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: COLLAB_MAX_MESSAGE_BYTES * 2 });
+  const rooms = new Map<string, Promise<Room>>();
+  let closing = false;
+
+  function openRoom(workflowId: string): Promise<Room> {
+    let room = rooms.get(workflowId);
+    if (!room) {
+      room = Room.load(workflowId, roomOptions);
+      rooms.set(workflowId, room);
+      room.catch(() => rooms.delete(workflowId)); // a failed load is retried by the next connection
+    }
+    return room;
+  }
+
+  async function releaseRoom(workflowId: string, room: Room) {
+    if (room.connections.size > 0 || rooms.get(workflowId) === undefined) return;
+    await room.flushAll();
+    if (room.connections.size === 0 && !closing) {
+      rooms.delete(workflowId);
+      room.destroy();
+    }
+  }
+
+  async function accept(socket: WebSocket, request: IncomingMessage) {
+    const url = new URL(request.url ?? "/", "http://collab.invalid");
+    const workflowId = decodeURIComponent(url.pathname.slice(COLLAB_PATH_PREFIX.length));
+    const queued: Uint8Array[] = [];
+    let room: Room | null = null;
+    let closed = false;
+    let tokens = rate.burst;
+    let lastRefill = Date.now();
+    let chain = Promise.resolve();
+
+    const handle = (data: Uint8Array) => {
+      chain = chain.then(async () => {
+        if (closed || !room) return;
+        try {
+          await room.receive(socket, data);
+        } catch (error) {
+          if (error instanceof ProtocolError) {
+            options.logger.warn("collab malformed message", { workflowId, reason: error.message });
+            socket.close(COLLAB_CLOSE.MALFORMED, error.message.slice(0, 120));
+          } else {
+            // Storage failed: the edit was not applied; the client resends it after reconnecting.
+            socket.close(COLLAB_CLOSE.UNAVAILABLE, "Could not store the edit; reconnect");
+          }
+        }
+      });
+    };
+
+    socket.on("message", (raw) => {
+      if (closed) return;
+      const now = Date.now();
+      tokens = Math.min(rate.burst, tokens + ((now - lastRefill) / 1000) * rate.perSecond);
+      lastRefill = now;
+      if (--tokens < 0) {
+        socket.close(COLLAB_CLOSE.RATE_LIMITED, "Too many messages");
+        return;
+      }
+      const data = toBytes(raw);
+      if (data.byteLength > COLLAB_MAX_MESSAGE_BYTES) {
+        socket.close(COLLAB_CLOSE.TOO_LARGE, `Messages are limited to ${COLLAB_MAX_MESSAGE_BYTES} bytes`);
+        return;
+      }
+      if (room) handle(data);
+      else queued.push(data);
+    });
+    socket.on("close", () => {
+      closed = true;
+      if (room) {
+        const current = room;
+        current.leave(socket);
+        void chain.then(() => releaseRoom(workflowId, current)).catch((error) => options.logger.warn("collab release failed", { workflowId, error }));
+      }
+    });
+    socket.on("error", () => socket.terminate());
+
+    try {
+      const principal = await authenticateUpgrade(options.db, options.jwtSecret, request.headers, url.searchParams.get("token"));
+      if (!principal) return socket.close(COLLAB_CLOSE.UNAUTHENTICATED, "Invalid or missing token");
+      const role = workflowId ? await roleForWorkflow(options.db, principal.userId, workflowId) : null;
+      if (!role) return socket.close(COLLAB_CLOSE.NOT_FOUND, "Workflow not found");
+      const loaded = await openRoom(workflowId);
+      if (closed) return void releaseRoom(workflowId, loaded);
+      room = loaded;
+      room.join(socket, { userId: principal.userId, readOnly: !canWrite(role) });
+      for (const data of queued.splice(0)) handle(data);
+    } catch (error) {
+      options.logger.error("collab connect failed", { workflowId, error });
+      socket.close(COLLAB_CLOSE.UNAVAILABLE, "Document unavailable; retry later");
+    }
+  }
+
+  return {
+    rooms,
+    handleUpgrade(request, socket, head) {
+      if (closing) {
+        socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
+        return;
+      }
+      sockets.handleUpgrade(request, socket, head, (ws) => void accept(ws, request));
+    },
+    async close() {
+      closing = true;
+      const loaded = await Promise.allSettled([...rooms.values()]);
+      for (const result of loaded) {
+        if (result.status !== "fulfilled") continue;
+        await result.value.flushAll();
+        result.value.closeAll();
+        result.value.destroy();
+      }
+      rooms.clear();
+      for (const client of sockets.clients) client.terminate();
+      sockets.close();
+    },
+  };
+}

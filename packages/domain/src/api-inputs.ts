@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { WorkflowDefinition } from "./definition.js";
+import { ROLES, RUN_STATUSES } from "./statuses.js";
+
+/**
+ * Inputs of the public API, validated once here and used by GraphQL, REST and the studio's forms.
+ * Names follow the GraphQL input types (`SignUpInput`, ...).
+ */
+export const Email = z.string().trim().toLowerCase().email("Enter a valid email address").max(320);
+export const Password = z.string().min(8, "Password must be at least 8 characters").max(200);
+
+export const SignUpInput = z.object({
+  email: Email,
+  password: Password,
+  name: z.string().trim().min(1, "Name is required").max(100),
+});
+export type SignUpInput = z.infer<typeof SignUpInput>;
+
+export const LogInInput = z.object({ email: Email, password: z.string().min(1, "Password is required").max(200) });
+export type LogInInput = z.infer<typeof LogInInput>;
+
+export const CreateWorkspaceInput = z.object({ name: z.string().trim().min(1, "Name is required").max(100) });
+export type CreateWorkspaceInput = z.infer<typeof CreateWorkspaceInput>;
+
+export const InviteMemberInput = z.object({ workspaceId: z.string().min(1), email: Email, role: z.enum(ROLES) });
+export type InviteMemberInput = z.infer<typeof InviteMemberInput>;
+
+export const CreateWorkflowInput = z.object({
+  workspaceId: z.string().min(1, "workspaceId is required"),
+  name: z.string().trim().min(1, "Name is required").max(200),
+  description: z.string().max(5000).optional(),
+  /** A full definition; when absent the workflow starts with a manual trigger. Its name/description win over the definition's. */
+  definition: z.unknown().optional(),
+});
+export type CreateWorkflowInput = z.infer<typeof CreateWorkflowInput>;
+
+/** Run inputs are JSON objects up to 256 KiB serialised. */
+export const MAX_RUN_INPUT_BYTES = 256 * 1024;
+export const RunInput = z
+  .unknown()
+  .default({})
+  .refine((value) => JSON.stringify(value ?? null).length <= MAX_RUN_INPUT_BYTES, `Run input is larger than ${MAX_RUN_INPUT_BYTES} bytes`);
+
+export const StartRunInput = z.object({ workflowId: z.string().min(1, "workflowId is required"), input: RunInput });
+export type StartRunInput = z.infer<typeof StartRunInput>;
+
+export const RunsFilter = z.object({ workflowId: z.string().min(1), status: z.enum(RUN_STATUSES).optional() });
+
+/** Page sizes of every list. */
+export const PageArgs = z.object({
+  first: z.number().int().min(1, "first must be at least 1").max(100, "first must be at most 100").default(20),
+  after: z.string().max(200).nullish(),
+});
+
+

@@ -1,0 +1,105 @@
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
+import { promisify } from "node:util";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import type { Db } from "./db.js";
+
+const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+
+/** Only HS256 is accepted: an `alg: none` or RS/HS confusion token is rejected by jose before any claim is read. */
+const ALGORITHMS = ["HS256"];
+const ISSUER = "algorythmos";
+export const ACCESS_TOKEN_TTL = "12h";
+/** API tokens start with this, so they are recognisable (and never mistaken for a JWT). */
+export const API_TOKEN_PREFIX = "alg_pat_";
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(password, salt, 32);
+  return `scrypt$${salt.toString("base64")}$${hash.toString("base64")}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, salt, hash] = stored.split("$");
+  if (scheme !== "scrypt" || !salt || !hash) return false;
+  const expected = Buffer.from(hash, "base64");
+  const actual = await scrypt(password, Buffer.from(salt, "base64"), expected.length);
+  return timingSafeEqual(actual, expected);
+}
+
+const key = (secret: string) => new TextEncoder().encode(secret);
+
+export async function signAccessToken(secret: string, userId: string, ttl: string = ACCESS_TOKEN_TTL): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(userId)
+    .setIssuer(ISSUER)
+    .setIssuedAt()
+    .setExpirationTime(ttl)
+    .sign(key(secret));
+}
+
+export function hashApiToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export function newApiToken(): string {
+  return API_TOKEN_PREFIX + randomBytes(24).toString("base64url");
+}
+
+export interface Principal {
+  userId: string;
+  via: "jwt" | "api-token";
+}
+
+/** Resolves a bearer token (JWT or personal API token) to a user, or null when it is not valid. */
+export async function authenticate(db: Db, secret: string, token: string | null | undefined): Promise<Principal | null> {
+  if (!token) return null;
+  if (token.startsWith(API_TOKEN_PREFIX)) {
+    const row = await db.apiToken.findUnique({ where: { tokenHash: hashApiToken(token) }, select: { userId: true, revokedAt: true } });
+    return row && !row.revokedAt ? { userId: row.userId, via: "api-token" } : null;
+  }
+  try {
+    const { payload } = await jwtVerify(token, key(secret), { algorithms: ALGORITHMS, issuer: ISSUER });
+    return payload.sub ? { userId: payload.sub, via: "jwt" } : null;
+  } catch (error) {
+    if (error instanceof joseErrors.JOSEError) return null;
+    throw error;
+  }
+}
+
+/** The studio's httpOnly session cookie (holds an access token). */
+export const SESSION_COOKIE = "algo_session";
+
+export function readCookie(header: string | null | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const index = part.indexOf("=");
+    if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
+  }
+  return null;
+}
+
+export function isSameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Authenticates a WebSocket upgrade: an explicit token (query or connection params) or, only when the
+ * page comes from our own origin (no cross-site WebSocket hijacking), the session cookie.
+ */
+export async function authenticateUpgrade(
+  db: Db,
+  secret: string,
+  headers: { cookie?: string; origin?: string; host?: string },
+  token: string | null,
+): Promise<Principal | null> {
+  if (token) return authenticate(db, secret, token);
+  const cookie = readCookie(headers.cookie, SESSION_COOKIE);
+  if (!cookie || !isSameOrigin(headers.origin, headers.host)) return null;
+  return authenticate(db, secret, cookie);
+}

@@ -1,0 +1,25 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { Prisma, PrismaClient } from "../generated/prisma/client.js";
+
+export { Prisma, PrismaClient };
+export type Db = PrismaClient;
+export type Tx = Prisma.TransactionClient;
+
+/** One Prisma client per process. */
+export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 }) });
+}
+
+/** Every multi-write goes through here, so isolation and timeouts are decided in one place. */
+export function transaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.$transaction(work, { maxWait: 5_000, timeout: 15_000 });
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+/** Prisma's Json input type for a value we know is JSON-serialisable. */
+export function json(value: unknown): Prisma.InputJsonValue {
+  return (value ?? null) as Prisma.InputJsonValue;
+}

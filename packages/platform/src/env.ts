@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/**
+ * The environment, parsed once per process at boot. Nothing else reads `process.env`.
+ * `npm start` fills in embedded defaults (scripts/start.ts); a process started alone needs the required ones.
+ */
+const csv = z
+  .string()
+  .default("")
+  .transform((value) => value.split(",").map((item) => item.trim().toLowerCase()).filter(Boolean));
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  COLLAB_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  DATABASE_URL: z.string().url("DATABASE_URL must be a postgres:// URL"),
+  REDIS_URL: z.string().url("REDIS_URL must be a redis:// URL"),
+  /** Prefix of every Redis key, queue and channel, so deployments (and test runs) never collide. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]*$/).default("algo:"),
+  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
+  /** Base64 of 32 random bytes: the AES-256-GCM key of stored credentials. */
+  CREDENTIALS_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, "base64").length === 32, "CREDENTIALS_KEY must be 32 bytes, base64-encoded"),
+  /** Hosts (or IPs) http.request may reach even when they resolve to private addresses. */
+  HTTP_ALLOW_HOSTS: csv,
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Where the built Remix studio is (remix build output). */
+  REMIX_BUILD_PATH: z.string().default("build/index.js"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,11 @@
+/** Infrastructure shared by server, collab and worker: env, database, Redis, queues, auth, doc storage. */
+export * from "./access.js";
+export * from "./auth.js";
+export * from "./db.js";
+export * from "./env.js";
+export * from "./logger.js";
+export * from "./queues.js";
+export * from "./redis.js";
+export * from "./run-events.js";
+export * from "./workflow-docs.js";
+export * from "./migrate.js";

@@ -1,0 +1,33 @@
+import { Queue, type ConnectionOptions } from "bullmq";
+import { z } from "zod";
+
+/**
+ * The job catalog: every BullMQ queue, its job names and their payloads. Jobs carry ids only, never
+ * secrets or bodies; new payload fields must be optional so jobs already queued still parse.
+ */
+export const jobCatalog = {
+  runs: {
+    "execute-run": z.object({ runId: z.string().min(1) }),
+  },
+} as const;
+
+export type QueueName = keyof typeof jobCatalog;
+export type RunJob = z.infer<(typeof jobCatalog)["runs"]["execute-run"]>;
+
+/** BullMQ's key prefix under our Redis prefix (BullMQ adds its own ":" separators). */
+export function bullPrefix(redisPrefix: string): string {
+  return `${redisPrefix}bull`;
+}
+
+export function createRunQueue(connection: ConnectionOptions, redisPrefix: string) {
+  return new Queue<RunJob>("runs", { connection, prefix: bullPrefix(redisPrefix) });
+}
+
+/** Enqueues a run; the job id is the run id, so enqueueing twice is harmless. */
+export async function enqueueRun(queue: Queue<RunJob>, runId: string): Promise<void> {
+  await queue.add("execute-run", jobCatalog.runs["execute-run"].parse({ runId }), {
+    jobId: runId,
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: { age: 24 * 3600 },
+  });
+}

@@ -1,0 +1,70 @@
+import { definitionFromDoc, type Problem, type WorkflowDefinition } from "@algorythmos/domain";
+import * as Y from "yjs";
+import { json, transaction, type Db } from "./db.js";
+
+/**
+ * Durable storage of workflow Y.Docs: a compacted state on the Workflow row plus an append log of updates
+ * (WorkflowUpdate). Append first, compact later — every acknowledged update is in one or the other.
+ */
+
+/** The stored state merged with every logged update, as one update; null when the workflow does not exist. */
+export async function loadWorkflowState(db: Db, workflowId: string): Promise<{ state: Uint8Array; lastUpdateId: bigint } | null> {
+  const [workflow, updates] = await Promise.all([
+    db.workflow.findUnique({ where: { id: workflowId }, select: { yjsState: true } }),
+    db.workflowUpdate.findMany({ where: { workflowId }, orderBy: { id: "asc" }, select: { id: true, update: true } }),
+  ]);
+  if (!workflow) return null;
+  const parts = [workflow.yjsState, ...updates.map((row) => row.update)];
+  return { state: Y.mergeUpdates(parts), lastUpdateId: updates.at(-1)?.id ?? 0n };
+}
+
+export async function loadWorkflowDoc(db: Db, workflowId: string): Promise<Y.Doc | null> {
+  const loaded = await loadWorkflowState(db, workflowId);
+  if (!loaded) return null;
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, loaded.state);
+  return doc;
+}
+
+export async function appendWorkflowUpdate(db: Db, workflowId: string, update: Uint8Array): Promise<bigint> {
+  const row = await db.workflowUpdate.create({ data: { workflowId, update }, select: { id: true } });
+  return row.id;
+}
+
+/** Folds the update log into the Workflow row's state. Safe to run from any process at any time. */
+export async function compactWorkflowDoc(db: Db, workflowId: string): Promise<number> {
+  return transaction(db, async (tx) => {
+    const locked = await tx.$queryRaw<{ yjsState: Uint8Array }[]>`
+      SELECT "yjsState" FROM "Workflow" WHERE id = ${workflowId} FOR UPDATE`;
+    if (!locked[0]) return 0;
+    const updates = await tx.workflowUpdate.findMany({
+      where: { workflowId },
+      orderBy: { id: "asc" },
+      select: { id: true, update: true },
+    });
+    if (!updates.length) return 0;
+    const merged = Y.mergeUpdates([locked[0].yjsState, ...updates.map((row) => row.update)]);
+    await tx.workflow.update({ where: { id: workflowId }, data: { yjsState: merged } });
+    await tx.workflowUpdate.deleteMany({ where: { workflowId, id: { lte: updates.at(-1)!.id } } });
+    return updates.length;
+  });
+}
+
+/** Stores the definition read from the doc (and its problems) on the Workflow row, for lists and API reads. */
+export async function materialiseDefinition(
+  db: Db,
+  workflowId: string,
+  doc: Y.Doc,
+): Promise<{ definition: WorkflowDefinition; problems: Problem[] }> {
+  const result = definitionFromDoc(doc);
+  await db.workflow.update({
+    where: { id: workflowId },
+    data: {
+      name: result.definition.name || "Untitled",
+      description: result.definition.description,
+      definition: json(result.definition),
+      problems: json(result.problems),
+    },
+  });
+  return result;
+}

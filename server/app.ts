@@ -1,0 +1,63 @@
+import { CSRF_HEADER } from "@algorythmos/domain";
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ServerDeps } from "./context.js";
+import { AppError } from "./errors.js";
+import { createGraphQL, type Yoga } from "./graphql/yoga.js";
+import { ChannelHub } from "./realtime.js";
+import { createRestApi } from "./rest/index.js";
+import { createStudioHandler } from "./studio.js";
+
+export interface ServerApp {
+  app: Hono;
+  yoga: Yoga;
+  /** Flipped by the process once everything it serves is up; /healthz answers 503 before. */
+  setReady(ready: boolean): void;
+}
+
+/** The HTTP surface: /healthz, /graphql, /api/*, then the Remix studio for everything else. */
+export async function createServerApp(deps: ServerDeps, options: { studio?: boolean } = {}): Promise<ServerApp> {
+  const hub = new ChannelHub(deps.subscriber);
+  const yoga = createGraphQL(deps, hub);
+  let ready = false;
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      return c.json({ error: { code: error.code, message: error.message, details: error.details ?? null } }, error.status);
+    }
+    if (error instanceof HTTPException) return error.getResponse();
+    deps.logger.error("unexpected HTTP error", { error, path: c.req.path });
+    return c.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side; it has been logged", details: null } }, 500);
+  });
+
+  app.get("/healthz", async (c) => {
+    const [database, redis] = await Promise.all([
+      deps.db.$queryRaw`SELECT 1`.then(() => "ok", (error: Error) => `down: ${error.message}`),
+      deps.redis.ping().then(() => "ok", (error: Error) => `down: ${error.message}`),
+    ]);
+    const healthy = ready && database === "ok" && redis === "ok";
+    return c.json({ status: healthy ? "ok" : ready ? "degraded" : "starting", database, redis }, healthy ? 200 : 503);
+  });
+
+  app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, {}));
+  app.route("/api", createRestApi(deps));
+
+  if (options.studio !== false) {
+    const studio = await createStudioHandler(deps, async (request, query, variables) => {
+      // The studio reaches the API through the GraphQL schema, in-process, as the signed-in user.
+      const headers = new Headers({ "content-type": "application/json", [CSRF_HEADER]: "1" });
+      const cookie = request.headers.get("cookie");
+      if (cookie) headers.set("cookie", cookie);
+      const response = await yoga.fetch(new URL("/graphql", request.url), {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ query, variables }),
+      });
+      return response.json();
+    });
+    app.route("/", studio);
+  }
+
+  return { app, yoga, setReady: (value) => void (ready = value) };
+}

@@ -1,0 +1,18 @@
+import type { Db, Env, Logger, Principal, Redis, RunJob } from "@algorythmos/platform";
+import type { Queue } from "bullmq";
+
+/** Everything the server's services need, created once per process by server/main.ts (or scripts/start.ts). */
+export interface ServerDeps {
+  env: Env;
+  db: Db;
+  redis: Redis;
+  /** A second connection in subscriber mode, for GraphQL subscriptions. */
+  subscriber: Redis;
+  runQueue: Queue<RunJob>;
+  logger: Logger;
+}
+
+/** Who is calling, resolved once per request. */
+export interface Caller {
+  principal: Principal | null;
+}

@@ -1,0 +1,49 @@
+/**
+ * Expected errors: each carries a code that reaches the API consumer (GraphQL `extensions.code`, REST
+ * `error.code` + HTTP status). Anything else is unexpected: masked for the client and logged.
+ */
+export const ERROR_STATUS = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNPROCESSABLE: 422,
+  RATE_LIMITED: 429,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface FieldProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+  get status() {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export const notFound = (what: string) => new AppError("NOT_FOUND", `${what} not found`);
+export const unauthenticated = () => new AppError("UNAUTHENTICATED", "Sign in or send a valid Authorization: Bearer token");
+export const forbidden = (message = "Your role does not allow this") => new AppError("FORBIDDEN", message);
+export const badInput = (message: string, fields?: FieldProblem[]) => new AppError("BAD_USER_INPUT", message, fields ? { fields } : undefined);
+
+/** Turns a zod error into BAD_USER_INPUT with field paths, prefixed by where the value came from. */
+export function fromZodError(error: { issues: { path: PropertyKey[]; message: string }[] }, prefix: (string | number)[] = []) {
+  const fields = error.issues.map((issue) => ({
+    path: [...prefix, ...issue.path.filter((part): part is string | number => typeof part !== "symbol")],
+    message: issue.message,
+  }));
+  const summary = fields.map((field) => (field.path.length ? `${field.path.join(".")}: ${field.message}` : field.message)).join("; ");
+  return badInput(summary || "Invalid input", fields);
+}

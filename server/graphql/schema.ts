@@ -1,0 +1,14 @@
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "./builder.js";
+import "./types/scalars.js";
+import "./types/user.js";
+import "./types/workflow.js";
+import "./types/step-type.js";
+import "./types/run.js";
+
+export const schema = builder.toSchema();
+
+/** The SDL committed as schema.graphql for API consumers; CI fails when it is stale. */
+export function printedSchema(): string {
+  return printSchema(lexicographicSortSchema(schema)) + "\n";
+}

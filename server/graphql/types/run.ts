@@ -1,0 +1,143 @@
+import { RUN_EVENT_TYPES, RUN_STATUSES, STEP_STATUSES, type RunEvent } from "@algorythmos/domain";
+import { runEventChannel, storedRunEvents, workflowRunsChannel } from "@algorythmos/platform";
+import { builder } from "../builder.js";
+import { toConnection } from "../connection.js";
+import { requireWorkflowRole } from "../../services/access.js";
+import { getRun, listRuns, listRunSteps, startRun, type RunStepView, type RunView } from "../../services/runs.js";
+import type { GraphQLContext } from "../builder.js";
+
+const RunStatusEnum = builder.enumType("RunStatus", { values: RUN_STATUSES });
+const StepStatusEnum = builder.enumType("StepStatus", { values: STEP_STATUSES });
+const RunEventTypeEnum = builder.enumType("RunEventType", {
+  values: Object.fromEntries(RUN_EVENT_TYPES.map((type) => [type.replace(".", "_").toUpperCase(), { value: type }])),
+});
+
+const RunStepRef = builder.objectRef<RunStepView>("RunStep").implement({
+  description: "One attempt of one step.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    stepId: t.exposeID("stepId"),
+    type: t.exposeString("type"),
+    status: t.field({ type: StepStatusEnum, resolve: (s) => s.status }),
+    attempt: t.exposeInt("attempt"),
+    input: t.field({ type: "JSON", nullable: true, resolve: (s) => s.input }),
+    output: t.field({ type: "JSON", nullable: true, resolve: (s) => s.output }),
+    error: t.exposeString("error", { nullable: true }),
+    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.startedAt }),
+    finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.finishedAt }),
+  }),
+});
+
+export const RunRef = builder.objectRef<RunView>("Run").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    workflowId: t.exposeID("workflowId"),
+    status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
+    trigger: t.exposeString("trigger"),
+    input: t.field({ type: "JSON", nullable: true, resolve: (r) => r.input }),
+    output: t.field({ type: "JSON", nullable: true, resolve: (r) => r.output }),
+    error: t.exposeString("error", { nullable: true }),
+    createdAt: t.field({ type: "DateTime", resolve: (r) => r.createdAt }),
+    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => r.startedAt }),
+    finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => r.finishedAt }),
+    steps: t.field({ type: [RunStepRef], resolve: (r, _args, ctx) => listRunSteps(ctx.deps, ctx.caller, r.id) }),
+  }),
+});
+
+const RunEventRef = builder.objectRef<RunEvent>("RunEvent").implement({
+  fields: (t) => ({
+    seq: t.exposeInt("seq", { description: "Increasing order of the event within its run." }),
+    type: t.field({ type: RunEventTypeEnum, resolve: (e) => e.type }),
+    runId: t.exposeID("runId"),
+    workflowId: t.exposeID("workflowId"),
+    stepId: t.exposeID("stepId", { nullable: true }),
+    status: t.exposeString("status"),
+    at: t.field({ type: "DateTime", resolve: (e) => e.at }),
+    output: t.field({ type: "JSON", nullable: true, resolve: (e) => e.output ?? null }),
+    error: t.exposeString("error", { nullable: true }),
+  }),
+});
+
+const StartRunInput = builder.inputType("StartRunInput", {
+  fields: (t) => ({
+    workflowId: t.id({ required: true }),
+    input: t.field({ type: "JSON", description: "The trigger input, available to steps as `input`." }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  run: t.field({
+    type: RunRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => getRun(ctx.deps, ctx.caller, String(args.id)),
+  }),
+  runs: t.connection({
+    type: RunRef,
+    args: { workflowId: t.arg.id({ required: true }), status: t.arg({ type: RunStatusEnum }) },
+    resolve: async (_root, args, ctx) =>
+      toConnection(
+        await listRuns(ctx.deps, ctx.caller, { workflowId: String(args.workflowId), status: args.status, first: args.first, after: args.after }),
+      ),
+  }),
+}));
+
+builder.mutationField("startRun", (t) =>
+  t.field({
+    type: RunRef,
+    args: { input: t.arg({ type: StartRunInput, required: true }) },
+    resolve: (_root, { input }, ctx) => startRun(ctx.deps, ctx.caller, input),
+  }),
+);
+
+/**
+ * A run's events: every stored event first (a late subscriber replays the run from the start), then live
+ * ones from Redis. Subscribed to Redis before reading the store, de-duplicated by `seq`; ends after run.finished.
+ */
+async function* runEventStream(ctx: GraphQLContext, runId: string): AsyncGenerator<RunEvent> {
+  const run = await getRun(ctx.deps, ctx.caller, runId); // authorises, NOT_FOUND for outsiders
+  const live = await ctx.hub.iterate(runEventChannel(ctx.deps.env.REDIS_PREFIX, run.id));
+  try {
+    let lastSeq = 0;
+    for (const event of await storedRunEvents(ctx.deps.db, run.id)) {
+      lastSeq = event.seq;
+      yield event;
+      if (event.type === "run.finished") return;
+    }
+    for await (const message of live) {
+      const event = JSON.parse(message) as RunEvent;
+      if (event.seq <= lastSeq) continue;
+      lastSeq = event.seq;
+      yield event;
+      if (event.type === "run.finished") return;
+    }
+  } finally {
+    await live.close();
+  }
+}
+
+async function* workflowRunStream(ctx: GraphQLContext, workflowId: string): AsyncGenerator<RunEvent> {
+  await requireWorkflowRole(ctx.deps.db, ctx.caller, workflowId, "read");
+  const live = await ctx.hub.iterate(workflowRunsChannel(ctx.deps.env.REDIS_PREFIX, workflowId));
+  try {
+    for await (const message of live) yield JSON.parse(message) as RunEvent;
+  } finally {
+    await live.close();
+  }
+}
+
+builder.subscriptionFields((t) => ({
+  runEvents: t.field({
+    type: RunEventRef,
+    description: "Every event of one run, replayed from its start, then live; completes after run.finished.",
+    args: { runId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => runEventStream(ctx, String(args.runId)),
+    resolve: (event) => event,
+  }),
+  workflowRuns: t.field({
+    type: RunEventRef,
+    description: "Live events of every run of one workflow.",
+    args: { workflowId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => workflowRunStream(ctx, String(args.workflowId)),
+    resolve: (event) => event,
+  }),
+}));

@@ -1,0 +1,61 @@
+import { builder } from "../builder.js";
+import { toConnection } from "../connection.js";
+import { createWorkflow, getWorkflow, listWorkflows, type WorkflowView } from "../../services/workflows.js";
+
+const ProblemRef = builder
+  .objectRef<{ code: string; message: string; stepId?: string; edgeId?: string; path?: (string | number)[] }>("WorkflowProblem")
+  .implement({
+    description: "A validation problem of the definition. Problems never block editing; they block running.",
+    fields: (t) => ({
+      code: t.exposeString("code"),
+      message: t.exposeString("message"),
+      stepId: t.string({ nullable: true, resolve: (p) => p.stepId ?? null }),
+      edgeId: t.string({ nullable: true, resolve: (p) => p.edgeId ?? null }),
+      path: t.stringList({ nullable: true, resolve: (p) => p.path?.map(String) ?? null }),
+    }),
+  });
+
+export const WorkflowRef = builder.objectRef<WorkflowView>("Workflow").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    workspaceId: t.exposeID("workspaceId"),
+    name: t.exposeString("name"),
+    description: t.exposeString("description"),
+    definition: t.field({ type: "JSON", description: "The workflow definition (domain schema), as last materialised.", resolve: (w) => w.definition }),
+    problems: t.field({ type: [ProblemRef], resolve: (w) => w.problems }),
+    latestVersion: t.exposeInt("latestVersion"),
+    createdAt: t.field({ type: "DateTime", resolve: (w) => w.createdAt }),
+    updatedAt: t.field({ type: "DateTime", resolve: (w) => w.updatedAt }),
+  }),
+});
+
+const CreateWorkflowInput = builder.inputType("CreateWorkflowInput", {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    description: t.string(),
+    definition: t.field({ type: "JSON", description: "A workflow definition; defaults to a manual trigger only." }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  workflows: t.connection({
+    type: WorkflowRef,
+    args: { workspaceId: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) =>
+      toConnection(await listWorkflows(ctx.deps, ctx.caller, { workspaceId: String(args.workspaceId), first: args.first, after: args.after })),
+  }),
+  workflow: t.field({
+    type: WorkflowRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => getWorkflow(ctx.deps, ctx.caller, String(args.id)),
+  }),
+}));
+
+builder.mutationField("createWorkflow", (t) =>
+  t.field({
+    type: WorkflowRef,
+    args: { input: t.arg({ type: CreateWorkflowInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createWorkflow(ctx.deps, ctx.caller, input),
+  }),
+);

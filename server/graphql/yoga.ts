@@ -1,0 +1,68 @@
+import { authenticateUpgrade } from "@algorythmos/platform";
+import { GraphQLError } from "graphql";
+import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import type { IncomingMessage } from "node:http";
+import { callerFromRequest } from "../auth.js";
+import type { Caller, ServerDeps } from "../context.js";
+import { AppError } from "../errors.js";
+import type { ChannelHub } from "../realtime.js";
+import type { GraphQLContext } from "./builder.js";
+import { schema } from "./schema.js";
+
+/** Set on WebSocket (graphql-ws) contexts by server/http.ts. */
+interface WebSocketInitialContext {
+  upgradeRequest?: IncomingMessage;
+  connectionParams?: Record<string, unknown>;
+}
+
+export function toGraphQLError(error: AppError): GraphQLError {
+  return new GraphQLError(error.message, {
+    extensions: {
+      code: error.code,
+      http: { status: error.status },
+      ...(error.details && typeof error.details === "object" ? (error.details as object) : {}),
+    },
+  });
+}
+
+export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
+  async function callerOf(initial: { request?: Request } & WebSocketInitialContext): Promise<Caller> {
+    if (initial.upgradeRequest) {
+      const token = initial.connectionParams?.token;
+      const headers = initial.upgradeRequest.headers;
+      const principal = await authenticateUpgrade(deps.db, deps.env.JWT_SECRET, headers, typeof token === "string" ? token : null);
+      if (typeof token === "string" && !principal) throw new AppError("UNAUTHENTICATED", "The connection token is invalid, expired or revoked");
+      return { principal };
+    }
+    return callerFromRequest(deps, initial.request!);
+  }
+
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: deps.env.NODE_ENV !== "production" ? { subscriptionsProtocol: "WS" } : false,
+    landingPage: false,
+    batching: false,
+    logging: false,
+    context: async (initial) => {
+      try {
+        return { deps, hub, caller: await callerOf(initial as never) };
+      } catch (error) {
+        if (error instanceof AppError) throw toGraphQLError(error);
+        throw error;
+      }
+    },
+    maskedErrors: {
+      maskError(error, message) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof AppError) return toGraphQLError(original);
+        if (original instanceof GraphQLError) return original;
+        if (error instanceof GraphQLError && !original) return error; // parse/validation errors: the client's own
+        deps.logger.error("unexpected GraphQL error", { error: original ?? error });
+        return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
+      },
+    },
+  });
+}

@@ -1,0 +1,85 @@
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { callerFromRequest } from "../auth.js";
+import type { Caller, ServerDeps } from "../context.js";
+import { AppError, badInput } from "../errors.js";
+import { listStepTypes } from "../graphql/types/step-type.js";
+import { getRun, listRuns, listRunSteps, startRun } from "../services/runs.js";
+import { logIn, signUp } from "../services/users.js";
+import { createWorkflow, getWorkflow, listWorkflows } from "../services/workflows.js";
+import { listMyWorkspaces } from "../services/users.js";
+
+/**
+ * REST compatibility routes: thin JSON handlers over the same services as GraphQL.
+ * Lists return { items, nextCursor }; creates answer 201; errors { error: { code, message, details } }.
+ */
+type Env = { Variables: { caller: Caller } };
+
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+async function readJson(c: Context): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!type.includes("application/json")) throw new AppError("BAD_USER_INPUT", "Send the body as JSON with Content-Type: application/json");
+  try {
+    return await c.req.json();
+  } catch {
+    throw badInput("The body is not valid JSON");
+  }
+}
+
+const intParam = (value: string | undefined) => (value === undefined ? undefined : Number.parseInt(value, 10));
+
+export function createRestApi(deps: ServerDeps) {
+  const api = new Hono<Env>();
+  api.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_JSON_BODY_BYTES,
+      onError: () => {
+        throw new AppError("PAYLOAD_TOO_LARGE", `The body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  api.use("*", async (c, next) => {
+    c.set("caller", await callerFromRequest(deps, c.req.raw));
+    await next();
+  });
+
+  api.post("/auth/signup", async (c) => c.json(await signUp(deps, await readJson(c)), 201));
+  api.post("/auth/login", async (c) => c.json(await logIn(deps, await readJson(c))));
+
+  api.get("/workspaces", async (c) => c.json({ items: await listMyWorkspaces(deps, c.get("caller")), nextCursor: null }));
+
+  api.get("/workflows", async (c) => {
+    const workspaceId = c.req.query("workspaceId");
+    if (!workspaceId) throw badInput("Query parameter workspaceId is required", [{ path: ["workspaceId"], message: "Required" }]);
+    const page = await listWorkflows(deps, c.get("caller"), { workspaceId, first: intParam(c.req.query("first")), after: c.req.query("after") });
+    return c.json(page);
+  });
+  api.post("/workflows", async (c) => c.json(await createWorkflow(deps, c.get("caller"), await readJson(c)), 201));
+  api.get("/workflows/:id", async (c) => c.json(await getWorkflow(deps, c.get("caller"), c.req.param("id"))));
+
+  api.get("/runs", async (c) => {
+    const workflowId = c.req.query("workflowId");
+    if (!workflowId) throw badInput("Query parameter workflowId is required", [{ path: ["workflowId"], message: "Required" }]);
+    const status = c.req.query("status");
+    const page = await listRuns(deps, c.get("caller"), {
+      workflowId,
+      status: status as never,
+      first: intParam(c.req.query("first")),
+      after: c.req.query("after"),
+    });
+    return c.json(page);
+  });
+  api.post("/runs", async (c) => c.json(await startRun(deps, c.get("caller"), await readJson(c)), 201));
+  api.get("/runs/:id", async (c) => c.json(await getRun(deps, c.get("caller"), c.req.param("id"))));
+  api.get("/steps", async (c) => {
+    const runId = c.req.query("runId");
+    if (!runId) throw badInput("Query parameter runId is required", [{ path: ["runId"], message: "Required" }]);
+    return c.json({ items: await listRunSteps(deps, c.get("caller"), runId), nextCursor: null });
+  });
+  api.get("/step-types", (c) => c.json({ items: listStepTypes(), nextCursor: null }));
+
+  api.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route ${c.req.method} ${c.req.path}` } }, 404));
+  return api;
+}

@@ -1,0 +1,31 @@
+import type { StudioLoadContext } from "@algorythmos/domain";
+import { serveStatic } from "@hono/node-server/serve-static";
+import { createRequestHandler, type ServerBuild } from "@remix-run/node";
+import { Hono } from "hono";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ServerDeps } from "./context.js";
+
+/** Serves the built Remix studio: hashed assets from public/build, every other path through Remix. */
+export async function createStudioHandler(deps: ServerDeps, graphql: StudioLoadContext["graphql"]) {
+  const buildPath = path.resolve(deps.env.REMIX_BUILD_PATH);
+  if (!existsSync(buildPath)) {
+    throw new Error(`The studio is not built (${buildPath} is missing): run \`npm run build\` first`);
+  }
+  const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
+  const handleRequest = createRequestHandler(build, deps.env.NODE_ENV === "development" ? "development" : "production");
+  const loadContext: StudioLoadContext = { graphql };
+
+  const studio = new Hono();
+  studio.use(
+    "/build/*",
+    serveStatic({
+      root: "./public",
+      onFound: (_path, c) => c.header("Cache-Control", "public, max-age=31536000, immutable"),
+    }),
+  );
+  studio.use("/favicon.svg", serveStatic({ root: "./public" }));
+  studio.all("*", (c) => handleRequest(c.req.raw, loadContext as never));
+  return studio;
+}
