@@ -1,5 +1,6 @@
 import { COLLAB_CLOSE } from "@algorythmos/domain";
 import {
+  bytes,
   compactWorkflowDoc,
   loadWorkflowState,
   materialiseDefinition,
@@ -182,7 +183,7 @@ export class Room {
         const batch = this.pending.splice(0);
         try {
           await this.options.db.workflowUpdate.createMany({
-            data: batch.map((item) => ({ workflowId: this.workflowId, update: item.update })),
+            data: batch.map((item) => ({ workflowId: this.workflowId, update: bytes(item.update) })),
           });
         } catch (error) {
           this.options.logger.error("collab append failed", { workflowId: this.workflowId, error });

@@ -8,7 +8,7 @@ import {
   WorkflowDefinition,
   type Problem,
 } from "@algorythmos/domain";
-import { json, type Db } from "@algorythmos/platform";
+import { bytes, json, type Db } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
 import { fromZodError, notFound } from "../errors.js";
 import { requireWorkflowRole, requireWorkspaceRole } from "./access.js";
@@ -73,7 +73,7 @@ export async function insertWorkflow(db: Db, workspaceId: string, definition: Wo
       description: definition.description,
       definition: json(definition),
       problems: json(validateDefinition(definition)),
-      yjsState: encodeDocState(docFromDefinition(definition)),
+      yjsState: bytes(encodeDocState(docFromDefinition(definition))),
     },
     select: WORKFLOW_SELECT,
   });

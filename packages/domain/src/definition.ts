@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** The workflow definition: the one JSON shape of a workflow graph, shared by every part. */
-export const DEFINITION_SCHEMA_VERSION = 1;
+export const DEFINITION_SCHEMA_VERSION = 1 as const;
 
 export const StepId = z
   .string()

@@ -23,3 +23,8 @@ export function isUniqueViolation(error: unknown): boolean {
 export function json(value: unknown): Prisma.InputJsonValue {
   return (value ?? null) as Prisma.InputJsonValue;
 }
+
+/** Prisma's Bytes input wants an ArrayBuffer-backed array; Yjs hands out ArrayBufferLike views. */
+export function bytes(value: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(value);
+}

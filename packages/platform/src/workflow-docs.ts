@@ -1,6 +1,6 @@
 import { definitionFromDoc, type Problem, type WorkflowDefinition } from "@algorythmos/domain";
 import * as Y from "yjs";
-import { json, transaction, type Db } from "./db.js";
+import { bytes, json, transaction, type Db } from "./db.js";
 
 /**
  * Durable storage of workflow Y.Docs: a compacted state on the Workflow row plus an append log of updates
@@ -27,7 +27,7 @@ export async function loadWorkflowDoc(db: Db, workflowId: string): Promise<Y.Doc
 }
 
 export async function appendWorkflowUpdate(db: Db, workflowId: string, update: Uint8Array): Promise<bigint> {
-  const row = await db.workflowUpdate.create({ data: { workflowId, update }, select: { id: true } });
+  const row = await db.workflowUpdate.create({ data: { workflowId, update: bytes(update) }, select: { id: true } });
   return row.id;
 }
 
@@ -44,7 +44,7 @@ export async function compactWorkflowDoc(db: Db, workflowId: string): Promise<nu
     });
     if (!updates.length) return 0;
     const merged = Y.mergeUpdates([locked[0].yjsState, ...updates.map((row) => row.update)]);
-    await tx.workflow.update({ where: { id: workflowId }, data: { yjsState: merged } });
+    await tx.workflow.update({ where: { id: workflowId }, data: { yjsState: bytes(merged) } });
     await tx.workflowUpdate.deleteMany({ where: { workflowId, id: { lte: updates.at(-1)!.id } } });
     return updates.length;
   });
