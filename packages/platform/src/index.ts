@@ -9,3 +9,4 @@ export * from "./redis.js";
 export * from "./run-events.js";
 export * from "./workflow-docs.js";
 export * from "./migrate.js";
+export * from "./lifecycle.js";

@@ -1,0 +1,43 @@
+/** `npm run collab`: the y-websocket service alone, at ws://HOST:COLLAB_PORT/collab/<workflowId>. */
+import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
+import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown } from "@algorythmos/platform";
+import { createServer } from "node:http";
+import { createCollabService } from "./service.js";
+
+const env = loadEnv();
+const logger = createLogger("collab", env.LOG_LEVEL);
+const db = createDb(env.DATABASE_URL);
+const redis = createRedis(env.REDIS_URL, { name: "collab" });
+const collab = createCollabService({ db, logger, jwtSecret: env.JWT_SECRET });
+let ready = false;
+
+const server = createServer(async (request, response) => {
+  if (request.url !== "/healthz") {
+    response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: "Connect a y-websocket client to /collab/<workflowId>" } }));
+    return;
+  }
+  const [database, cache] = await Promise.all([
+    db.$queryRaw`SELECT 1`.then(() => "ok", (error: Error) => `down: ${error.message}`),
+    redis.ping().then(() => "ok", (error: Error) => `down: ${error.message}`),
+  ]);
+  const healthy = ready && database === "ok" && cache === "ok";
+  response
+    .writeHead(healthy ? 200 : 503, { "content-type": "application/json" })
+    .end(JSON.stringify({ status: healthy ? "ok" : ready ? "degraded" : "starting", database, redis: cache, rooms: collab.rooms.size }));
+});
+server.on("upgrade", (request, socket, head) => {
+  if ((request.url ?? "").startsWith(COLLAB_PATH_PREFIX)) collab.handleUpgrade(request, socket, head);
+  else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+});
+await new Promise<void>((resolve) => server.listen(env.COLLAB_PORT, env.HOST, resolve));
+ready = true;
+logger.info("collab listening", { url: `ws://${env.HOST}:${env.COLLAB_PORT}${COLLAB_PATH_PREFIX}<workflowId>` });
+
+onShutdown(logger, async () => {
+  ready = false;
+  await collab.close(); // flushes every room before the sockets go
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closeRedis(redis);
+  await db.$disconnect();
+});

@@ -1,0 +1,25 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+
+/** Newest modification time under the given paths (files or folders). */
+function newestChange(paths: string[]): number {
+  let newest = 0;
+  for (const target of paths) {
+    if (!existsSync(target)) continue;
+    const stat = statSync(target);
+    if (stat.isDirectory()) {
+      newest = Math.max(newest, newestChange(readdirSync(target).map((name) => path.join(target, name))));
+    } else newest = Math.max(newest, stat.mtimeMs);
+  }
+  return newest;
+}
+
+/** Runs `remix build` when the studio's build is missing or older than its sources. */
+export async function buildStudioIfStale(root: string, log: (message: string) => void): Promise<void> {
+  const output = path.join(root, "build/index.js");
+  const sources = ["app", "packages/domain/src", "remix.config.js"].map((entry) => path.join(root, entry));
+  if (existsSync(output) && statSync(output).mtimeMs >= newestChange(sources)) return;
+  log("Building the studio (remix build)…");
+  execFileSync(path.join(root, "node_modules/.bin/remix"), ["build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+}

@@ -1,0 +1,56 @@
+/**
+ * Server, collab and worker in one process on one origin — what `npm start` runs, and what the integration
+ * and browser tests start. In production each part runs as its own process (server/, collab/, worker/ main.ts).
+ */
+import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
+import type { Env, Logger } from "@algorythmos/platform";
+import { createCollabService, type CollabService } from "../collab/service.js";
+import { createServerApp } from "../server/app.js";
+import type { ServerDeps } from "../server/context.js";
+import { createServerDeps } from "../server/deps.js";
+import { startHttpServer } from "../server/http.js";
+import { startRunWorker } from "../worker/run-worker.js";
+
+export interface StackOptions {
+  /** Serve the built Remix studio (needs `npm run build`). */
+  studio?: boolean;
+  collab?: boolean;
+  worker?: boolean;
+}
+
+export interface Stack {
+  url: string;
+  port: number;
+  deps: ServerDeps;
+  collab: CollabService | null;
+  close(): Promise<void>;
+}
+
+export async function startStack(env: Env, logger: Logger, options: StackOptions = {}): Promise<Stack> {
+  const deps = createServerDeps(env, logger);
+  const { app, yoga, setReady } = await createServerApp(deps, { studio: options.studio ?? true });
+  const collab = options.collab === false ? null : createCollabService({ db: deps.db, logger, jwtSecret: env.JWT_SECRET });
+  const worker = options.worker === false ? null : await startRunWorker({ env, db: deps.db, redis: deps.redis, logger });
+  const http = await startHttpServer({
+    app,
+    yoga,
+    port: env.PORT,
+    host: env.HOST,
+    upgrades: collab ? { [COLLAB_PATH_PREFIX]: collab.handleUpgrade } : {},
+  });
+  setReady(true);
+  const host = env.HOST === "0.0.0.0" || env.HOST === "127.0.0.1" ? "localhost" : env.HOST;
+  return {
+    url: `http://${host}:${http.port}`,
+    port: http.port,
+    deps,
+    collab,
+    async close() {
+      setReady(false);
+      await collab?.close();
+      await http.close();
+      await worker?.close();
+      await deps.close();
+    },
+  };
+}

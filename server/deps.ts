@@ -1,0 +1,24 @@
+import { closeRedis, createDb, createRedis, createRunQueue, type Env, type Logger } from "@algorythmos/platform";
+import type { ServerDeps } from "./context.js";
+
+/** Opens the server's connections; `close` releases them in reverse order. */
+export function createServerDeps(env: Env, logger: Logger): ServerDeps & { close(): Promise<void> } {
+  const db = createDb(env.DATABASE_URL);
+  const redis = createRedis(env.REDIS_URL, { name: "server" });
+  const subscriber = createRedis(env.REDIS_URL, { blocking: true, name: "server-subscriber" });
+  const runQueue = createRunQueue(createRedis(env.REDIS_URL, { name: "server-queue" }), env.REDIS_PREFIX);
+  return {
+    env,
+    db,
+    redis,
+    subscriber,
+    runQueue,
+    logger,
+    async close() {
+      await runQueue.close();
+      await closeRedis(subscriber);
+      await closeRedis(redis);
+      await db.$disconnect();
+    },
+  };
+}
