@@ -63,6 +63,7 @@ export async function startPrivateRedis(dataDir: string): Promise<Service> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on("error", () => {}); // refused connections are expected until redis-server listens
   for (let attempt = 0; ; attempt++) {
     try {
       await probe.connect();

@@ -1,0 +1,50 @@
+import type { LinksFunction, MetaFunction } from "@remix-run/node";
+import { isRouteErrorResponse, Link, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from "@remix-run/react";
+import type { ReactNode } from "react";
+import styles from "~/styles/app.css";
+
+export const links: LinksFunction = () => [
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+  { rel: "stylesheet", href: styles },
+];
+
+export const meta: MetaFunction = () => [{ title: "Algorythmos Studio" }];
+
+export function Layout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body>
+        {children}
+        <ScrollRestoration />
+        <Scripts />
+      </body>
+    </html>
+  );
+}
+
+export default function App() {
+  return <Outlet />;
+}
+
+/** The one error boundary: routes throw Responses (404, 403) or crash; both end up here. */
+export function ErrorBoundary() {
+  const error = useRouteError();
+  const [title, detail] = isRouteErrorResponse(error)
+    ? [error.status === 404 ? "Not found" : `Error ${error.status}`, typeof error.data === "string" ? error.data : error.statusText]
+    : ["Something went wrong", "An unexpected error happened. It has been logged; try again."];
+  return (
+    <main className="page narrow">
+      <h1>{title}</h1>
+      <p role="alert">{detail}</p>
+      <p>
+        <Link to="/workflows">Back to your workflows</Link>
+      </p>
+    </main>
+  );
+}
