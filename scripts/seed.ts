@@ -27,7 +27,7 @@ export function demoDefinition(studioUrl: string): WorkflowDefinition {
 
 export async function seedDemo(deps: ServerDeps, studioUrl: string): Promise<void> {
   if (await deps.db.user.findUnique({ where: { email: DEMO_LOGIN.email }, select: { id: true } })) return;
-  const { user } = await signUp(deps, { ...DEMO_LOGIN, name: "Demo User" });
+  const { user } = await signUp(deps, { principal: null, ip: null }, { ...DEMO_LOGIN, name: "Demo User" });
   const membership = await deps.db.membership.findFirstOrThrow({ where: { userId: user.id }, select: { workspaceId: true } });
   await deps.db.workspace.update({ where: { id: membership.workspaceId }, data: { name: "Demo workspace" } });
   await insertWorkflow(deps.db, membership.workspaceId, demoDefinition(studioUrl));

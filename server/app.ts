@@ -5,6 +5,7 @@ import type { ServerDeps } from "./context.js";
 import { AppError } from "./errors.js";
 import { createGraphQL, type Yoga } from "./graphql/yoga.js";
 import { ChannelHub } from "./realtime.js";
+import { clientIp, rateLimit } from "./limits.js";
 import { createRestApi } from "./rest/index.js";
 import { createStudioHandler } from "./studio.js";
 
@@ -24,6 +25,8 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
 
   app.onError((error, c) => {
     if (error instanceof AppError) {
+      const retryAfter = (error.details as { retryAfter?: number } | undefined)?.retryAfter;
+      if (retryAfter) c.header("Retry-After", String(retryAfter));
       return c.json({ error: { code: error.code, message: error.message, details: error.details ?? null } }, error.status);
     }
     if (error instanceof HTTPException) return error.getResponse();
@@ -40,11 +43,13 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
     return c.json({ status: healthy ? "ok" : ready ? "degraded" : "starting", database, redis }, healthy ? 200 : 503);
   });
 
-  app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, {}));
+  app.use("/graphql", rateLimit(deps));
+  app.use("/api/*", rateLimit(deps));
+  app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, { ip: clientIp(c) }));
   app.route("/api", createRestApi(deps));
 
   if (options.studio !== false) {
-    const studio = await createStudioHandler(deps, async (request, query, variables) => {
+    const studio = await createStudioHandler(deps, async (request, query, variables, ip) => {
       // The studio reaches the API through the GraphQL schema, in-process, as the signed-in user.
       const headers = new Headers({ "content-type": "application/json", [CSRF_HEADER]: "1" });
       const cookie = request.headers.get("cookie");
@@ -53,7 +58,7 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
         method: "POST",
         headers,
         body: JSON.stringify({ query, variables }),
-      });
+      }, { ip });
       return response.json();
     });
     app.route("/", studio);

@@ -20,17 +20,17 @@ export function bearerToken(header: string | null | undefined): string | null {
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Resolves the caller of an HTTP request. A bad bearer token is an error, not an anonymous call. */
-export async function callerFromRequest(deps: ServerDeps, request: Request): Promise<Caller> {
+export async function callerFromRequest(deps: ServerDeps, request: Request, ip: string | null): Promise<Caller> {
   const bearer = bearerToken(request.headers.get("authorization"));
   if (bearer) {
     const principal = await authenticate(deps.db, deps.env.JWT_SECRET, bearer);
     if (!principal) throw new AppError("UNAUTHENTICATED", "The bearer token is invalid, expired or revoked");
-    return { principal };
+    return { principal, ip };
   }
   const cookie = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
-  if (!cookie) return { principal: null };
+  if (!cookie) return { principal: null, ip };
   if (!SAFE_METHODS.has(request.method) && !request.headers.get(CSRF_HEADER)) {
     throw new AppError("FORBIDDEN", `Cookie-authenticated requests must send the ${CSRF_HEADER} header`);
   }
-  return { principal: await authenticate(deps.db, deps.env.JWT_SECRET, cookie) };
+  return { principal: await authenticate(deps.db, deps.env.JWT_SECRET, cookie), ip };
 }

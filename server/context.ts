@@ -15,4 +15,6 @@ export interface ServerDeps {
 /** Who is calling, resolved once per request. */
 export interface Caller {
   principal: Principal | null;
+  /** The client's address, for per-IP limits; null for in-process calls. */
+  ip: string | null;
 }

@@ -6,16 +6,19 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerDeps } from "./context.js";
+import { clientIp } from "./limits.js";
 
 /** Serves the built Remix studio: hashed assets from public/build, every other path through Remix. */
-export async function createStudioHandler(deps: ServerDeps, graphql: StudioLoadContext["graphql"]) {
+/** Runs a GraphQL operation for the studio as the request's user; `ip` is the browser's address. */
+export type StudioGraphQL = (request: Request, query: string, variables: Record<string, unknown> | undefined, ip: string | null) => ReturnType<StudioLoadContext["graphql"]>;
+
+export async function createStudioHandler(deps: ServerDeps, graphql: StudioGraphQL) {
   const buildPath = path.resolve(deps.env.REMIX_BUILD_PATH);
   if (!existsSync(buildPath)) {
     throw new Error(`The studio is not built (${buildPath} is missing): run \`npm run build\` first`);
   }
   const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
   const handleRequest = createRequestHandler(build, deps.env.NODE_ENV === "development" ? "development" : "production");
-  const loadContext: StudioLoadContext = { graphql };
 
   const studio = new Hono();
   studio.use(
@@ -26,6 +29,10 @@ export async function createStudioHandler(deps: ServerDeps, graphql: StudioLoadC
     }),
   );
   studio.use("/favicon.svg", serveStatic({ root: "./public" }));
-  studio.all("*", (c) => handleRequest(c.req.raw, loadContext as never));
+  studio.all("*", (c) => {
+    const ip = clientIp(c);
+    const loadContext: StudioLoadContext = { graphql: (request, query, variables) => graphql(request, query, variables, ip) as never };
+    return handleRequest(c.req.raw, loadContext as never);
+  });
   return studio;
 }

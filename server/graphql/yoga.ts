@@ -1,5 +1,7 @@
 import { authenticateUpgrade } from "@algorythmos/platform";
-import { GraphQLError } from "graphql";
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from "graphql";
+import type { Plugin } from "graphql-yoga";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import type { IncomingMessage } from "node:http";
 import { callerFromRequest } from "../auth.js";
@@ -25,18 +27,30 @@ export function toGraphQLError(error: AppError): GraphQLError {
   });
 }
 
+/** Query limits, checked after parsing and before any resolver (so before any database query). */
+export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 2_000, maxDirectives: 20, maxCost: 5_000 } as const;
+
+/** Production hides the schema from introspection; the committed schema.graphql documents it instead. */
+function disableIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}
+
 export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
 export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
-  async function callerOf(initial: { request?: Request } & WebSocketInitialContext): Promise<Caller> {
+  async function callerOf(initial: { request?: Request; ip?: string | null } & WebSocketInitialContext): Promise<Caller> {
     if (initial.upgradeRequest) {
       const token = initial.connectionParams?.token;
       const headers = initial.upgradeRequest.headers;
       const principal = await authenticateUpgrade(deps.db, deps.env.JWT_SECRET, headers, typeof token === "string" ? token : null);
       if (typeof token === "string" && !principal) throw new AppError("UNAUTHENTICATED", "The connection token is invalid, expired or revoked");
-      return { principal };
+      return { principal, ip: initial.upgradeRequest.socket.remoteAddress ?? null };
     }
-    return callerFromRequest(deps, initial.request!);
+    return callerFromRequest(deps, initial.request!, initial.ip ?? null);
   }
 
   return createYoga<Record<string, unknown>, GraphQLContext>({
@@ -45,6 +59,17 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
     graphiql: deps.env.NODE_ENV !== "production" ? { subscriptionsProtocol: "WS" } : false,
     landingPage: false,
     batching: false,
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: QUERY_LIMITS.maxDepth },
+        maxAliases: { n: QUERY_LIMITS.maxAliases },
+        maxTokens: { n: QUERY_LIMITS.maxTokens },
+        maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+        costLimit: { maxCost: QUERY_LIMITS.maxCost },
+        blockFieldSuggestion: { enabled: deps.env.NODE_ENV === "production" },
+      }),
+      ...(deps.env.NODE_ENV === "production" ? [disableIntrospection()] : []),
+    ],
     logging: false,
     context: async (initial) => {
       try {

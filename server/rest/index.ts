@@ -1,10 +1,12 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { callerFromRequest } from "../auth.js";
+import { clientIp } from "../limits.js";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput } from "../errors.js";
 import { listStepTypes } from "../graphql/types/step-type.js";
 import { getRun, listRuns, listRunSteps, startRun } from "../services/runs.js";
+import { logOut, refreshSession } from "../services/sessions.js";
 import { logIn, signUp } from "../services/users.js";
 import { createWorkflow, getWorkflow, listWorkflows } from "../services/workflows.js";
 import { listMyWorkspaces } from "../services/users.js";
@@ -41,12 +43,14 @@ export function createRestApi(deps: ServerDeps) {
     }),
   );
   api.use("*", async (c, next) => {
-    c.set("caller", await callerFromRequest(deps, c.req.raw));
+    c.set("caller", await callerFromRequest(deps, c.req.raw, clientIp(c)));
     await next();
   });
 
-  api.post("/auth/signup", async (c) => c.json(await signUp(deps, await readJson(c)), 201));
-  api.post("/auth/login", async (c) => c.json(await logIn(deps, await readJson(c))));
+  api.post("/auth/signup", async (c) => c.json(await signUp(deps, c.get("caller"), await readJson(c)), 201));
+  api.post("/auth/login", async (c) => c.json(await logIn(deps, c.get("caller"), await readJson(c))));
+  api.post("/auth/refresh", async (c) => c.json(await refreshSession(deps, c.get("caller"), await readJson(c))));
+  api.post("/auth/logout", async (c) => c.json({ loggedOut: await logOut(deps, await readJson(c)) }));
 
   api.get("/workspaces", async (c) => c.json({ items: await listMyWorkspaces(deps, c.get("caller")), nextCursor: null }));
 

@@ -1,22 +1,16 @@
 import { LogInInput, newId, SignUpInput, type Role } from "@algorythmos/domain";
-import { hashPassword, isUniqueViolation, signAccessToken, transaction, verifyPassword } from "@algorythmos/platform";
+import { hashPassword, isUniqueViolation, transaction, verifyPassword } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, fromZodError, notFound } from "../errors.js";
+import { limitAuthAttempts } from "../limits.js";
 import { requireUser } from "./access.js";
+import { issueSession, type AuthPayload, type UserView } from "./sessions.js";
 
 const USER_SELECT = { id: true, email: true, name: true } as const;
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-}
+export type { AuthPayload, UserView };
 
-export interface AuthPayload {
-  token: string;
-  user: UserView;
-}
-
-export async function signUp(deps: ServerDeps, rawInput: unknown): Promise<AuthPayload> {
+export async function signUp(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<AuthPayload> {
+  await limitAuthAttempts(deps, caller);
   const parsed = SignUpInput.safeParse(rawInput);
   if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
   const input = parsed.data;
@@ -28,14 +22,15 @@ export async function signUp(deps: ServerDeps, rawInput: unknown): Promise<AuthP
       await tx.membership.create({ data: { id: newId("mem"), userId: user.id, workspaceId: workspace.id, role: "owner" } });
       return user;
     });
-    return { token: await signAccessToken(deps.env.JWT_SECRET, user.id), user };
+    return issueSession(deps, user);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError("CONFLICT", "An account with this email already exists", { fields: [{ path: ["input", "email"], message: "Already registered" }] });
     throw error;
   }
 }
 
-export async function logIn(deps: ServerDeps, rawInput: unknown): Promise<AuthPayload> {
+export async function logIn(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<AuthPayload> {
+  await limitAuthAttempts(deps, caller);
   const parsed = LogInInput.safeParse(rawInput);
   if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
   const row = await deps.db.user.findUnique({ where: { email: parsed.data.email }, select: { ...USER_SELECT, passwordHash: true } });
@@ -43,7 +38,7 @@ export async function logIn(deps: ServerDeps, rawInput: unknown): Promise<AuthPa
     throw new AppError("UNAUTHENTICATED", "Email or password is wrong");
   }
   const { passwordHash: _, ...user } = row;
-  return { token: await signAccessToken(deps.env.JWT_SECRET, user.id), user };
+  return issueSession(deps, user);
 }
 
 export async function getMe(deps: ServerDeps, caller: Caller): Promise<UserView> {

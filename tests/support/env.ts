@@ -19,6 +19,9 @@ export function testEnv(overrides: Record<string, string> = {}): Env {
     CREDENTIALS_KEY: Buffer.alloc(32, 7).toString("base64"),
     HTTP_ALLOW_HOSTS: "127.0.0.1,localhost",
     WORKER_CONCURRENCY: "4",
+    // Tests sign up many users from one address; the limit tests lower these.
+    RATE_LIMIT_PER_MINUTE: "100000",
+    AUTH_RATE_LIMIT_PER_MINUTE: "100000",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ...overrides,
   });

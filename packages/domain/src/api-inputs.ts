@@ -53,3 +53,9 @@ export const PageArgs = z.object({
 });
 
 
+
+export const RefreshSessionInput = z.object({ refreshToken: z.string().min(1, "refreshToken is required").max(200) });
+export type RefreshSessionInput = z.infer<typeof RefreshSessionInput>;
+
+export const CreateApiTokenInput = z.object({ name: z.string().trim().min(1, "Name is required").max(100) });
+export type CreateApiTokenInput = z.infer<typeof CreateApiTokenInput>;

@@ -28,6 +28,10 @@ export const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
   /** Where the built Remix studio is (remix build output). */
   REMIX_BUILD_PATH: z.string().default("build/index.js"),
+  /** Requests per minute per token (or per IP when anonymous), shared by every server through Redis. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Sign-up and log-in attempts per minute per IP (password guessing). */
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 export type Env = z.infer<typeof EnvSchema>;

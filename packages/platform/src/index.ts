@@ -10,3 +10,4 @@ export * from "./run-events.js";
 export * from "./workflow-docs.js";
 export * from "./migrate.js";
 export * from "./lifecycle.js";
+export * from "./rate-limit.js";

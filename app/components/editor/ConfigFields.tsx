@@ -1,0 +1,228 @@
+import { useEffect, useId, useRef, useState } from "react";
+import type { JsonSchema } from "~/lib/operations";
+
+const LABELS: Record<string, string> = {
+  url: "URL",
+  timeoutMs: "Timeout (ms)",
+  durationMs: "Duration (ms)",
+  credentialId: "Credential ID",
+  jsonMode: "JSON mode",
+  textBody: "Text body",
+  htmlBody: "HTML body",
+  cron: "Cron expression",
+};
+
+const labelFor = (key: string) =>
+  LABELS[key] ?? key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/^./, (c) => c.toUpperCase()).replace(/\b(\w+) (\w)/g, (_, a, b) => `${a} ${b.toLowerCase()}`);
+
+const typeOf = (schema: JsonSchema) => (Array.isArray(schema.type) ? schema.type.find((t) => t !== "null") : schema.type);
+
+interface ConfigFieldsProps {
+  schema: JsonSchema;
+  config: Record<string, unknown>;
+  /** Field → first problem message for it (from domain validation). */
+  errors: Record<string, string>;
+  multiline: readonly string[];
+  readOnly: boolean;
+  onChange(key: string, value: unknown): void;
+}
+
+/**
+ * A form generated from a step type's JSON Schema: enums as selects, strings, numbers and booleans as
+ * inputs, anything structured as a JSON text area. Values write straight into the step's config Y.Map.
+ */
+export function ConfigFields({ schema, config, errors, multiline, readOnly, onChange }: ConfigFieldsProps) {
+  const entries = Object.entries(schema.properties ?? {});
+  if (entries.length === 0) return <p className="muted">This step has nothing to configure.</p>;
+  const required = new Set(schema.required ?? []);
+  return (
+    <>
+      {entries.map(([key, property]) => (
+        <ConfigField
+          key={key}
+          name={key}
+          schema={property}
+          value={config[key] ?? property.default}
+          required={required.has(key)}
+          multiline={multiline.includes(key)}
+          error={errors[key]}
+          readOnly={readOnly}
+          onChange={(value) => onChange(key, value)}
+        />
+      ))}
+    </>
+  );
+}
+
+interface ConfigFieldProps {
+  name: string;
+  schema: JsonSchema;
+  value: unknown;
+  required: boolean;
+  multiline: boolean;
+  error: string | undefined;
+  readOnly: boolean;
+  onChange(value: unknown): void;
+}
+
+function ConfigField({ name, schema, value, required, multiline, error, readOnly, onChange }: ConfigFieldProps) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  const label = labelFor(name) + (required ? " *" : "");
+  const common = {
+    id,
+    disabled: readOnly,
+    "aria-invalid": error ? true : undefined,
+    "aria-describedby": error ? errorId : undefined,
+  } as const;
+  const type = typeOf(schema);
+  let control;
+
+  if (schema.enum) {
+    control = (
+      <select {...common} value={String(value ?? "")} onChange={(e) => onChange(e.target.value || undefined)}>
+        {required && value !== undefined ? null : <option value="">—</option>}
+        {schema.enum.map((option) => (
+          <option key={String(option)} value={String(option)}>
+            {String(option)}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (type === "boolean") {
+    return (
+      <div className="field checkbox">
+        <input {...common} type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} />
+        <label htmlFor={id}>{labelFor(name)}</label>
+      </div>
+    );
+  } else if (type === "integer" || type === "number") {
+    control = (
+      <input
+        {...common}
+        type="number"
+        step={type === "integer" ? 1 : "any"}
+        min={schema.minimum}
+        max={schema.maximum}
+        value={typeof value === "number" ? value : ""}
+        onChange={(e) => {
+          const text = e.target.value;
+          if (text === "") onChange(undefined);
+          else if (Number.isFinite(e.target.valueAsNumber)) onChange(e.target.valueAsNumber);
+        }}
+      />
+    );
+  } else if (type === "string") {
+    const text = typeof value === "string" ? value : "";
+    // Required strings stay "" when emptied, so validation names the missing field.
+    const write = (next: string) => onChange(next === "" && !required ? undefined : next);
+    control = multiline ? (
+      <textarea {...common} rows={4} value={text} onChange={(e) => write(e.target.value)} />
+    ) : (
+      <input {...common} type="text" value={text} onChange={(e) => write(e.target.value)} />
+    );
+  } else {
+    // Objects, arrays and "any JSON" (e.g. an HTTP body, which may also be plain text).
+    const acceptsText = type === undefined;
+    return (
+      <JsonField
+        id={id}
+        label={label}
+        hint={acceptsText ? "JSON, or plain text" : "JSON"}
+        value={value}
+        acceptsText={acceptsText}
+        error={error}
+        readOnly={readOnly}
+        onChange={onChange}
+      />
+    );
+  }
+
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {control}
+      {error ? (
+        <p className="field-error" id={errorId}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function formatJson(value: unknown, acceptsText: boolean): string {
+  if (value === undefined) return "";
+  if (acceptsText && typeof value === "string") return value;
+  return JSON.stringify(value, null, 2);
+}
+
+interface JsonFieldProps {
+  id: string;
+  label: string;
+  hint: string;
+  value: unknown;
+  acceptsText: boolean;
+  error: string | undefined;
+  readOnly: boolean;
+  onChange(value: unknown): void;
+}
+
+/** A JSON text area: keeps the user's draft while they type, writes only values that parse. */
+function JsonField({ id, label, hint, value, acceptsText, error, readOnly, onChange }: JsonFieldProps) {
+  const [draft, setDraft] = useState(() => formatJson(value, acceptsText));
+  const [parseError, setParseError] = useState<string | null>(null);
+  const focused = useRef(false);
+  const serialised = JSON.stringify(value ?? null);
+
+  // A remote change replaces the text, unless this user is in the middle of editing it.
+  useEffect(() => {
+    if (focused.current) return;
+    setDraft(formatJson(value, acceptsText));
+    setParseError(null);
+  }, [serialised]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const message = parseError ?? error;
+  const errorId = `${id}-error`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        {label} <span className="muted">({hint})</span>
+      </label>
+      <textarea
+        id={id}
+        rows={4}
+        className="mono"
+        value={draft}
+        disabled={readOnly}
+        aria-invalid={message ? true : undefined}
+        aria-describedby={message ? errorId : undefined}
+        onFocus={() => (focused.current = true)}
+        onBlur={() => (focused.current = false)}
+        onChange={(e) => {
+          const text = e.target.value;
+          setDraft(text);
+          if (text.trim() === "") {
+            setParseError(null);
+            onChange(undefined);
+            return;
+          }
+          try {
+            onChange(JSON.parse(text));
+            setParseError(null);
+          } catch {
+            if (acceptsText) {
+              onChange(text);
+              setParseError(null);
+            } else setParseError("Enter valid JSON");
+          }
+        }}
+      />
+      {message ? (
+        <p className="field-error" id={errorId}>
+          {message}
+        </p>
+      ) : null}
+    </div>
+  );
+}

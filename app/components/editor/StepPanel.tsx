@@ -1,0 +1,71 @@
+import { isStepType, stepTypes, type Step } from "@algorythmos/domain";
+import { useId } from "react";
+import * as Y from "yjs";
+import { deleteSteps, setConfigValue, setStepName, stepMap } from "~/lib/doc-edits";
+import type { StepTypeInfo } from "~/lib/operations";
+import { ConfigFields } from "./ConfigFields";
+import { NotesEditor } from "./NotesEditor";
+
+interface StepPanelProps {
+  doc: Y.Doc;
+  step: Step;
+  stepType: StepTypeInfo | undefined;
+  problems: { message: string; path?: (string | number)[] }[];
+  readOnly: boolean;
+}
+
+/** The selected step: its name, its config (a form generated from the type's JSON Schema) and notes. */
+export function StepPanel({ doc, step, stepType, problems, readOnly }: StepPanelProps) {
+  const nameId = useId();
+  const notesLabelId = useId();
+  const errors: Record<string, string> = {};
+  const general: string[] = [];
+  for (const problem of problems) {
+    const key = problem.path?.[0];
+    if (typeof key === "string" && !errors[key]) errors[key] = problem.message.replace(/^Step "[^"]*": [^:]+: /, "");
+    else general.push(problem.message);
+  }
+  const multiline = isStepType(step.type) ? (stepTypes[step.type].multilineFields ?? []) : [];
+  const notes = stepMap(doc, step.id)?.get("notes");
+
+  return (
+    <section className="panel-section" aria-labelledby={`${nameId}-heading`}>
+      <h2 id={`${nameId}-heading`}>{stepType?.label ?? step.type}</h2>
+      {stepType?.description ? <p className="muted small">{stepType.description}</p> : null}
+      <div className="field">
+        <label htmlFor={nameId}>Step name</label>
+        <input id={nameId} type="text" value={step.name} disabled={readOnly} maxLength={200} onChange={(e) => setStepName(doc, step.id, e.target.value)} />
+      </div>
+      {stepType ? (
+        <ConfigFields
+          schema={stepType.configSchema}
+          config={step.config}
+          errors={errors}
+          multiline={multiline}
+          readOnly={readOnly}
+          onChange={(key, value) => setConfigValue(doc, step.id, key, value)}
+        />
+      ) : (
+        <p className="form-error">Unknown step type “{step.type}”.</p>
+      )}
+      {general.length ? (
+        <ul className="problems">
+          {general.map((message) => (
+            <li key={message}>{message}</li>
+          ))}
+        </ul>
+      ) : null}
+      <div className="field">
+        <span className="label" id={notesLabelId}>
+          Notes
+        </span>
+        {notes instanceof Y.XmlFragment ? <NotesEditor key={step.id} fragment={notes} readOnly={readOnly} labelId={notesLabelId} /> : null}
+      </div>
+      {readOnly ? null : (
+        <button type="button" className="danger" onClick={() => deleteSteps(doc, [step.id])}>
+          Delete step
+        </button>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,174 @@
+import { definitionFromDoc, type Problem } from "@algorythmos/domain";
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import xyflowStyles from "@xyflow/react/dist/style.css";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { Canvas } from "~/components/editor/Canvas";
+import { ConnectionStatus } from "~/components/editor/ConnectionStatus";
+import { NameInput } from "~/components/editor/NameInput";
+import { Presence } from "~/components/editor/Presence";
+import { RunPanel } from "~/components/editor/RunPanel";
+import { StepPanel } from "~/components/editor/StepPanel";
+import { useDocVersion, useWorkflowDoc } from "~/lib/collab";
+import { addStep, defaultConfig } from "~/lib/doc-edits";
+import { requireData } from "~/lib/graphql.server";
+import { EDITOR, type StepTypeInfo } from "~/lib/operations";
+import { useRun } from "~/lib/runs";
+
+export const links: LinksFunction = () => [{ rel: "stylesheet", href: xyflowStyles }];
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.workflow.name ?? "Workflow"} · Algorythmos Studio` }];
+
+export async function loader({ context, request, params }: LoaderFunctionArgs) {
+  const { me, workflow, stepTypes } = await requireData(context, request, EDITOR, { id: params.id ?? "" });
+  const role = me.workspaces.find((w) => w.id === workflow.workspaceId)?.role ?? "viewer";
+  return { user: { id: me.id, name: me.name }, workflow, stepTypes, readOnly: role === "viewer" };
+}
+
+const CATEGORY_ORDER = ["trigger", "action", "logic"];
+
+export default function WorkflowEditor() {
+  const { user, workflow, stepTypes, readOnly } = useLoaderData<typeof loader>();
+  const { doc, status, closeMessage, synced, people, undoManager } = useWorkflowDoc(workflow.id, user);
+  const version = useDocVersion(doc);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const { run, start } = useRun(workflow.id);
+
+  const state = useMemo(() => (doc && synced ? definitionFromDoc(doc) : null), [doc, synced, version]); // eslint-disable-line react-hooks/exhaustive-deps
+  const problemsByStep = useMemo(() => {
+    const map = new Map<string, string[]>();
+    for (const problem of state?.problems ?? []) {
+      if (problem.stepId) map.set(problem.stepId, [...(map.get(problem.stepId) ?? []), problem.message]);
+    }
+    return map;
+  }, [state]);
+  const types = useMemo(() => new Map(stepTypes.map((t) => [t.type, t])), [stepTypes]);
+  const typeLabels = useMemo(() => Object.fromEntries(stepTypes.map((t) => [t.type, t.label])), [stepTypes]);
+  const palette = useMemo(
+    () => [...stepTypes].sort((a, b) => CATEGORY_ORDER.indexOf(a.category) - CATEGORY_ORDER.indexOf(b.category)),
+    [stepTypes],
+  );
+  const onSelect = useCallback((id: string | null) => setSelectedId(id), []);
+  const selected = state?.definition.steps.find((s) => s.id === selectedId) ?? null;
+  const editable = !readOnly && !!doc && synced;
+
+  // Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y) undo this user's own canvas and config edits. Text fields keep
+  // their native undo, and the notes editor its own.
+  useEffect(() => {
+    if (!undoManager) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey)) return;
+      const target = event.target as HTMLElement | null;
+      if (target?.closest("input, textarea, select, [contenteditable='true']")) return;
+      const key = event.key.toLowerCase();
+      if (key === "z" && !event.shiftKey) undoManager.undo();
+      else if ((key === "z" && event.shiftKey) || key === "y") undoManager.redo();
+      else return;
+      event.preventDefault();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [undoManager]);
+
+  const add = (type: StepTypeInfo) => {
+    if (!doc || !state) return;
+    const steps = state.definition.steps;
+    const lowest = steps.reduce<{ x: number; y: number } | null>((low, s) => (!low || s.position.y > low.y ? s.position : low), null);
+    const id = addStep(doc, {
+      type: type.type,
+      name: type.label,
+      config: defaultConfig(type.configSchema),
+      position: lowest ? { x: lowest.x, y: lowest.y + 120 } : { x: 0, y: 0 },
+    });
+    setSelectedId(id);
+  };
+
+  return (
+    <div className="editor">
+      <header className="topbar editor-bar">
+        <Link to="/workflows" className="back">
+          ← Workflows
+        </Link>
+        <NameInput doc={doc} synced={synced} initialName={workflow.name} readOnly={readOnly} />
+        <ConnectionStatus status={status} message={closeMessage} />
+        <Presence people={people} myId={user.id} />
+        <div className="undo-buttons">
+          <button type="button" onClick={() => undoManager?.undo()} disabled={!editable} title="Undo (Ctrl+Z)">
+            Undo
+          </button>
+          <button type="button" onClick={() => undoManager?.redo()} disabled={!editable} title="Redo (Ctrl+Shift+Z)">
+            Redo
+          </button>
+        </div>
+      </header>
+
+      <aside className="palette" aria-label="Add a step">
+        <h2>Add a step</h2>
+        {readOnly ? <p className="muted small">You can view this workflow but not edit it.</p> : null}
+        {palette.map((type) => (
+          <button key={type.type} type="button" onClick={() => add(type)} disabled={!editable} title={type.description}>
+            Add {type.label}
+          </button>
+        ))}
+      </aside>
+
+      <section className="canvas" aria-label="Workflow canvas">
+        {doc && state ? (
+          <Canvas
+            doc={doc}
+            definition={state.definition}
+            problemsByStep={problemsByStep}
+            stepStatuses={run.steps}
+            typeLabels={typeLabels}
+            readOnly={!editable}
+            onSelect={onSelect}
+          />
+        ) : (
+          <p className="canvas-placeholder">{status === "offline" ? "Offline." : "Loading the workflow…"}</p>
+        )}
+      </section>
+
+      <aside className="side">
+        <RunPanel run={run} steps={state?.definition.steps ?? []} disabled={readOnly} onRun={start} />
+        {doc && selected ? (
+          <StepPanel
+            key={selected.id}
+            doc={doc}
+            step={selected}
+            stepType={types.get(selected.type)}
+            problems={(state?.problems ?? []).filter((p) => p.stepId === selected.id)}
+            readOnly={!editable}
+          />
+        ) : (
+          <p className="muted panel-section">Select a step to configure it.</p>
+        )}
+        <Problems problems={state?.problems ?? []} onSelect={setSelectedId} />
+      </aside>
+    </div>
+  );
+}
+
+function Problems({ problems, onSelect }: { problems: Problem[]; onSelect(id: string): void }) {
+  return (
+    <section className="panel-section" aria-labelledby="problems-heading">
+      <h2 id="problems-heading">Problems ({problems.length})</h2>
+      {problems.length === 0 ? (
+        <p className="muted">No problems: this workflow can run.</p>
+      ) : (
+        <ul className="problems" data-testid="problems">
+          {problems.map((problem, index) => (
+            <li key={`${problem.code}-${problem.stepId ?? ""}-${problem.edgeId ?? ""}-${index}`}>
+              {problem.stepId ? (
+                <button type="button" className="link" onClick={() => onSelect(problem.stepId!)}>
+                  {problem.message}
+                </button>
+              ) : (
+                problem.message
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

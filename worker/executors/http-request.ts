@@ -1,0 +1,123 @@
+import { ShutdownAbort, StepError, errorMessage } from "../errors.js";
+import { assertPublicHost } from "../ssrf.js";
+import { renderString, renderValue } from "../templates.js";
+import type { Executor } from "./types.js";
+
+export const MAX_REDIRECTS = 5;
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Headers not carried to another origin on a redirect. */
+const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+
+/**
+ * http.request (R11, R12): templates resolved, every hop checked by the SSRF guard, redirects followed by
+ * hand (at most 5), the whole exchange bounded by `timeoutMs`, the body capped at 1 MiB.
+ * Output `{ status, headers, body }`; a non-2xx status fails the step (retryable for 408, 429 and 5xx).
+ */
+export const httpRequest: Executor<"http.request"> = async ({ config, context, signal, env }) => {
+  let url = parseUrl(renderString(config.url, context));
+  let method: string = config.method;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(config.headers)) headers.set(name, renderString(value, context));
+  let body: string | undefined;
+  if (config.body !== undefined && config.body !== null && method !== "GET" && method !== "HEAD") {
+    const rendered = renderValue(config.body, context);
+    if (typeof rendered === "string") body = rendered;
+    else {
+      body = JSON.stringify(rendered);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    }
+  }
+  const input = { method, url: url.toString(), headers: Object.fromEntries(headers), body: body ?? null };
+
+  const timeout = AbortSignal.timeout(config.timeoutMs);
+  const combined = AbortSignal.any([signal, timeout]);
+  try {
+    for (let hop = 0; ; hop++) {
+      await assertPublicHost(url, env.HTTP_ALLOW_HOSTS);
+      const response = await fetch(url, { method, headers, body, redirect: "manual", signal: combined });
+      const location = response.headers.get("location");
+      if (response.status >= 300 && response.status < 400 && location) {
+        await response.body?.cancel();
+        if (hop >= MAX_REDIRECTS) throw new StepError(`Too many redirects (more than ${MAX_REDIRECTS}) from ${input.url}`);
+        const next = parseUrl(location, url);
+        if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+        if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
+          method = method === "HEAD" ? "HEAD" : "GET";
+          body = undefined;
+          headers.delete("content-type");
+        }
+        url = next;
+        continue;
+      }
+      const output = {
+        status: response.status,
+        headers: Object.fromEntries(response.headers),
+        body: method === "HEAD" ? null : await readBody(response),
+      };
+      if (!response.ok) {
+        const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+        const snippet = typeof output.body === "string" ? output.body : JSON.stringify(output.body);
+        throw new StepError(
+          `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""} from ${method} ${url}` +
+            (snippet ? `: ${snippet.slice(0, 200)}` : ""),
+          { retryable, output },
+        );
+      }
+      return { output, input };
+    }
+  } catch (error) {
+    if (signal.aborted) throw new ShutdownAbort();
+    if (timeout.aborted) throw new StepError(`Request timed out after ${config.timeoutMs} ms`, { retryable: true, cause: error });
+    if (error instanceof StepError) throw error;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new StepError(`Request to ${url.host} failed: ${cause?.code ?? cause?.message ?? errorMessage(error)}`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+};
+
+function parseUrl(text: string, base?: URL): URL {
+  let url: URL;
+  try {
+    url = new URL(text, base);
+  } catch {
+    throw new StepError(`Invalid URL "${text.slice(0, 200)}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new StepError(`Only http and https URLs are allowed, not ${url.protocol}`);
+  if (url.username || url.password) throw new StepError("Credentials in the URL are not allowed; use a header");
+  return url;
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const declared = Number(response.headers.get("content-length"));
+  if (declared > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw new StepError(`Response body is larger than ${MAX_RESPONSE_BYTES} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_RESPONSE_BYTES) {
+        await reader.cancel();
+        throw new StepError(`Response body is larger than ${MAX_RESPONSE_BYTES} bytes`);
+      }
+      chunks.push(value);
+    }
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  const type = response.headers.get("content-type") ?? "";
+  if (/[/+]json\b/i.test(type) && text.trim()) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}

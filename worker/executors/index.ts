@@ -1,0 +1,23 @@
+import type { StepType } from "@algorythmos/domain";
+import { condition } from "./condition.js";
+import { delay } from "./delay.js";
+import { httpRequest } from "./http-request.js";
+import { notImplemented } from "./not-implemented.js";
+import { transform } from "./transform.js";
+import { trigger } from "./trigger.js";
+import type { Executor } from "./types.js";
+
+/** Every domain step type has exactly one executor (the `satisfies` makes a missing one a type error). */
+export const executors: { [T in StepType]: Executor<T> } = {
+  "trigger.manual": trigger,
+  "trigger.webhook": trigger,
+  "trigger.cron": trigger,
+  "http.request": httpRequest,
+  "openai.chat": notImplemented("OpenAI chat"),
+  "email.postmark": notImplemented("Postmark email"),
+  transform,
+  condition,
+  delay,
+};
+
+export type { Executor, ExecutorArgs, ExecutorResult, RunContext } from "./types.js";

@@ -1,0 +1,134 @@
+import { lookup } from "node:dns/promises";
+import { BlockList, isIP } from "node:net";
+import { StepError } from "./errors.js";
+
+/**
+ * The SSRF guard of http.request (docs/run-engine.md, R11): a host is reached only when every address it
+ * resolves to is public, unless the hostname or the address is allow-listed (HTTP_ALLOW_HOSTS).
+ */
+
+const ranges: [string, number, "ipv4" | "ipv6", string][] = [
+  ["0.0.0.0", 8, "ipv4", "this-network"],
+  ["10.0.0.0", 8, "ipv4", "private"],
+  ["100.64.0.0", 10, "ipv4", "carrier-grade NAT"],
+  ["127.0.0.0", 8, "ipv4", "loopback"],
+  ["169.254.0.0", 16, "ipv4", "link-local"],
+  ["172.16.0.0", 12, "ipv4", "private"],
+  ["192.0.0.0", 24, "ipv4", "IETF reserved"],
+  ["192.0.2.0", 24, "ipv4", "documentation"],
+  ["192.168.0.0", 16, "ipv4", "private"],
+  ["198.18.0.0", 15, "ipv4", "benchmarking"],
+  ["198.51.100.0", 24, "ipv4", "documentation"],
+  ["203.0.113.0", 24, "ipv4", "documentation"],
+  ["224.0.0.0", 4, "ipv4", "multicast"],
+  ["240.0.0.0", 4, "ipv4", "reserved"],
+  ["::", 128, "ipv6", "unspecified"],
+  ["::1", 128, "ipv6", "loopback"],
+  ["::", 96, "ipv6", "IPv4-compatible"],
+  ["100::", 64, "ipv6", "discard"],
+  ["2001:db8::", 32, "ipv6", "documentation"],
+  ["fc00::", 7, "ipv6", "unique-local"],
+  ["fe80::", 10, "ipv6", "link-local"],
+  ["fec0::", 10, "ipv6", "site-local"],
+  ["ff00::", 8, "ipv6", "multicast"],
+];
+
+const lists = new Map<string, BlockList>();
+for (const [network, prefix, family, category] of ranges) {
+  let list = lists.get(category);
+  if (!list) lists.set(category, (list = new BlockList()));
+  list.addSubnet(network, prefix, family);
+}
+
+/** IPv4 addresses carried inside IPv6 ones: mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16). */
+function embeddedIpv4(address: string): string | null {
+  const groups = expandIpv6(address);
+  if (!groups) return null;
+  const v4 = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+  const zeros = (from: number, to: number) => groups.slice(from, to).every((group) => group === 0);
+  if (zeros(0, 5) && groups[5] === 0xffff) return v4(groups[6]!, groups[7]!);
+  if (groups[0] === 0x64 && groups[1] === 0xff9b && zeros(2, 6)) return v4(groups[6]!, groups[7]!);
+  if (groups[0] === 0x2002) return v4(groups[1]!, groups[2]!);
+  return null;
+}
+
+/** The eight 16-bit groups of an IPv6 address (dotted IPv4 tails included), or null when it is not one. */
+function expandIpv6(address: string): number[] | null {
+  if (isIP(address) !== 6) return null;
+  let text = address.split("%")[0]!.toLowerCase();
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted[1]!.split(".").map(Number) as [number, number, number, number];
+    text = text.slice(0, dotted.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, null];
+  const parse = (part: string | undefined | null) => (part ? part.split(":").map((group) => parseInt(group, 16)) : []);
+  const left = parse(head);
+  const right = parse(tail);
+  const fill = tail === null ? [] : new Array<number>(8 - left.length - right.length).fill(0);
+  const groups = [...left, ...fill, ...right];
+  return groups.length === 8 ? groups : null;
+}
+
+/**
+ * Why an address must not be reached (e.g. "loopback", "private", "cloud metadata"), or null when it is public.
+ * Anything that is not an IP address is refused too.
+ */
+export function classifyAddress(address: string): string | null {
+  const bare = address.replace(/^\[|\]$/g, "").split("%")[0]!;
+  const family = isIP(bare);
+  if (family === 0) return "not an IP address";
+  if (family === 6) {
+    const inner = embeddedIpv4(bare);
+    if (inner) return classifyAddress(inner);
+  }
+  if (bare === "169.254.169.254" || bare === "fd00:ec2::254") return "cloud metadata";
+  for (const [category, list] of lists) {
+    if (list.check(bare, family === 4 ? "ipv4" : "ipv6")) return category;
+  }
+  return null;
+}
+
+export interface ResolvedHost {
+  hostname: string;
+  addresses: string[];
+}
+
+/**
+ * Resolves a URL's host and refuses it when any address is not public and neither the hostname nor that
+ * address is in `allowHosts` (lower-case). Throws a non-retryable StepError when refused.
+ */
+export async function assertPublicHost(
+  url: URL,
+  allowHosts: readonly string[],
+  resolve: (hostname: string) => Promise<string[]> = resolveAll,
+): Promise<ResolvedHost> {
+  const hostname = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (allowHosts.includes(hostname)) return { hostname, addresses: [] };
+  let addresses: string[];
+  try {
+    addresses = isIP(hostname) ? [hostname] : await resolve(hostname);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new StepError(`Could not resolve host "${hostname}"${code ? ` (${code})` : ""}`, {
+      retryable: code === "EAI_AGAIN",
+      cause: error,
+    });
+  }
+  if (!addresses.length) throw new StepError(`Host "${hostname}" has no addresses`);
+  for (const address of addresses) {
+    if (allowHosts.includes(address.toLowerCase())) continue;
+    const reason = classifyAddress(address);
+    if (reason) {
+      throw new StepError(
+        `Refused to call "${hostname}": it resolves to ${address} (${reason}). Add the host to HTTP_ALLOW_HOSTS to allow it.`,
+      );
+    }
+  }
+  return { hostname, addresses };
+}
+
+async function resolveAll(hostname: string): Promise<string[]> {
+  const results = await lookup(hostname, { all: true, verbatim: true });
+  return results.map((result) => result.address);
+}
