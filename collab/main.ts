@@ -2,13 +2,15 @@
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
 import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown } from "@algorythmos/platform";
 import { createServer } from "node:http";
+import { DocRelay } from "./relay.js";
 import { createCollabService } from "./service.js";
 
 const env = loadEnv();
 const logger = createLogger("collab", env.LOG_LEVEL);
 const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "collab" });
-const collab = createCollabService({ db, logger, jwtSecret: env.JWT_SECRET });
+const relaySubscriber = createRedis(env.REDIS_URL, { blocking: true, name: "collab-relay" });
+const collab = createCollabService({ db, logger, jwtSecret: env.JWT_SECRET, relay: new DocRelay(redis, relaySubscriber, env.REDIS_PREFIX, logger) });
 let ready = false;
 
 const server = createServer(async (request, response) => {
@@ -38,6 +40,7 @@ onShutdown(logger, async () => {
   await collab.close(); // flushes every room before the sockets go
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closeRedis(relaySubscriber);
   await closeRedis(redis);
   await db.$disconnect();
 });

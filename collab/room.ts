@@ -24,6 +24,8 @@ export interface RoomOptions {
   compactEvery: number;
   /** Materialise the definition this long after the last edit. */
   materialiseAfterMs: number;
+  /** Hands each durable update to other processes (see relay.ts). */
+  publish?: (workflowId: string, update: Uint8Array) => void;
 }
 
 export class ProtocolError extends Error {}
@@ -49,6 +51,8 @@ export class Room {
   private appendedSinceCompaction = 0;
   private materialiseTimer: NodeJS.Timeout | null = null;
   private dirty = false;
+  /** This room's relay subscription handler (set by the service), to leave the relay with. */
+  onRelayed: ((update: Uint8Array) => void) | null = null;
 
   private constructor(
     readonly workflowId: string,
@@ -77,6 +81,16 @@ export class Room {
     const room = new Room(workflowId, options);
     Y.applyUpdate(room.doc, stored.state, "storage");
     return room;
+  }
+
+  /** An update made durable elsewhere (another collab process, an API edit): apply and broadcast, never re-append. */
+  applyRelayed(update: Uint8Array): void {
+    try {
+      Y.applyUpdate(this.doc, update, "relay");
+      this.scheduleMaterialise();
+    } catch (error) {
+      this.options.logger.warn("collab relayed update rejected", { workflowId: this.workflowId, error });
+    }
   }
 
   join(socket: WebSocket, connection: Omit<Connection, "awarenessIds">): void {
@@ -194,6 +208,7 @@ export class Room {
           Y.applyUpdate(this.doc, item.update, item.from);
           item.done();
         }
+        this.options.publish?.(this.workflowId, batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((item) => item.update)));
         this.appendedSinceCompaction += batch.length;
         this.scheduleMaterialise();
         if (this.appendedSinceCompaction >= this.options.compactEvery) {

@@ -3,10 +3,13 @@ import { authenticateUpgrade, roleForWorkflow, type Db, type Logger } from "@alg
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import type { DocRelay } from "./relay.js";
 import { ProtocolError, Room, type RoomOptions } from "./room.js";
 
 export interface CollabOptions {
   db: Db;
+  /** Relays updates between processes; without it this process must be the only one serving its workflows. */
+  relay?: DocRelay;
   logger: Logger;
   jwtSecret: string;
   compactEvery?: number;
@@ -37,6 +40,7 @@ export function createCollabService(options: CollabOptions): CollabService {
     logger: options.logger,
     compactEvery: options.compactEvery ?? 500,
     materialiseAfterMs: options.materialiseAfterMs ?? 300,
+    publish: options.relay && ((workflowId, update) => options.relay!.publish(workflowId, update)),
   };
   const rate = options.rateLimit ?? { perSecond: 300, burst: 600 };
   // ws refuses far larger frames by itself (1009); ours get a documented close code below.
@@ -47,11 +51,28 @@ export function createCollabService(options: CollabOptions): CollabService {
   function openRoom(workflowId: string): Promise<Room> {
     let room = rooms.get(workflowId);
     if (!room) {
-      room = Room.load(workflowId, roomOptions);
+      room = loadRoom(workflowId);
       rooms.set(workflowId, room);
       room.catch(() => rooms.delete(workflowId)); // a failed load is retried by the next connection
     }
     return room;
+  }
+
+  /** Subscribes to the relay first, then loads, then applies what arrived meanwhile (updates are idempotent). */
+  async function loadRoom(workflowId: string): Promise<Room> {
+    const early: Uint8Array[] = [];
+    let loaded: Room | null = null;
+    const onRelayed = (update: Uint8Array) => (loaded ? loaded.applyRelayed(update) : early.push(update));
+    await options.relay?.join(workflowId, onRelayed);
+    try {
+      loaded = await Room.load(workflowId, roomOptions);
+    } catch (error) {
+      await options.relay?.leave(workflowId, onRelayed).catch(() => {});
+      throw error;
+    }
+    loaded.onRelayed = onRelayed;
+    for (const update of early) loaded.applyRelayed(update);
+    return loaded;
   }
 
   async function releaseRoom(workflowId: string, room: Room) {
@@ -60,6 +81,7 @@ export function createCollabService(options: CollabOptions): CollabService {
     if (room.connections.size === 0 && !closing) {
       rooms.delete(workflowId);
       room.destroy();
+      if (room.onRelayed) await options.relay?.leave(workflowId, room.onRelayed).catch(() => {});
     }
   }
 

@@ -3,7 +3,8 @@
  * and browser tests start. In production each part runs as its own process (server/, collab/, worker/ main.ts).
  */
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
-import type { Env, Logger } from "@algorythmos/platform";
+import { closeRedis, createRedis, type Env, type Logger } from "@algorythmos/platform";
+import { DocRelay } from "../collab/relay.js";
 import { createCollabService, type CollabService } from "../collab/service.js";
 import { createServerApp } from "../server/app.js";
 import type { ServerDeps } from "../server/context.js";
@@ -29,7 +30,10 @@ export interface Stack {
 export async function startStack(env: Env, logger: Logger, options: StackOptions = {}): Promise<Stack> {
   const deps = createServerDeps(env, logger);
   const { app, yoga, setReady } = await createServerApp(deps, { studio: options.studio ?? true });
-  const collab = options.collab === false ? null : createCollabService({ db: deps.db, logger, jwtSecret: env.JWT_SECRET });
+  const relaySubscriber = options.collab === false ? null : createRedis(env.REDIS_URL, { blocking: true, name: "collab-relay" });
+  const collab = relaySubscriber
+    ? createCollabService({ db: deps.db, logger, jwtSecret: env.JWT_SECRET, relay: new DocRelay(deps.redis, relaySubscriber, env.REDIS_PREFIX, logger) })
+    : null;
   const worker = options.worker === false ? null : await startRunWorker({ env, db: deps.db, redis: deps.redis, logger });
   const http = await startHttpServer({
     app,
@@ -50,6 +54,7 @@ export async function startStack(env: Env, logger: Logger, options: StackOptions
       await collab?.close();
       await http.close();
       await worker?.close();
+      if (relaySubscriber) await closeRedis(relaySubscriber);
       await deps.close();
     },
   };

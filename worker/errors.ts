@@ -29,3 +29,11 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
 }
+
+/** Another delivery of the same run is executing the same step attempt; this one stops without recording. */
+export class DuplicateDelivery extends Error {
+  constructor(runId: string, stepId: string) {
+    super(`Run ${runId}: step "${stepId}" is already being executed by another delivery`);
+    this.name = "DuplicateDelivery";
+  }
+}

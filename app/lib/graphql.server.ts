@@ -1,12 +1,6 @@
-import type { StudioLoadContext } from "@algorythmos/domain";
 import { redirect, type AppLoadContext } from "@remix-run/node";
 import { toApiError, type Result } from "./errors";
 import type { Operation } from "./operations";
-
-// The Hono server passes `{ graphql }` as the Remix load context (server/studio.ts).
-declare module "@remix-run/server-runtime" {
-  interface AppLoadContext extends StudioLoadContext {}
-}
 
 /** Runs an operation in-process as the request's user (the server forwards the session cookie). */
 export async function execute<Data, Variables extends Record<string, unknown>>(

@@ -32,38 +32,62 @@ function yValueToJson(value: unknown): unknown {
   return value;
 }
 
-/** Plain text of a notes fragment: one line per block. */
+/** Plain text of a notes fragment: one line per text block (paragraph, heading, code block, …), in document order. */
 export function fragmentText(fragment: Y.XmlFragment): string {
   const lines: string[] = [];
-  const walk = (node: Y.XmlElement | Y.XmlFragment | Y.XmlText, line: string[]) => {
+  const inline = (node: Y.XmlElement | Y.XmlText): string => {
     if (node instanceof Y.XmlText) {
-      for (const op of node.toDelta() as { insert: unknown }[]) if (typeof op.insert === "string") line.push(op.insert);
+      return (node.toDelta() as { insert: unknown }[]).map((op) => (typeof op.insert === "string" ? op.insert : "")).join("");
+    }
+    return node
+      .toArray()
+      .map((child) => (child instanceof Y.XmlElement || child instanceof Y.XmlText ? inline(child) : ""))
+      .join("");
+  };
+  const walk = (node: Y.XmlFragment | Y.XmlElement) => {
+    const children = node.toArray();
+    const isTextBlock =
+      node instanceof Y.XmlElement &&
+      (node.nodeName === "paragraph" || node.nodeName === "heading" || children.length === 0 || children.some((c) => c instanceof Y.XmlText));
+    if (isTextBlock) {
+      lines.push(inline(node as Y.XmlElement));
       return;
     }
-    for (const child of node.toArray()) {
-      if (child instanceof Y.XmlElement) {
-        const inner: string[] = [];
-        walk(child, inner);
-        if (child.nodeName === "paragraph" || child.nodeName === "heading") lines.push(inner.join(""));
-        else line.push(inner.join(""));
-      } else if (child instanceof Y.XmlText) walk(child, line);
+    // A container (the fragment, a list, a list item, a quote): its blocks, in order.
+    for (const child of children) {
+      if (child instanceof Y.XmlElement) walk(child);
+      else if (child instanceof Y.XmlText) lines.push(inline(child));
     }
   };
-  const top: string[] = [];
-  walk(fragment, top);
-  if (top.length) lines.push(top.join(""));
+  walk(fragment);
   return lines.join("\n");
 }
 
-function readStep(id: string, map: unknown): Step | null {
+/** Records a field of a step or edge that holds the wrong kind of value (it is read as its default). */
+type FieldProblem = (field: string, expected: string) => void;
+
+function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
   if (!(map instanceof Y.Map)) return null;
+  const type = map.get("type");
+  const name = map.get("name");
   const config = map.get("config");
   const position = map.get("position");
   const notes = map.get("notes");
+  if (type !== undefined && typeof type !== "string") wrong("type", "a string");
+  if (name !== undefined && typeof name !== "string") wrong("name", "a string");
+  if (config !== undefined && !(config instanceof Y.Map)) wrong("config", "a Y.Map");
+  if (position !== undefined && !(position instanceof Y.Map)) wrong("position", "a Y.Map { x, y }");
+  if (position instanceof Y.Map) {
+    for (const axis of ["x", "y"]) {
+      const value = position.get(axis);
+      if (value !== undefined && !(typeof value === "number" && Number.isFinite(value))) wrong(`position.${axis}`, "a finite number");
+    }
+  }
+  if (notes !== undefined && !(notes instanceof Y.XmlFragment)) wrong("notes", "a Y.XmlFragment");
   const step: Step = {
     id,
-    type: asString(map.get("type")),
-    name: asString(map.get("name")),
+    type: asString(type),
+    name: asString(name),
     config: config instanceof Y.Map ? (Object.fromEntries([...config.entries()].map(([k, v]) => [k, yValueToJson(v)])) as Step["config"]) : {},
     position:
       position instanceof Y.Map ? { x: asNumber(position.get("x")), y: asNumber(position.get("y")) } : { x: 0, y: 0 },
@@ -75,9 +99,14 @@ function readStep(id: string, map: unknown): Step | null {
   return step;
 }
 
-function readEdge(id: string, map: unknown): Edge | null {
+function readEdge(id: string, map: unknown, wrong: FieldProblem): Edge | null {
   if (!(map instanceof Y.Map)) return null;
   const label = map.get("label");
+  for (const end of ["source", "target"]) {
+    const value = map.get(end);
+    if (value !== undefined && typeof value !== "string") wrong(end, "a step id string");
+  }
+  if (label !== undefined && label !== "true" && label !== "false") wrong("label", '"true" or "false"');
   const edge: Edge = { id, source: asString(map.get("source")), target: asString(map.get("target")) };
   if (label === "true" || label === "false") edge.label = label;
   return edge;
@@ -97,13 +126,21 @@ export function definitionFromDoc(doc: Y.Doc): { definition: WorkflowDefinition;
     steps: [] as Step[],
     edges: [] as Edge[],
   };
+  // Fields already reported as holding the wrong kind of value, so the schema does not report them again.
+  const reported = new Set<string>();
   for (const id of [...steps.keys()].sort()) {
-    const step = readStep(id, steps.get(id));
+    const step = readStep(id, steps.get(id), (field, expected) => {
+      reported.add(`steps:${id}:${field}`);
+      problems.push({ code: "INVALID_DEFINITION", stepId: id, message: `Step "${id}": ${field} must be ${expected}` });
+    });
     if (step) raw.steps.push(step);
     else problems.push({ code: "INVALID_DEFINITION", stepId: id, message: `Step "${id}" is malformed` });
   }
   for (const id of [...edges.keys()].sort()) {
-    const edge = readEdge(id, edges.get(id));
+    const edge = readEdge(id, edges.get(id), (field, expected) => {
+      reported.add(`edges:${id}:${field}`);
+      problems.push({ code: "INVALID_DEFINITION", edgeId: id, message: `Edge "${id}": ${field} must be ${expected}` });
+    });
     if (edge) raw.edges.push(edge);
     else problems.push({ code: "INVALID_DEFINITION", edgeId: id, message: `Edge "${id}" is malformed` });
   }
@@ -111,6 +148,16 @@ export function definitionFromDoc(doc: Y.Doc): { definition: WorkflowDefinition;
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.filter((part): part is string | number => typeof part !== "symbol");
+      // Issues inside one step or edge name it by id (the array index means nothing to the reader).
+      const [list, index, ...field] = path;
+      const item = (list === "steps" || list === "edges") && typeof index === "number" ? raw[list][index] : undefined;
+      if (item && field.length) {
+        if (reported.has(`${list}:${item.id}:${field.join(".")}`)) continue;
+        const owner = list === "steps" ? { stepId: item.id } : { edgeId: item.id };
+        const kind = list === "steps" ? "Step" : "Edge";
+        problems.push({ code: "INVALID_DEFINITION", ...owner, path, message: `${kind} "${item.id}": ${field.join(".")}: ${issue.message}` });
+        continue;
+      }
       problems.push({ code: "INVALID_DEFINITION", path, message: `${path.join(".") || "definition"}: ${issue.message}` });
     }
     return { definition: raw, problems: [...problems, ...validateDefinition(raw)] };
@@ -158,7 +205,7 @@ function writeStep(map: StepMap, step: Step) {
   let config = map.get("config");
   if (!(config instanceof Y.Map)) map.set("config", (config = new Y.Map()));
   const configMap = config as Y.Map<unknown>;
-  for (const key of [...configMap.keys()]) if (!(key in step.config)) configMap.delete(key);
+  for (const key of [...configMap.keys()]) if (!Object.hasOwn(step.config, key)) configMap.delete(key);
   for (const [key, value] of Object.entries(step.config)) setIfChanged(configMap, key, value);
   let position = map.get("position");
   if (!(position instanceof Y.Map)) map.set("position", (position = new Y.Map()));

@@ -1,4 +1,5 @@
 import { definitionFromDoc, type Problem, type WorkflowDefinition } from "@algorythmos/domain";
+import type { Redis } from "ioredis";
 import * as Y from "yjs";
 import { bytes, json, transaction, type Db } from "./db.js";
 
@@ -67,4 +68,54 @@ export async function materialiseDefinition(
     },
   });
   return result;
+}
+
+// ---------- relay between processes ----------
+
+/**
+ * Every durable update of a workflow doc is also published here, so collab rooms on other processes (and
+ * rooms that must see an API edit or a version restore) apply it. The message is the origin's id, then the
+ * update; a process ignores its own messages.
+ */
+export const workflowDocChannel = (redisPrefix: string, workflowId: string) => `${redisPrefix}doc-updates:${workflowId}`;
+
+export function encodeRelayMessage(origin: string, update: Uint8Array): Buffer {
+  const originBytes = Buffer.from(origin, "utf8");
+  return Buffer.concat([Buffer.from([originBytes.length]), originBytes, update]);
+}
+
+export function decodeRelayMessage(message: Buffer): { origin: string; update: Uint8Array } | null {
+  if (message.length < 1) return null;
+  const length = message[0]!;
+  if (message.length < 1 + length) return null;
+  return { origin: message.subarray(1, 1 + length).toString("utf8"), update: new Uint8Array(message.subarray(1 + length)) };
+}
+
+/**
+ * Changes a stored workflow doc outside any live room (API edits, imports, version restores): the change is
+ * appended like any client's edit, relayed to live rooms, and materialised. Returns null when the workflow is
+ * gone; the result when the change was a no-op too.
+ */
+export async function changeWorkflowDoc(
+  db: Db,
+  redis: Redis,
+  redisPrefix: string,
+  workflowId: string,
+  change: (doc: Y.Doc) => void,
+): Promise<{ definition: WorkflowDefinition; problems: Problem[] } | null> {
+  const doc = await loadWorkflowDoc(db, workflowId);
+  if (!doc) return null;
+  try {
+    const updates: Uint8Array[] = [];
+    doc.on("update", (update: Uint8Array) => updates.push(update));
+    change(doc);
+    if (updates.length) {
+      const update = Y.mergeUpdates(updates);
+      await appendWorkflowUpdate(db, workflowId, update);
+      await redis.publish(workflowDocChannel(redisPrefix, workflowId), encodeRelayMessage("api", update));
+    }
+    return await materialiseDefinition(db, workflowId, doc);
+  } finally {
+    doc.destroy();
+  }
 }

@@ -1,0 +1,19 @@
+/** The worker process: `npm run worker`. Executes queued runs until SIGINT/SIGTERM. */
+import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown } from "@algorythmos/platform";
+import { startRunWorker } from "./run-worker.js";
+
+const env = loadEnv();
+const logger = createLogger("worker", env.LOG_LEVEL);
+const db = createDb(env.DATABASE_URL);
+const redis = createRedis(env.REDIS_URL, { name: "worker-publisher" });
+const worker = await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 10_000 });
+
+onShutdown(
+  logger,
+  async () => {
+    await worker.close();
+    await closeRedis(redis);
+    await db.$disconnect();
+  },
+  { timeoutMs: 15_000 },
+);
