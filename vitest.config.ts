@@ -1,6 +1,12 @@
+import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  resolve: {
+    // graphql ships CommonJS (main) and ESM (module) builds; Node gives our dependencies the CommonJS one,
+    // so our own code must get the same copy or schema objects from "another realm" are rejected.
+    alias: [{ find: /^graphql$/, replacement: path.resolve("node_modules/graphql/index.js") }],
+  },
   test: {
     include: ["tests/**/*.test.ts"],
     globalSetup: ["tests/support/global-setup.ts"],
