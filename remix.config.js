@@ -10,10 +10,11 @@ export default {
   serverBuildPath: "build/index.js",
   assetsBuildDirectory: "public/build",
   publicPath: "/build/",
-  // @algorythmos/domain ships TypeScript source, so it must be bundled. The Yjs family, Tiptap and
-  // React Flow are bundled too, so the server and the browser share one copy of each (Yjs warns and
-  // misbehaves when two copies meet) and ESM/CJS interop is settled by esbuild, not at runtime.
-  serverDependenciesToBundle: [/^@algorythmos\//, /^@tiptap\//, /^@xyflow\//, /^y-/, /^@y\//, /^yjs/, /^lib0/],
+  // @algorythmos/domain ships TypeScript source, so it must be bundled; Tiptap and React Flow are bundled so
+  // esbuild, not Node at runtime, settles their ESM/CJS interop. yjs, lib0 and y-* stay external on purpose:
+  // the server build runs in the same process as the collab service, and two copies of Yjs in one process
+  // break its constructor checks ("Yjs was already imported").
+  serverDependenciesToBundle: [/^@algorythmos\//, /^@tiptap\//, /^@xyflow\//],
   future: {
     v3_fetcherPersist: true,
     v3_relativeSplatPath: true,

@@ -254,7 +254,7 @@ async function attempt(
   let config: unknown;
   try {
     config = parseStepConfig(type, step.config);
-  } catch (error) {
+  } catch {
     config = step.config;
   }
   try {

@@ -27,6 +27,10 @@ export class ShutdownAbort extends Error {
 
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
+  // JSONata throws plain objects: { code, message, position, token }.
+  if (error && typeof error === "object" && typeof (error as { message?: unknown }).message === "string") {
+    return (error as { message: string }).message;
+  }
   return String(error);
 }
 

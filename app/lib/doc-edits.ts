@@ -14,8 +14,11 @@ export function setWorkflowName(doc: Y.Doc, name: string) {
 /** Config with the defaults the type's JSON Schema declares, so a new step starts as valid as it can. */
 export function defaultConfig(schema: JsonSchema): Record<string, unknown> {
   const config: Record<string, unknown> = {};
+  const required = new Set(schema.required ?? []);
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
     if (property.default !== undefined) config[key] = structuredClone(property.default);
+    // An empty required string reads as "URL is required" rather than "expected string, received undefined".
+    else if (required.has(key) && property.type === "string" && !property.enum) config[key] = "";
   }
   return config;
 }

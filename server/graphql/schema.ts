@@ -5,6 +5,8 @@ import "./types/user.js";
 import "./types/workflow.js";
 import "./types/step-type.js";
 import "./types/run.js";
+import "./types/version.js";
+import "./types/workspace.js";
 
 export const schema = builder.toSchema();
 

@@ -1,5 +1,9 @@
 import {
+  applyDefinitionToDoc,
   CreateWorkflowInput,
+  ImportWorkflowInput,
+  UpdateWorkflowInput,
+  WORKFLOW_EXPORT_FORMAT,
   docFromDefinition,
   emptyDefinition,
   encodeDocState,
@@ -8,9 +12,10 @@ import {
   WorkflowDefinition,
   type Problem,
 } from "@algorythmos/domain";
-import { bytes, json, type Db } from "@algorythmos/platform";
+import { bytes, changeWorkflowDoc, json, loadWorkflowDoc, type Db } from "@algorythmos/platform";
+import { definitionFromDoc } from "@algorythmos/domain";
 import type { Caller, ServerDeps } from "../context.js";
-import { fromZodError, notFound } from "../errors.js";
+import { badInput, fromZodError, notFound } from "../errors.js";
 import { requireWorkflowRole, requireWorkspaceRole } from "./access.js";
 import { PAGE_ORDER, pageRequest, toPage, type Page } from "./pagination.js";
 
@@ -102,4 +107,86 @@ export async function listWorkflows(
   });
   const page = toPage(rows, request);
   return { items: page.items.map(toView), nextCursor: page.nextCursor };
+}
+
+/**
+ * Edits a workflow through its Y.Doc, as a minimal change that live editors receive like anyone's edit.
+ * Name and description win over the definition's own.
+ */
+export async function updateWorkflow(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<WorkflowView> {
+  const parsed = UpdateWorkflowInput.safeParse(rawInput);
+  if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
+  const input = parsed.data;
+  await requireWorkflowRole(deps.db, caller, input.id, "write");
+  let replacement: WorkflowDefinition | null = null;
+  if (input.definition !== undefined) {
+    const candidate = WorkflowDefinition.safeParse(input.definition);
+    if (!candidate.success) throw fromZodError(candidate.error, ["input", "definition"]);
+    replacement = candidate.data;
+  }
+  const changed = await changeWorkflowDoc(deps.db, deps.redis, deps.env.REDIS_PREFIX, input.id, (doc) => {
+    const next = { ...(replacement ?? definitionFromDoc(doc).definition) };
+    if (input.name !== undefined) next.name = input.name;
+    if (input.description !== undefined) next.description = input.description;
+    applyDefinitionToDoc(doc, next, "api");
+  });
+  if (!changed) throw notFound("Workflow");
+  return getWorkflow(deps, caller, input.id);
+}
+
+export async function deleteWorkflow(deps: ServerDeps, caller: Caller, id: string): Promise<WorkflowView> {
+  const workflow = await getWorkflow(deps, caller, id);
+  await requireWorkflowRole(deps.db, caller, id, "write");
+  await deps.db.workflow.delete({ where: { id } });
+  return workflow;
+}
+
+/** The live definition (every acknowledged edit, even before it is materialised). */
+export async function liveDefinition(db: Db, workflowId: string): Promise<WorkflowDefinition> {
+  const doc = await loadWorkflowDoc(db, workflowId);
+  if (!doc) throw notFound("Workflow");
+  try {
+    return definitionFromDoc(doc).definition;
+  } finally {
+    doc.destroy();
+  }
+}
+
+export async function duplicateWorkflow(deps: ServerDeps, caller: Caller, id: string): Promise<WorkflowView> {
+  const source = await getWorkflow(deps, caller, id);
+  await requireWorkspaceRole(deps.db, caller, source.workspaceId, "write");
+  const definition = await liveDefinition(deps.db, id);
+  return insertWorkflow(deps.db, source.workspaceId, { ...definition, name: `${definition.name} (copy)`.slice(0, 200) });
+}
+
+export interface WorkflowExport {
+  format: typeof WORKFLOW_EXPORT_FORMAT;
+  definition: WorkflowDefinition;
+}
+
+export async function exportWorkflow(deps: ServerDeps, caller: Caller, id: string): Promise<WorkflowExport> {
+  await requireWorkflowRole(deps.db, caller, id, "read");
+  return { format: WORKFLOW_EXPORT_FORMAT, definition: await liveDefinition(deps.db, id) };
+}
+
+/** Imports an export (or a bare definition), validated by the domain schema. */
+export async function importWorkflow(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<WorkflowView> {
+  const parsed = ImportWorkflowInput.safeParse(rawInput);
+  if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
+  await requireWorkspaceRole(deps.db, caller, parsed.data.workspaceId, "write");
+  let raw = parsed.data.json;
+  if (typeof raw === "string") {
+    try {
+      raw = JSON.parse(raw);
+    } catch {
+      throw badInput("json is not valid JSON", [{ path: ["input", "json"], message: "Not valid JSON" }]);
+    }
+  }
+  const isExport = typeof raw === "object" && raw !== null && "format" in raw;
+  if (isExport && (raw as { format: unknown }).format !== WORKFLOW_EXPORT_FORMAT) {
+    throw badInput(`Unknown export format; expected "${WORKFLOW_EXPORT_FORMAT}"`, [{ path: ["input", "json", "format"], message: "Unknown format" }]);
+  }
+  const definition = WorkflowDefinition.safeParse(isExport ? (raw as { definition: unknown }).definition : raw);
+  if (!definition.success) throw fromZodError(definition.error, ["input", "json", ...(isExport ? ["definition"] : [])]);
+  return insertWorkflow(deps.db, parsed.data.workspaceId, definition.data);
 }

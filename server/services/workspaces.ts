@@ -1,8 +1,8 @@
-import { CreateWorkspaceInput, newId } from "@algorythmos/domain";
+import { CreateWorkspaceInput, InviteMemberInput, newId, type Role } from "@algorythmos/domain";
 import { transaction } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
-import { fromZodError } from "../errors.js";
-import { requireUser } from "./access.js";
+import { AppError, badInput, fromZodError, notFound } from "../errors.js";
+import { requireUser, requireWorkspaceRole } from "./access.js";
 import type { WorkspaceView } from "./users.js";
 
 export async function createWorkspace(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<WorkspaceView> {
@@ -14,4 +14,49 @@ export async function createWorkspace(deps: ServerDeps, caller: Caller, rawInput
     await tx.membership.create({ data: { id: newId("mem"), userId, workspaceId: workspace.id, role: "owner" } });
     return { ...workspace, role: "owner" as const };
   });
+}
+
+export interface MemberView {
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+/** Adds an existing account to the workspace (owners only); an invite of a member changes their role. */
+export async function inviteMember(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<MemberView> {
+  const parsed = InviteMemberInput.safeParse(rawInput);
+  if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
+  const input = parsed.data;
+  await requireWorkspaceRole(deps.db, caller, input.workspaceId, "manage");
+  const user = await deps.db.user.findUnique({ where: { email: input.email }, select: { id: true, email: true, name: true } });
+  if (!user) {
+    throw new AppError("NOT_FOUND", "No account uses this email; ask them to sign up first", { fields: [{ path: ["input", "email"], message: "No such account" }] });
+  }
+  if (user.id === caller.principal!.userId) throw badInput("You cannot change your own role", [{ path: ["input", "email"], message: "That is you" }]);
+  await deps.db.membership.upsert({
+    where: { userId_workspaceId: { userId: user.id, workspaceId: input.workspaceId } },
+    create: { id: newId("mem"), userId: user.id, workspaceId: input.workspaceId, role: input.role },
+    update: { role: input.role },
+  });
+  return { userId: user.id, email: user.email, name: user.name, role: input.role };
+}
+
+export async function listMembers(deps: ServerDeps, caller: Caller, workspaceId: string): Promise<MemberView[]> {
+  await requireWorkspaceRole(deps.db, caller, workspaceId, "read");
+  const rows = await deps.db.membership.findMany({
+    where: { workspaceId },
+    orderBy: { createdAt: "asc" },
+    select: { role: true, user: { select: { id: true, email: true, name: true } } },
+  });
+  return rows.map((row) => ({ userId: row.user.id, email: row.user.email, name: row.user.name, role: row.role }));
+}
+
+export async function removeMember(deps: ServerDeps, caller: Caller, workspaceId: string, userId: string): Promise<MemberView> {
+  await requireWorkspaceRole(deps.db, caller, workspaceId, "manage");
+  if (userId === caller.principal!.userId) throw badInput("Owners cannot remove themselves");
+  const member = (await listMembers(deps, caller, workspaceId)).find((row) => row.userId === userId);
+  if (!member) throw notFound("Member");
+  await deps.db.membership.delete({ where: { userId_workspaceId: { userId, workspaceId } } });
+  return member;
 }

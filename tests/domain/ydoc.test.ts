@@ -140,6 +140,21 @@ describe("docFromDefinition → definitionFromDoc", () => {
     expect(definitionFromDoc(copy).definition).toEqual(sorted(sample()));
   });
 
+  it("reads the same JSON from replicas that received the same edits in different orders", () => {
+    const base = Y.encodeStateAsUpdate(docFromDefinition(sample()));
+    const [first, second, left, right] = [0, 1, 2, 3].map(() => {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, base);
+      return doc;
+    });
+    const configOf = (doc: Y.Doc) => docMaps(doc).steps.get("wait")!.get("config") as Y.Map<unknown>;
+    const a = updatesDuring(first!, () => configOf(first!).set("zeta", 1));
+    const b = updatesDuring(second!, () => configOf(second!).set("alpha", 2));
+    for (const update of [...a, ...b]) Y.applyUpdate(left!, update);
+    for (const update of [...b, ...a]) Y.applyUpdate(right!, update);
+    expect(JSON.stringify(definitionFromDoc(left!))).toBe(JSON.stringify(definitionFromDoc(right!)));
+  });
+
   it("round-trips notes as plain text, blank and trailing lines included", () => {
     for (const notes of ["one line", "a\nb", "a\n\n\nb", "trailing\n", "\nleading", "  spaced  ", "ünïcødé ✓"]) {
       const definition = WorkflowDefinition.parse({ name: "n", steps: [{ id: "t", type: "trigger.manual", notes }] });

@@ -28,6 +28,8 @@ export interface Harness {
   /** Creates and enqueues a run, then waits for its final state. */
   run(definition: unknown, input?: unknown): Promise<FinishedRun>;
   enqueue(runId: string): Promise<void>;
+  /** Starts (another) worker on this harness's queue; closed with the harness. */
+  startWorker(drainTimeoutMs?: number): Promise<{ close(): Promise<void> }>;
   waitForFinal(runId: string): Promise<FinishedRun>;
   close(): Promise<void>;
 }
@@ -43,13 +45,19 @@ export interface FinishedRun {
   events: { type: string; stepId: string | null; status: string; output?: unknown; error?: string | null }[];
 }
 
-export async function startHarness(envOverrides: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(envOverrides: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<Harness> {
   const env = testEnv(envOverrides);
   const db = createDb(env.DATABASE_URL, { max: 4 });
   const redis = createRedis(env.REDIS_URL, { name: "test-publisher" });
   const queueConnection = createRedis(env.REDIS_URL, { name: "test-queue" });
   const queue = createRunQueue(queueConnection, env.REDIS_PREFIX);
-  const worker = await startRunWorker({ env, db, redis, logger: createLogger("worker-test", env.LOG_LEVEL), drainTimeoutMs: 5_000 });
+  const workers: { close(): Promise<void> }[] = [];
+  const startWorker = async (drainTimeoutMs = 5_000) => {
+    const worker = await startRunWorker({ env, db, redis, logger: createLogger("worker-test", env.LOG_LEVEL), drainTimeoutMs });
+    workers.push(worker);
+    return worker;
+  };
+  if (options.worker !== false) await startWorker();
 
   const userId = newId("usr");
   const workspaceId = newId("ws");
@@ -95,6 +103,7 @@ export async function startHarness(envOverrides: Record<string, string> = {}): P
     workspaceId,
     createRun,
     enqueue,
+    startWorker,
     waitForFinal,
     async run(definition, input) {
       const runId = await createRun(definition, input);
@@ -102,7 +111,7 @@ export async function startHarness(envOverrides: Record<string, string> = {}): P
       return waitForFinal(runId);
     },
     async close() {
-      await worker.close();
+      for (const worker of workers) await worker.close();
       await queue.close();
       await closeRedis(queueConnection);
       await closeRedis(redis);

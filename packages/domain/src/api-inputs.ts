@@ -59,3 +59,27 @@ export type RefreshSessionInput = z.infer<typeof RefreshSessionInput>;
 
 export const CreateApiTokenInput = z.object({ name: z.string().trim().min(1, "Name is required").max(100) });
 export type CreateApiTokenInput = z.infer<typeof CreateApiTokenInput>;
+
+export const UpdateWorkflowInput = z.object({
+  id: z.string().min(1, "id is required"),
+  name: z.string().trim().min(1, "Name is required").max(200).optional(),
+  description: z.string().max(5000).optional(),
+  /** A full definition to make the workflow hold (applied as a minimal change live editors receive). */
+  definition: z.unknown().optional(),
+});
+export type UpdateWorkflowInput = z.infer<typeof UpdateWorkflowInput>;
+
+/** The export format of a workflow: the definition with a format marker, importable anywhere. */
+export const WORKFLOW_EXPORT_FORMAT = "algorythmos.workflow/v1";
+export const ImportWorkflowInput = z.object({
+  workspaceId: z.string().min(1, "workspaceId is required"),
+  /** An export (`{ format, definition }`) or a bare definition. */
+  json: z.unknown(),
+});
+export type ImportWorkflowInput = z.infer<typeof ImportWorkflowInput>;
+
+export const CreateVersionInput = z.object({
+  workflowId: z.string().min(1, "workflowId is required"),
+  label: z.string().trim().min(1, "Label is required").max(200),
+});
+export type CreateVersionInput = z.infer<typeof CreateVersionInput>;

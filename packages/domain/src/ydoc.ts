@@ -88,7 +88,11 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
     id,
     type: asString(type),
     name: asString(name),
-    config: config instanceof Y.Map ? (Object.fromEntries([...config.entries()].map(([k, v]) => [k, yValueToJson(v)])) as Step["config"]) : {},
+    // Keys sorted, like step and edge ids: a Y.Map iterates in the order this replica received its keys.
+    config:
+      config instanceof Y.Map
+        ? (Object.fromEntries([...config.keys()].sort().map((k) => [k, yValueToJson(config.get(k))])) as Step["config"])
+        : {},
     position:
       position instanceof Y.Map ? { x: asNumber(position.get("x")), y: asNumber(position.get("y")) } : { x: 0, y: 0 },
   };

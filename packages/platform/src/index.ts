@@ -11,3 +11,4 @@ export * from "./workflow-docs.js";
 export * from "./migrate.js";
 export * from "./lifecycle.js";
 export * from "./rate-limit.js";
+export * from "./secrets.js";

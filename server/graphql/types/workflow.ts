@@ -1,6 +1,16 @@
 import { builder } from "../builder.js";
 import { toConnection } from "../connection.js";
-import { createWorkflow, getWorkflow, listWorkflows, type WorkflowView } from "../../services/workflows.js";
+import {
+  createWorkflow,
+  deleteWorkflow,
+  duplicateWorkflow,
+  exportWorkflow,
+  getWorkflow,
+  importWorkflow,
+  listWorkflows,
+  updateWorkflow,
+  type WorkflowView,
+} from "../../services/workflows.js";
 
 const ProblemRef = builder
   .objectRef<{ code: string; message: string; stepId?: string; edgeId?: string; path?: (string | number)[] }>("WorkflowProblem")
@@ -26,6 +36,27 @@ export const WorkflowRef = builder.objectRef<WorkflowView>("Workflow").implement
     latestVersion: t.exposeInt("latestVersion"),
     createdAt: t.field({ type: "DateTime", resolve: (w) => w.createdAt }),
     updatedAt: t.field({ type: "DateTime", resolve: (w) => w.updatedAt }),
+    export: t.field({
+      type: "JSON",
+      description: "The workflow as importable JSON: { format, definition } with every acknowledged edit.",
+      resolve: (w, _args, ctx) => exportWorkflow(ctx.deps, ctx.caller, w.id),
+    }),
+  }),
+});
+
+const UpdateWorkflowInput = builder.inputType("UpdateWorkflowInput", {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    description: t.string(),
+    definition: t.field({ type: "JSON", description: "A full definition; applied as a minimal change live editors receive." }),
+  }),
+});
+
+const ImportWorkflowInput = builder.inputType("ImportWorkflowInput", {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    json: t.field({ type: "JSON", required: true, description: "A Workflow.export value (or a bare definition), as JSON or a JSON string." }),
   }),
 });
 
@@ -52,10 +83,31 @@ builder.queryFields((t) => ({
   }),
 }));
 
-builder.mutationField("createWorkflow", (t) =>
-  t.field({
+builder.mutationFields((t) => ({
+  createWorkflow: t.field({
     type: WorkflowRef,
     args: { input: t.arg({ type: CreateWorkflowInput, required: true }) },
     resolve: (_root, { input }, ctx) => createWorkflow(ctx.deps, ctx.caller, input),
   }),
-);
+  updateWorkflow: t.field({
+    type: WorkflowRef,
+    args: { input: t.arg({ type: UpdateWorkflowInput, required: true }) },
+    resolve: (_root, { input }, ctx) => updateWorkflow(ctx.deps, ctx.caller, input),
+  }),
+  deleteWorkflow: t.field({
+    type: WorkflowRef,
+    description: "Deletes the workflow with its runs and versions; returns it as it was.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => deleteWorkflow(ctx.deps, ctx.caller, String(args.id)),
+  }),
+  duplicateWorkflow: t.field({
+    type: WorkflowRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => duplicateWorkflow(ctx.deps, ctx.caller, String(args.id)),
+  }),
+  importWorkflow: t.field({
+    type: WorkflowRef,
+    args: { input: t.arg({ type: ImportWorkflowInput, required: true }) },
+    resolve: (_root, { input }, ctx) => importWorkflow(ctx.deps, ctx.caller, input),
+  }),
+}));
