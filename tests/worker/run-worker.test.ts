@@ -296,6 +296,35 @@ describe("run engine", () => {
     expect(run.events).toEqual([]);
     expect(web.requests.some((r) => r.url.includes("canceled"))).toBe(false);
   });
+
+  it("R15: a run canceled while a step executes starts no further step and keeps its canceled state", async () => {
+    const runId = await h.createRun(
+      workflow(
+        [
+          ["wait", "delay", { durationMs: 500 }],
+          ["after", "http.request", { url: `${web.url}/json?after-cancel` }],
+        ],
+        [["start", "wait"], ["wait", "after"]],
+      ),
+    );
+    await h.enqueue(runId);
+    const deadline = Date.now() + 15_000;
+    while (!(await h.db.runStep.findFirst({ where: { runId, stepId: "wait", status: "running" } }))) {
+      if (Date.now() > deadline) throw new Error("the delay step never started");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await h.db.run.update({ where: { id: runId }, data: { status: "canceled", finishedAt: new Date() } });
+    const job = await h.queue.getJob(runId);
+    while ((await job!.getState()) !== "completed") {
+      if (Date.now() > deadline) throw new Error("job did not complete");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const run = await h.waitForFinal(runId);
+    expect(run.status).toBe("canceled");
+    expect(run.steps.some((s) => s.stepId === "after")).toBe(false);
+    expect(run.events.some((e) => e.type === "run.finished")).toBe(false);
+    expect(web.requests.some((r) => r.url.includes("after-cancel"))).toBe(false);
+  });
 });
 
 describe("SSRF guard on the worker", () => {

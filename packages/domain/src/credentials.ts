@@ -17,7 +17,7 @@ export const credentialTypes = {
     label: "Postmark server token",
     secretSchema: z.object({ serverToken: z.string().trim().min(1, "Server token is required").max(500) }),
   },
-  "http.header": {
+  httpHeader: {
     label: "HTTP header (e.g. Authorization)",
     secretSchema: z.object({
       headerName: z.string().trim().min(1, "Header name is required").max(200).regex(/^[A-Za-z0-9-]+$/, "Not a valid header name"),

@@ -40,7 +40,7 @@ const CreateCredentialInput = builder.inputType("CreateCredentialInput", {
     workspaceId: t.id({ required: true }),
     name: t.string({ required: true }),
     type: t.field({ type: CredentialTypeEnum, required: true }),
-    secret: t.field({ type: "JSON", required: true, description: "openai: { apiKey, baseURL? }; postmark: { serverToken }; http.header: { headerName, headerValue }" }),
+    secret: t.field({ type: "JSON", required: true, description: "openai: { apiKey, baseURL? }; postmark: { serverToken }; httpHeader: { headerName, headerValue }" }),
   }),
 });
 
