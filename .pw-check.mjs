@@ -82,7 +82,7 @@ await a2.close();
 await a1.goto(BASE + "/workflows");
 console.log("list:", await a1.locator(".workflow-list a").allTextContents());
 await a1.getByRole("button", { name: "Log out" }).click();
-await a1.waitForURL("**/login");
+await a1.waitForURL(/\/login/); console.log("after logout:", a1.url());
 await a1.getByLabel("Email").fill(email);
 await a1.getByLabel("Password").fill("wrongpassword");
 await a1.getByRole("button", { name: "Log in" }).click();

@@ -1,4 +1,5 @@
 import {
+  credentialTypes,
   FINAL_RUN_STATUSES,
   isStepType,
   newId,
@@ -8,6 +9,8 @@ import {
   topologicalOrder,
   validateDefinition,
   WorkflowDefinition,
+  type CredentialSecret,
+  type CredentialType,
   type Edge,
   type RunEvent,
   type RunStatus,
@@ -15,7 +18,7 @@ import {
   type StepStatus,
   type StepType,
 } from "@algorythmos/domain";
-import { isUniqueViolation, Prisma, publishRunEvent, type Db, type Env, type Logger, type Redis } from "@algorythmos/platform";
+import { decryptSecret, isUniqueViolation, Prisma, publishRunEvent, type Db, type Env, type Logger, type Redis } from "@algorythmos/platform";
 import { DuplicateDelivery, ShutdownAbort, StepError, errorMessage } from "./errors.js";
 import { executors, type ExecutorArgs, type ExecutorResult, type RunContext } from "./executors/index.js";
 
@@ -57,7 +60,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunOu
   const { db, logger } = deps;
   const run = await db.run.findUnique({
     where: { id: runId },
-    select: { id: true, workflowId: true, status: true, definition: true, input: true },
+    select: { id: true, workflowId: true, workspaceId: true, status: true, definition: true, input: true },
   });
   if (!run) {
     logger.warn("run not found; job dropped", { runId });
@@ -109,7 +112,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunOu
     if (problems.length) {
       return await finish("failed", { error: `Invalid workflow definition: ${problems.map((p) => p.message).join("; ")}` });
     }
-    return await walk(deps, { runId, input: run.input, definition }, publish, finish);
+    return await walk(deps, { runId, workspaceId: run.workspaceId, input: run.input, definition }, publish, finish);
   } catch (error) {
     if (error instanceof ShutdownAbort || error instanceof DuplicateDelivery) throw error;
     // R9: every unexpected error still ends the run in a recorded failed state.
@@ -120,7 +123,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunOu
 
 async function walk(
   deps: EngineDeps,
-  run: { runId: string; input: unknown; definition: WorkflowDefinition },
+  run: { runId: string; workspaceId: string; input: unknown; definition: WorkflowDefinition },
   publish: (event: EventInput) => Promise<unknown>,
   finish: (status: "succeeded" | "failed", result: { output?: unknown; error?: string }) => Promise<RunOutcome>,
 ): Promise<RunOutcome> {
@@ -194,7 +197,7 @@ async function walk(
     const status = await currentStatus(db, runId);
     if (status !== "running") return status ?? "missing";
 
-    const result = await attempt(deps, { runId, step, prior, context, publish });
+    const result = await attempt(deps, { runId, workspaceId: run.workspaceId, step, prior, context, publish });
     if (result.status === "succeeded") {
       settled.set(stepId, { status: "succeeded", output: result.output, branch: result.branch });
       context.steps[stepId] = { output: result.output };
@@ -230,7 +233,14 @@ type AttemptResult = { status: "succeeded"; output: unknown; branch?: "true" | "
 /** One attempt of one step: a ledger row, step.started, the executor, then step.succeeded or step.failed (R5, R9). */
 async function attempt(
   deps: EngineDeps,
-  args: { runId: string; step: Step; prior: LedgerRow | undefined; context: RunContext; publish: (event: EventInput) => Promise<unknown> },
+  args: {
+    runId: string;
+    workspaceId: string;
+    step: Step;
+    prior: LedgerRow | undefined;
+    context: RunContext;
+    publish: (event: EventInput) => Promise<unknown>;
+  },
 ): Promise<AttemptResult> {
   const { db, logger } = deps;
   const { runId, step, prior, context, publish } = args;
@@ -288,6 +298,7 @@ async function attempt(
       logger: deps.logger,
       stepId: step.id,
       runId,
+      credential: (id, credentialType) => loadCredential(deps, args.workspaceId, id, credentialType),
     });
   } catch (error) {
     if (error instanceof ShutdownAbort) throw error;
@@ -314,6 +325,22 @@ async function attempt(
   });
   await publish({ type: "step.succeeded", stepId: step.id, status: "succeeded", output });
   return { status: "succeeded", output, branch: result.branch };
+}
+
+/** A credential of the run's workspace, decrypted and checked against its type's schema (never logged). */
+async function loadCredential<C extends CredentialType>(deps: EngineDeps, workspaceId: string, id: string, type: C): Promise<CredentialSecret<C>> {
+  const row = await deps.db.credential.findFirst({ where: { id, workspaceId }, select: { name: true, type: true, secret: true } });
+  if (!row) throw new StepError(`Credential "${id}" does not exist in this workspace`);
+  if (row.type !== type) throw new StepError(`Credential "${row.name}" is a ${row.type} credential, not ${type}`);
+  let secret: unknown;
+  try {
+    secret = decryptSecret(deps.env.CREDENTIALS_KEY, row.secret);
+  } catch {
+    throw new StepError(`Credential "${row.name}" cannot be decrypted (was CREDENTIALS_KEY changed?)`);
+  }
+  const parsed = credentialTypes[type].secretSchema.safeParse(secret);
+  if (!parsed.success) throw new StepError(`Credential "${row.name}" is not a valid ${type} credential`);
+  return parsed.data as CredentialSecret<C>;
 }
 
 async function currentStatus(db: Db, runId: string): Promise<RunStatus | null> {

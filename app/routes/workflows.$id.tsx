@@ -27,8 +27,15 @@ export async function loader({ context, request, params }: LoaderFunctionArgs) {
 
 const CATEGORY_ORDER = ["trigger", "action", "logic"];
 
-export default function WorkflowEditor() {
-  const { user, workflow, stepTypes, readOnly } = useLoaderData<typeof loader>();
+export default function WorkflowRoute() {
+  const data = useLoaderData<typeof loader>();
+  // A fresh editor (doc, provider, local state) per workflow when navigating between them.
+  return <WorkflowEditor key={data.workflow.id} {...data} />;
+}
+
+type EditorProps = ReturnType<typeof useLoaderData<typeof loader>>;
+
+function WorkflowEditor({ user, workflow, stepTypes, readOnly }: EditorProps) {
   const { doc, status, closeMessage, synced, people, undoManager } = useWorkflowDoc(workflow.id, user);
   const version = useDocVersion(doc);
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -121,6 +128,7 @@ export default function WorkflowEditor() {
             stepStatuses={run.steps}
             typeLabels={typeLabels}
             readOnly={!editable}
+            selectedId={selectedId}
             onSelect={onSelect}
           />
         ) : (

@@ -4,11 +4,25 @@ import { callerFromRequest } from "../auth.js";
 import { clientIp } from "../limits.js";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput } from "../errors.js";
-import { listStepTypes } from "../graphql/types/step-type.js";
+import { createApiToken } from "../services/api-tokens.js";
+import { listStepTypes } from "../services/step-types.js";
+import { openApiDocument } from "./openapi.js";
 import { getRun, listRuns, listRunSteps, startRun } from "../services/runs.js";
 import { logOut, refreshSession } from "../services/sessions.js";
 import { logIn, signUp } from "../services/users.js";
-import { createWorkflow, getWorkflow, listWorkflows } from "../services/workflows.js";
+import { createCredential, deleteCredential, listCredentials } from "../services/credentials.js";
+import { createVersion, diffVersions, listVersions, restoreVersion } from "../services/versions.js";
+import {
+  createWorkflow,
+  deleteWorkflow,
+  duplicateWorkflow,
+  exportWorkflow,
+  getWorkflow,
+  importWorkflow,
+  listWorkflows,
+  updateWorkflow,
+} from "../services/workflows.js";
+import { inviteMember, listMembers } from "../services/workspaces.js";
 import { listMyWorkspaces } from "../services/users.js";
 
 /**
@@ -27,6 +41,12 @@ async function readJson(c: Context): Promise<unknown> {
   } catch {
     throw badInput("The body is not valid JSON");
   }
+}
+
+async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const body = await readJson(c);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badInput("The body must be a JSON object");
+  return body as Record<string, unknown>;
 }
 
 const intParam = (value: string | undefined) => (value === undefined ? undefined : Number.parseInt(value, 10));
@@ -55,13 +75,36 @@ export function createRestApi(deps: ServerDeps) {
   api.get("/workspaces", async (c) => c.json({ items: await listMyWorkspaces(deps, c.get("caller")), nextCursor: null }));
 
   api.get("/workflows", async (c) => {
-    const workspaceId = c.req.query("workspaceId");
-    if (!workspaceId) throw badInput("Query parameter workspaceId is required", [{ path: ["workspaceId"], message: "Required" }]);
-    const page = await listWorkflows(deps, c.get("caller"), { workspaceId, first: intParam(c.req.query("first")), after: c.req.query("after") });
+    const page = await listWorkflows(deps, c.get("caller"), {
+      workspaceId: c.req.query("workspaceId"),
+      first: intParam(c.req.query("first")),
+      after: c.req.query("after"),
+    });
     return c.json(page);
   });
   api.post("/workflows", async (c) => c.json(await createWorkflow(deps, c.get("caller"), await readJson(c)), 201));
+  api.post("/workflows/import", async (c) => c.json(await importWorkflow(deps, c.get("caller"), await readJson(c)), 201));
   api.get("/workflows/:id", async (c) => c.json(await getWorkflow(deps, c.get("caller"), c.req.param("id"))));
+  api.patch("/workflows/:id", async (c) =>
+    c.json(await updateWorkflow(deps, c.get("caller"), { ...(await readJsonObject(c)), id: c.req.param("id") })),
+  );
+  api.delete("/workflows/:id", async (c) => c.json(await deleteWorkflow(deps, c.get("caller"), c.req.param("id"))));
+  api.post("/workflows/:id/duplicate", async (c) => c.json(await duplicateWorkflow(deps, c.get("caller"), c.req.param("id")), 201));
+  api.get("/workflows/:id/export", async (c) => c.json(await exportWorkflow(deps, c.get("caller"), c.req.param("id"))));
+  api.get("/workflows/:id/versions", async (c) => c.json({ items: await listVersions(deps, c.get("caller"), c.req.param("id")), nextCursor: null }));
+  api.post("/workflows/:id/versions", async (c) =>
+    c.json(await createVersion(deps, c.get("caller"), { ...(await readJsonObject(c)), workflowId: c.req.param("id") }), 201),
+  );
+  api.post("/versions/:id/restore", async (c) => c.json(await restoreVersion(deps, c.get("caller"), c.req.param("id"))));
+  api.get("/versions/:id/diff", async (c) => c.json(await diffVersions(deps, c.get("caller"), c.req.param("id"), c.req.query("to") ?? null)));
+
+  api.get("/workspaces/:id/members", async (c) => c.json({ items: await listMembers(deps, c.get("caller"), c.req.param("id")), nextCursor: null }));
+  api.post("/workspaces/:id/members", async (c) =>
+    c.json(await inviteMember(deps, c.get("caller"), { ...(await readJsonObject(c)), workspaceId: c.req.param("id") }), 201),
+  );
+  api.get("/workspaces/:id/credentials", async (c) => c.json({ items: await listCredentials(deps, c.get("caller"), c.req.param("id")), nextCursor: null }));
+  api.post("/credentials", async (c) => c.json(await createCredential(deps, c.get("caller"), await readJson(c)), 201));
+  api.delete("/credentials/:id", async (c) => c.json(await deleteCredential(deps, c.get("caller"), c.req.param("id"))));
 
   api.get("/runs", async (c) => {
     const workflowId = c.req.query("workflowId");
@@ -83,6 +126,9 @@ export function createRestApi(deps: ServerDeps) {
     return c.json({ items: await listRunSteps(deps, c.get("caller"), runId), nextCursor: null });
   });
   api.get("/step-types", (c) => c.json({ items: listStepTypes(), nextCursor: null }));
+  api.post("/api-tokens", async (c) => c.json(await createApiToken(deps, c.get("caller"), await readJson(c)), 201));
+  const openApi = openApiDocument();
+  api.get("/openapi.json", (c) => c.json(openApi));
 
   api.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route ${c.req.method} ${c.req.path}` } }, 404));
   return api;

@@ -16,7 +16,7 @@ import { bytes, changeWorkflowDoc, json, loadWorkflowDoc, type Db } from "@algor
 import { definitionFromDoc } from "@algorythmos/domain";
 import type { Caller, ServerDeps } from "../context.js";
 import { badInput, fromZodError, notFound } from "../errors.js";
-import { requireWorkflowRole, requireWorkspaceRole } from "./access.js";
+import { requireUser, requireWorkflowRole, requireWorkspaceRole } from "./access.js";
 import { PAGE_ORDER, pageRequest, toPage, type Page } from "./pagination.js";
 
 const WORKFLOW_SELECT = {
@@ -95,12 +95,15 @@ export async function getWorkflow(deps: ServerDeps, caller: Caller, id: string):
 export async function listWorkflows(
   deps: ServerDeps,
   caller: Caller,
-  args: { workspaceId: string; first?: number | null; after?: string | null },
+  args: { workspaceId?: string | null; first?: number | null; after?: string | null },
 ): Promise<Page<WorkflowView>> {
-  await requireWorkspaceRole(deps.db, caller, args.workspaceId, "read");
+  // One workspace, or every workspace the caller belongs to.
+  const scope = args.workspaceId
+    ? (await requireWorkspaceRole(deps.db, caller, args.workspaceId, "read"), { workspaceId: args.workspaceId })
+    : { workspace: { memberships: { some: { userId: requireUser(caller) } } } };
   const request = pageRequest(args);
   const rows = await deps.db.workflow.findMany({
-    where: { workspaceId: args.workspaceId, ...request.where },
+    where: { ...scope, ...request.where },
     orderBy: PAGE_ORDER,
     take: request.take,
     select: WORKFLOW_SELECT,

@@ -149,6 +149,23 @@ export async function startTestServer() {
     "/missing": (_request, response) => response.writeHead(404, { "content-type": "text/plain" }).end("no such thing"),
     "/redirect": (_request, response) => response.writeHead(302, { location: "/json" }).end(),
     "/loop": (_request, response) => response.writeHead(302, { location: "/loop" }).end(),
+"/v1/chat/completions": (request, response, body) => {
+      if (request.headers.authorization !== "Bearer sk-test") {
+        response.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "Incorrect API key", type: "invalid_request_error" } }));
+        return;
+      }
+      const { model, messages } = JSON.parse(body) as { model: string; messages: { content: string }[] };
+      response.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          id: "chatcmpl-1",
+          object: "chat.completion",
+          created: 1,
+          model,
+          choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: `echo: ${messages.at(-1)!.content}` } }],
+          usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+        }),
+      );
+    },
     "/big": (_request, response) => response.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(1024 * 1024 + 10)),
   };
   const server = createServer((request, response) => {

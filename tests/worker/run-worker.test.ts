@@ -3,7 +3,7 @@
  * PostgreSQL and Redis are real; the only stand-in is a local HTTP server at the network edge.
  */
 import { newId } from "@algorythmos/domain";
-import { json } from "@algorythmos/platform";
+import { encryptSecret, json } from "@algorythmos/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, startTestServer, stepStatuses, workflow, type Harness } from "./harness.js";
 
@@ -196,7 +196,35 @@ describe("run engine", () => {
     expect(cycle.error).toMatch(/cycle/);
   });
 
-  it("R14: openai.chat and email.postmark fail clearly as not implemented yet", async () => {
+  it("R14: openai.chat calls an OpenAI-compatible server with the workspace's credential and templated messages", async () => {
+    const credential = async (name: string, type: string, secret: unknown) => {
+      const id = newId("cred");
+      await h.db.credential.create({ data: { id, workspaceId: h.workspaceId, name: `${name}-${id}`, type, secret: encryptSecret(h.env.CREDENTIALS_KEY, secret) } });
+      return id;
+    };
+    const good = await credential("local", "openai", { apiKey: "sk-test", baseURL: `${web.url}/v1` });
+    const chat = (credentialId: string) =>
+      workflow([["ask", "openai.chat", { credentialId, model: "test-model", messages: [{ role: "user", content: "Hello {{ input.name }}" }] }]], [["start", "ask"]]);
+
+    const run = await h.run(chat(good), { name: "Ada" });
+    expect(run.status).toBe("succeeded");
+    expect(run.output).toEqual({
+      ask: { content: "echo: Hello Ada", model: "test-model", finishReason: "stop", usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } },
+    });
+    expect(JSON.stringify(run.steps)).not.toContain("sk-test");
+
+    const wrongKey = await h.run(chat(await credential("bad", "openai", { apiKey: "sk-wrong", baseURL: `${web.url}/v1` })));
+    expect(wrongKey.status).toBe("failed");
+    expect(wrongKey.error).toMatch(/Step "ask" failed: OpenAI API error 401/);
+
+    const wrongType = await h.run(chat(await credential("pm", "postmark", { serverToken: "x" })));
+    expect(wrongType.error).toMatch(/is a postmark credential, not openai/);
+
+    const missing = await h.run(chat("cred_nope"));
+    expect(missing.error).toMatch(/Credential "cred_nope" does not exist in this workspace/);
+  });
+
+  it("R14: email.postmark fails clearly as not implemented yet", async () => {
     const run = await h.run(
       workflow([["mail", "email.postmark", { credentialId: "cred_x", from: "a@b.c", to: "d@e.f", subject: "Hi", textBody: "Hello" }]], [["start", "mail"]]),
     );
@@ -301,7 +329,7 @@ describe("run engine", () => {
     const runId = await h.createRun(
       workflow(
         [
-          ["wait", "delay", { durationMs: 500 }],
+          ["wait", "delay", { durationMs: 1_500 }],
           ["after", "http.request", { url: `${web.url}/json?after-cancel` }],
         ],
         [["start", "wait"], ["wait", "after"]],

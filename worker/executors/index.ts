@@ -3,6 +3,7 @@ import { condition } from "./condition.js";
 import { delay } from "./delay.js";
 import { httpRequest } from "./http-request.js";
 import { notImplemented } from "./not-implemented.js";
+import { openaiChat } from "./openai-chat.js";
 import { transform } from "./transform.js";
 import { trigger } from "./trigger.js";
 import type { Executor } from "./types.js";
@@ -13,7 +14,7 @@ export const executors: { [T in StepType]: Executor<T> } = {
   "trigger.webhook": trigger,
   "trigger.cron": trigger,
   "http.request": httpRequest,
-  "openai.chat": notImplemented("OpenAI chat"),
+  "openai.chat": openaiChat,
   "email.postmark": notImplemented("Postmark email"),
   transform,
   condition,

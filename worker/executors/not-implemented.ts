@@ -2,10 +2,10 @@ import { StepError } from "../errors.js";
 import type { Executor } from "./types.js";
 
 /**
- * openai.chat and email.postmark (R14) fail clearly until credential storage (encrypted `Credential`
- * rows and the worker's decryption) exists; the SDKs (`openai`, `postmark`) are installed for them.
+ * email.postmark (R14) fails clearly until it is implemented with the `postmark` SDK (installed); that
+ * needs a configurable API host so tests can stand in for Postmark.
  */
-export const notImplemented = (label: string): Executor<"openai.chat" | "email.postmark"> =>
+export const notImplemented = (label: string): Executor<"email.postmark"> =>
   async () => {
     throw new StepError(`The ${label} step is not implemented yet`);
   };

@@ -1,4 +1,4 @@
-import type { StepConfig, StepType } from "@algorythmos/domain";
+import type { CredentialSecret, CredentialType, StepConfig, StepType } from "@algorythmos/domain";
 import type { Env, Logger } from "@algorythmos/platform";
 
 /** What an expression or an executor sees of the run so far: `{ input, steps: { <stepId>: { output } } }`. */
@@ -17,6 +17,8 @@ export interface ExecutorArgs<T extends StepType> {
   logger: Logger;
   stepId: string;
   runId: string;
+  /** Loads and decrypts a credential of the run's workspace; a missing or mistyped one is a StepError. */
+  credential<C extends CredentialType>(id: string, type: C): Promise<CredentialSecret<C>>;
 }
 
 export interface ExecutorResult {

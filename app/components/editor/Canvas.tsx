@@ -24,6 +24,8 @@ interface CanvasProps {
   stepStatuses: Record<string, StepStatus>;
   typeLabels: Record<string, string>;
   readOnly: boolean;
+  /** The step selected outside the canvas (just added, or picked from the problems list). */
+  selectedId: string | null;
   onSelect(stepId: string | null): void;
 }
 
@@ -31,7 +33,7 @@ interface CanvasProps {
  * React Flow over the Y.Doc. The doc is the source of truth; React Flow keeps only what is local to this
  * tab (selection, a drag in progress), merged back in whenever the doc changes.
  */
-export function Canvas({ doc, definition, problemsByStep, stepStatuses, typeLabels, readOnly, onSelect }: CanvasProps) {
+export function Canvas({ doc, definition, problemsByStep, stepStatuses, typeLabels, readOnly, selectedId, onSelect }: CanvasProps) {
   const [nodes, setNodes] = useState<StepFlowNode[]>([]);
   const [edges, setEdges] = useState<Edge[]>([]);
 
@@ -45,7 +47,7 @@ export function Canvas({ doc, definition, problemsByStep, stepStatuses, typeLabe
           type: "step",
           // Keep our own drag in progress; everyone else's positions come from the doc.
           position: old?.dragging ? old.position : step.position,
-          selected: old?.selected ?? false,
+          selected: old ? !!old.selected : step.id === selectedId,
           dragging: old?.dragging ?? false,
           ...(old?.measured ? { measured: old.measured } : {}),
           data: {
@@ -59,7 +61,15 @@ export function Canvas({ doc, definition, problemsByStep, stepStatuses, typeLabe
         };
       });
     });
-  }, [definition, problemsByStep, stepStatuses, typeLabels]);
+  }, [definition, problemsByStep, stepStatuses, typeLabels]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Selection made outside the canvas shows on the canvas too.
+  useEffect(() => {
+    if (selectedId === null) return;
+    setNodes((current) =>
+      current.some((n) => n.selected !== (n.id === selectedId)) ? current.map((n) => ({ ...n, selected: n.id === selectedId })) : current,
+    );
+  }, [selectedId]);
 
   useEffect(() => {
     const conditions = new Set(definition.steps.filter((s) => s.type === "condition").map((s) => s.id));

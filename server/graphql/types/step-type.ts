@@ -1,26 +1,5 @@
-import { STEP_TYPE_NAMES, stepConfigJsonSchema, stepTypes } from "@algorythmos/domain";
 import { builder } from "../builder.js";
-
-interface StepTypeView {
-  type: string;
-  label: string;
-  description: string;
-  category: string;
-  configSchema: unknown;
-}
-
-// Computed once: the registry is static.
-const STEP_TYPES: StepTypeView[] = STEP_TYPE_NAMES.map((type) => ({
-  type,
-  label: stepTypes[type].label,
-  description: stepTypes[type].description,
-  category: stepTypes[type].category,
-  configSchema: stepConfigJsonSchema(type),
-}));
-
-export function listStepTypes(): StepTypeView[] {
-  return STEP_TYPES;
-}
+import { listStepTypes, type StepTypeView } from "../../services/step-types.js";
 
 const StepTypeRef = builder.objectRef<StepTypeView>("StepType").implement({
   fields: (t) => ({
@@ -28,8 +7,9 @@ const StepTypeRef = builder.objectRef<StepTypeView>("StepType").implement({
     label: t.exposeString("label"),
     description: t.exposeString("description"),
     category: t.exposeString("category"),
+    sideEffects: t.exposeString("sideEffects", { description: "none, idempotent (retried safely) or at-most-once (never sent twice silently)." }),
     configSchema: t.field({ type: "JSON", description: "The step's config as JSON Schema.", resolve: (s) => s.configSchema }),
   }),
 });
 
-builder.queryField("stepTypes", (t) => t.field({ type: [StepTypeRef], resolve: () => STEP_TYPES }));
+builder.queryField("stepTypes", (t) => t.field({ type: [StepTypeRef], resolve: () => listStepTypes() }));

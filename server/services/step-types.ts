@@ -1,0 +1,24 @@
+import { STEP_TYPE_NAMES, stepConfigJsonSchema, stepTypes } from "@algorythmos/domain";
+
+export interface StepTypeView {
+  type: string;
+  label: string;
+  description: string;
+  category: string;
+  sideEffects: string;
+  configSchema: unknown;
+}
+
+// Computed once: the registry is static.
+const STEP_TYPES: StepTypeView[] = STEP_TYPE_NAMES.map((type) => ({
+  type,
+  label: stepTypes[type].label,
+  description: stepTypes[type].description,
+  category: stepTypes[type].category,
+  sideEffects: stepTypes[type].sideEffects,
+  configSchema: stepConfigJsonSchema(type),
+}));
+
+export function listStepTypes(): StepTypeView[] {
+  return STEP_TYPES;
+}
