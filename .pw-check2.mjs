@@ -54,3 +54,39 @@ console.log("after reload name:", await p.getByLabel("Workflow name").inputValue
 console.log("problems:", await p.locator("[data-testid=problems] li").allTextContents());
 console.log("ERRORS:\n" + errors.join("\n"));
 await browser.close();
+{
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless","--no-sandbox","--disable-gpu"] });
+const ctx = await browser.newContext();
+const p1 = await ctx.newPage();
+const errs = [];
+p1.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errs.push(`${m.type()}: ${m.text()}`); });
+await p1.goto(BASE + "/signup");
+await p1.getByLabel("Name").fill("Dan");
+await p1.getByLabel("Email").fill(`dan${Date.now()}@example.com`);
+await p1.getByLabel("Password").fill("password123");
+await p1.getByRole("button", { name: "Sign up" }).click();
+await p1.waitForURL("**/workflows");
+await p1.getByLabel("Workflow name").fill("Notes test");
+await p1.getByRole("button", { name: "Create workflow" }).click();
+await p1.waitForURL(/\/workflows\/wf_/);
+await p1.getByTestId("connection-status").filter({ hasText: /^connected$/ }).waitFor();
+await p1.getByRole("button", { name: "Add Transform" }).click();
+console.log("selected on canvas after add:", await p1.locator(".react-flow__node.selected").count(), await p1.locator(".side h2").allTextContents());
+await p1.locator(".notes-editor").click();
+await p1.keyboard.type("Shared notes");
+const p2 = await ctx.newPage();
+p2.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errs.push(`p2 ${m.type()}: ${m.text()}`); });
+await p2.goto(p1.url());
+await p2.getByTestId("connection-status").filter({ hasText: /^connected$/ }).waitFor();
+await p2.locator(".react-flow__node").filter({ hasText: "Transform" }).first().click();
+await p2.waitForTimeout(500);
+console.log("p2 notes:", await p2.locator(".notes-editor").textContent());
+// caret test: p2 focuses the name at position 2, p1 appends text
+await p2.getByLabel("Workflow name").click();
+await p2.evaluate(() => { const i = document.querySelector("#workflow-name"); i.setSelectionRange(2, 2); });
+await p1.getByLabel("Workflow name").fill("Notes test!!");
+await p2.waitForTimeout(500);
+console.log("p2 caret:", await p2.evaluate(() => [document.querySelector("#workflow-name").value, document.querySelector("#workflow-name").selectionStart]));
+console.log("ERRS:", errs);
+await browser.close();
+}

@@ -33,6 +33,7 @@ export class ProtocolError extends Error {}
 interface Connection {
   readOnly: boolean;
   userId: string;
+  userName: string;
   /** Awareness client ids this socket controls, removed when it leaves. */
   awarenessIds: Set<number>;
 }
@@ -133,7 +134,7 @@ export class Room {
       case MESSAGE.awareness: {
         let update: Uint8Array;
         try {
-          update = decoding.readVarUint8Array(decoder);
+          update = stampAwareness(decoding.readVarUint8Array(decoder), connection);
           awarenessProtocol.applyAwarenessUpdate(this.awareness, update, socket);
         } catch {
           throw new ProtocolError("Malformed awareness update");
@@ -274,6 +275,29 @@ export class Room {
   closeAll(code: number = COLLAB_CLOSE.UNAVAILABLE, reason = "Server shutting down") {
     for (const socket of this.connections.keys()) socket.close(code, reason);
   }
+}
+
+/**
+ * Presence cannot be spoofed: every awareness state a socket sends is stamped with its authenticated user's
+ * id and name (clients add colour, cursor and selected step). Wire format: count, then per client its id,
+ * clock and JSON state (y-protocols/awareness).
+ */
+function stampAwareness(update: Uint8Array, connection: Pick<Connection, "userId" | "userName">): Uint8Array {
+  const decoder = decoding.createDecoder(update);
+  const encoder = encoding.createEncoder();
+  const count = decoding.readVarUint(decoder);
+  encoding.writeVarUint(encoder, count);
+  for (let index = 0; index < count; index++) {
+    encoding.writeVarUint(encoder, decoding.readVarUint(decoder));
+    encoding.writeVarUint(encoder, decoding.readVarUint(decoder));
+    const state = JSON.parse(decoding.readVarString(decoder)) as unknown;
+    if (state !== null && typeof state === "object" && !Array.isArray(state)) {
+      const user = (state as { user?: unknown }).user;
+      (state as { user: unknown }).user = { ...(user && typeof user === "object" ? user : {}), id: connection.userId, name: connection.userName };
+    }
+    encoding.writeVarString(encoder, JSON.stringify(state));
+  }
+  return encoding.toUint8Array(encoder);
 }
 
 /** An update that carries no structs and no deletions (y-websocket sends one on every sync). */

@@ -144,10 +144,11 @@ export function createCollabService(options: CollabOptions): CollabService {
       if (!principal) return socket.close(COLLAB_CLOSE.UNAUTHENTICATED, "Invalid or missing token");
       const role = workflowId ? await roleForWorkflow(options.db, principal.userId, workflowId) : null;
       if (!role) return socket.close(COLLAB_CLOSE.NOT_FOUND, "Workflow not found");
+      const user = await options.db.user.findUnique({ where: { id: principal.userId }, select: { name: true } });
       const loaded = await openRoom(workflowId);
       if (closed) return void releaseRoom(workflowId, loaded);
       room = loaded;
-      room.join(socket, { userId: principal.userId, readOnly: !canWrite(role) });
+      room.join(socket, { userId: principal.userId, userName: user?.name ?? "", readOnly: !canWrite(role) });
       for (const data of queued.splice(0)) handle(data);
     } catch (error) {
       options.logger.error("collab connect failed", { workflowId, error });

@@ -6,7 +6,9 @@ export function createServerDeps(env: Env, logger: Logger): ServerDeps & { close
   const db = createDb(env.DATABASE_URL);
   const redis = createRedis(env.REDIS_URL, { name: "server" });
   const subscriber = createRedis(env.REDIS_URL, { blocking: true, name: "server-subscriber" });
-  const runQueue = createRunQueue(createRedis(env.REDIS_URL, { name: "server-queue" }), env.REDIS_PREFIX);
+  // BullMQ does not close a connection it was given, so we keep it to close ourselves.
+  const queueConnection = createRedis(env.REDIS_URL, { name: "server-queue" });
+  const runQueue = createRunQueue(queueConnection, env.REDIS_PREFIX);
   return {
     env,
     db,
@@ -16,6 +18,7 @@ export function createServerDeps(env: Env, logger: Logger): ServerDeps & { close
     logger,
     async close() {
       await runQueue.close();
+      await closeRedis(queueConnection);
       await closeRedis(subscriber);
       await closeRedis(redis);
       await db.$disconnect();
