@@ -16,7 +16,7 @@ await p.getByRole("button", { name: "Create workflow" }).click();
 await p.waitForURL(/\/workflows\/wf_/);
 await p.getByTestId("connection-status").filter({ hasText: /^connected$/ }).waitFor();
 await p.getByRole("button", { name: "Add HTTP request" }).click();
-await p.getByLabel("URL *").fill(BASE + "/healthz");
+await p.getByLabel("URL", { exact: true }).fill(BASE + "/healthz");
 await p.locator(".react-flow__node[data-id=trigger] .react-flow__handle.source").dragTo(p.locator(".react-flow__node:not([data-id=trigger]) .react-flow__handle.target"));
 await p.waitForTimeout(1000);
 await p.getByRole("button", { name: "Run", exact: true }).click();

@@ -6,6 +6,7 @@ import { AppError } from "./errors.js";
 import { createGraphQL, type Yoga } from "./graphql/yoga.js";
 import { ChannelHub } from "./realtime.js";
 import { clientIp, rateLimit } from "./limits.js";
+import { createWebhookRoutes } from "./hooks.js";
 import { createRestApi } from "./rest/index.js";
 import { createStudioHandler } from "./studio.js";
 
@@ -47,6 +48,8 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   app.use("/api/*", rateLimit(deps));
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, { ip: clientIp(c) }));
   app.route("/api", createRestApi(deps));
+  app.use("/hooks/*", rateLimit(deps));
+  app.route("/hooks", createWebhookRoutes(deps, hub));
 
   if (options.studio !== false) {
     const studio = await createStudioHandler(deps, async (request, query, variables, ip) => {

@@ -1,31 +1,10 @@
 /**
- * GraphQL from the browser: mutations over fetch (cookie + CSRF header), subscriptions over one shared
- * graphql-ws connection (the same-origin upgrade carries the session cookie). Call only from effects and
- * event handlers, never during render (SSR has no `location`).
+ * GraphQL from the browser: subscriptions over one shared graphql-ws connection (the same-origin upgrade
+ * carries the session cookie). Mutations go through Remix actions instead (see runs.ts), which call the
+ * API in-process. Call only from effects and event handlers, never during render (SSR has no `location`).
  */
-import { CSRF_HEADER, type GraphQLResponse } from "@algorythmos/domain";
 import { createClient, type Client } from "graphql-ws";
-import { toApiError, type Result } from "./errors";
 import type { Operation } from "./operations";
-
-export async function browserExecute<Data, Variables extends Record<string, unknown>>(
-  operation: Operation<Data, Variables>,
-  variables: Variables,
-): Promise<Result<Data>> {
-  try {
-    const response = await fetch("/graphql", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "content-type": "application/json", accept: "application/json", [CSRF_HEADER]: "1" },
-      body: JSON.stringify({ query: operation.query, variables }),
-    });
-    const body = (await response.json()) as GraphQLResponse<Data>;
-    if (body.errors?.length || !body.data) return { ok: false, error: toApiError(body.errors, `Request failed (${response.status})`) };
-    return { ok: true, data: body.data };
-  } catch (error) {
-    return { ok: false, error: toApiError(null, `Could not reach the server: ${(error as Error).message}`) };
-  }
-}
 
 let client: Client | null = null;
 

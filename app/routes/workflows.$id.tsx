@@ -1,6 +1,6 @@
 import { definitionFromDoc, type Problem } from "@algorythmos/domain";
-import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import xyflowStyles from "@xyflow/react/dist/style.css";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Canvas } from "~/components/editor/Canvas";
@@ -11,9 +11,10 @@ import { RunPanel } from "~/components/editor/RunPanel";
 import { StepPanel } from "~/components/editor/StepPanel";
 import { useDocVersion, useWorkflowDoc } from "~/lib/collab";
 import { addStep, defaultConfig } from "~/lib/doc-edits";
-import { requireData } from "~/lib/graphql.server";
-import { EDITOR, type StepTypeInfo } from "~/lib/operations";
-import { useRun } from "~/lib/runs";
+import { toApiError } from "~/lib/errors";
+import { execute, requireData } from "~/lib/graphql.server";
+import { EDITOR, START_RUN, type StepTypeInfo } from "~/lib/operations";
+import { START_RUN_INTENT, useRun, type StartRunResult } from "~/lib/runs";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: xyflowStyles }];
 
@@ -24,6 +25,23 @@ export async function loader({ context, request, params }: LoaderFunctionArgs) {
   const role = me.workspaces.find((w) => w.id === workflow.workspaceId)?.role ?? "viewer";
   return { user: { id: me.id, name: me.name }, workflow, stepTypes, readOnly: role === "viewer" };
 }
+
+/** The Run button's startRun (see ~/lib/runs.ts). */
+export async function action({ context, request, params }: ActionFunctionArgs): Promise<StartRunResult> {
+  const form = await request.formData();
+  if (form.get("intent") !== START_RUN_INTENT) throw new Response("Unknown action", { status: 400 });
+  let input: unknown;
+  try {
+    input = JSON.parse(String(form.get("input") ?? "{}"));
+  } catch {
+    return { ok: false, error: { ...toApiError(null), code: "BAD_USER_INPUT", message: "Run input must be valid JSON" } };
+  }
+  return execute(context, request, START_RUN, { input: { workflowId: params.id ?? "", input } });
+}
+
+// Starting a run changes nothing the loader reads; skip re-running it.
+export const shouldRevalidate: ShouldRevalidateFunction = ({ formData, defaultShouldRevalidate }) =>
+  formData?.get("intent") === START_RUN_INTENT ? false : defaultShouldRevalidate;
 
 const CATEGORY_ORDER = ["trigger", "action", "logic"];
 

@@ -7,7 +7,7 @@ import { AppError, badInput } from "../errors.js";
 import { createApiToken } from "../services/api-tokens.js";
 import { listStepTypes } from "../services/step-types.js";
 import { openApiDocument } from "./openapi.js";
-import { getRun, listRuns, listRunSteps, startRun } from "../services/runs.js";
+import { cancelRun, getRun, listRuns, listRunSteps, retryRun, startRun } from "../services/runs.js";
 import { logOut, refreshSession } from "../services/sessions.js";
 import { logIn, signUp } from "../services/users.js";
 import { createCredential, deleteCredential, listCredentials } from "../services/credentials.js";
@@ -120,6 +120,8 @@ export function createRestApi(deps: ServerDeps) {
   });
   api.post("/runs", async (c) => c.json(await startRun(deps, c.get("caller"), await readJson(c)), 201));
   api.get("/runs/:id", async (c) => c.json(await getRun(deps, c.get("caller"), c.req.param("id"))));
+  api.post("/runs/:id/cancel", async (c) => c.json(await cancelRun(deps, c.get("caller"), c.req.param("id"))));
+  api.post("/runs/:id/retry", async (c) => c.json(await retryRun(deps, c.get("caller"), { ...(await readJsonObject(c)), runId: c.req.param("id") }), 201));
   api.get("/steps", async (c) => {
     const runId = c.req.query("runId");
     if (!runId) throw badInput("Query parameter runId is required", [{ path: ["runId"], message: "Required" }]);

@@ -8,6 +8,7 @@ import {
   LogInInput,
   RefreshSessionInput,
   SignUpInput,
+  RetryRunInput,
   StartRunInput,
   UpdateWorkflowInput,
 } from "@algorythmos/domain";
@@ -45,6 +46,9 @@ const ROUTES: Route[] = [
   { method: "get", path: "/api/runs", summary: "Runs of a workflow, newest first", query: ["workflowId", "status", "first", "after"] },
   { method: "post", path: "/api/runs", summary: "Start a run", body: StartRunInput, created: true },
   { method: "get", path: "/api/runs/{id}", summary: "A run" },
+  { method: "post", path: "/api/runs/{id}/cancel", summary: "Cancel a queued or running run" },
+  { method: "post", path: "/api/runs/{id}/retry", summary: "Re-run from a step, reusing earlier outputs", body: RetryRunInput.omit({ runId: true }), created: true },
+  { method: "post", path: "/hooks/{workflowId}/{secret}", summary: "Webhook trigger: starts a run with { body, query, headers } as input" },
   { method: "get", path: "/api/steps", summary: "Step attempts of a run", query: ["runId"] },
   { method: "get", path: "/api/step-types", summary: "The step-type registry with config JSON Schemas" },
   { method: "post", path: "/api/api-tokens", summary: "Create a personal API token (shown once)", body: CreateApiTokenInput, created: true },

@@ -1,8 +1,18 @@
-import { newId, StartRunInput, type RunStatus, type StepStatus } from "@algorythmos/domain";
-import { definitionFromDoc } from "@algorythmos/domain";
-import { enqueueRun, json, loadWorkflowDoc, publishRunEvent } from "@algorythmos/platform";
+import {
+  definitionFromDoc,
+  isStepType,
+  newId,
+  parseStepConfig,
+  RetryRunInput,
+  StartRunInput,
+  stepAndDescendants,
+  WorkflowDefinition,
+  type RunStatus,
+  type StepStatus,
+} from "@algorythmos/domain";
+import { cancelRunChannel, enqueueRun, json, loadWorkflowDoc, nullableJson, publishRunEvent, transaction } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
-import { AppError, fromZodError, notFound } from "../errors.js";
+import { AppError, badInput, fromZodError, notFound } from "../errors.js";
 import { requireWorkflowRole } from "./access.js";
 import { PAGE_ORDER, pageRequest, toPage, type Page } from "./pagination.js";
 
@@ -12,6 +22,8 @@ const RUN_SELECT = {
   status: true,
   trigger: true,
   input: true,
+  retryOfRunId: true,
+  fromStepId: true,
   output: true,
   error: true,
   createdAt: true,
@@ -25,6 +37,8 @@ export interface RunView {
   status: RunStatus;
   trigger: string;
   input: unknown;
+  retryOfRunId: string | null;
+  fromStepId: string | null;
   output: unknown;
   error: string | null;
   createdAt: Date;
@@ -49,11 +63,15 @@ export interface RunStepView {
  * Starts a run of the workflow as it is now: the definition is read from the stored Y.Doc (snapshot plus
  * every acknowledged update), so the run sees the latest edit even before it is materialised.
  */
-export async function startRun(deps: ServerDeps, caller: Caller, rawInput: unknown, trigger = "manual"): Promise<RunView> {
+export async function startRun(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<RunView> {
   const parsed = StartRunInput.safeParse(rawInput);
   if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
-  const { workflowId, input } = parsed.data;
-  await requireWorkflowRole(deps.db, caller, workflowId, "write");
+  await requireWorkflowRole(deps.db, caller, parsed.data.workflowId, "write");
+  return startAuthorisedRun(deps, parsed.data.workflowId, parsed.data.input, "manual");
+}
+
+/** Starts a run the caller was already allowed to start (the API above, webhooks). */
+export async function startAuthorisedRun(deps: ServerDeps, workflowId: string, input: unknown, trigger: string): Promise<RunView> {
   const workflow = await deps.db.workflow.findUnique({ where: { id: workflowId }, select: { workspaceId: true } });
   const doc = await loadWorkflowDoc(deps.db, workflowId);
   if (!workflow || !doc) throw notFound("Workflow");
@@ -73,16 +91,102 @@ export async function startRun(deps: ServerDeps, caller: Caller, rawInput: unkno
     },
     select: RUN_SELECT,
   });
-  // Enqueued only after the Run row is committed; the job id is the run id, so a retry cannot double it.
-  await enqueueRun(deps.runQueue, run.id);
+  await announceRun(deps, run);
+  return run;
+}
+
+/**
+ * A committed `queued` Run row is the enqueue intent: it is enqueued only after the commit, and when the
+ * enqueue fails (Redis down) the worker's reconciler enqueues it later. The job id is the run id, so
+ * enqueueing twice cannot run it twice.
+ */
+async function announceRun(deps: ServerDeps, run: RunView): Promise<void> {
   await publishRunEvent(deps.db, deps.redis, deps.env.REDIS_PREFIX, {
     type: "run.queued",
     runId: run.id,
-    workflowId,
+    workflowId: run.workflowId,
     stepId: null,
     status: "queued",
     at: run.createdAt.toISOString(),
+  }).catch((error) => deps.logger.warn("run.queued event not published", { runId: run.id, error }));
+  await enqueueRun(deps.runQueue, run.id).catch((error) => deps.logger.warn("enqueue failed; the reconciler will retry", { runId: run.id, error }));
+}
+
+/** Cancels a queued or running run; the worker stops it between steps and aborts its in-flight call. */
+export async function cancelRun(deps: ServerDeps, caller: Caller, id: string): Promise<RunView> {
+  const run = await getRun(deps, caller, id);
+  await requireWorkflowRole(deps.db, caller, run.workflowId, "write");
+  const user = await deps.db.user.findUnique({ where: { id: caller.principal!.userId }, select: { name: true } });
+  const finishedAt = new Date();
+  const canceled = await deps.db.run.updateMany({
+    where: { id, status: { in: ["queued", "running"] } },
+    data: { status: "canceled", finishedAt, error: `Canceled by ${user?.name ?? "a user"}` },
   });
+  if (canceled.count === 0) throw new AppError("CONFLICT", `The run is already ${run.status}`);
+  await publishRunEvent(deps.db, deps.redis, deps.env.REDIS_PREFIX, {
+    type: "run.finished",
+    runId: id,
+    workflowId: run.workflowId,
+    stepId: null,
+    status: "canceled",
+    at: finishedAt.toISOString(),
+    error: `Canceled by ${user?.name ?? "a user"}`,
+  });
+  await deps.redis.publish(cancelRunChannel(deps.env.REDIS_PREFIX), id);
+  return getRun(deps, caller, id);
+}
+
+/**
+ * Re-runs a run from one step: a new run with the same captured definition and input, in which every step
+ * outside that step's downstream keeps its earlier output (copied into the new run's ledger, so the engine
+ * reuses it), and that step optionally gets an edited input.
+ */
+export async function retryRun(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<RunView> {
+  const parsed = RetryRunInput.safeParse(rawInput);
+  if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
+  const { runId, fromStepId, input: override } = parsed.data;
+  const original = await getRun(deps, caller, runId);
+  await requireWorkflowRole(deps.db, caller, original.workflowId, "write");
+  const source = await deps.db.run.findUniqueOrThrow({ where: { id: runId }, select: { definition: true, workspaceId: true } });
+  const definition = WorkflowDefinition.parse(source.definition);
+  const step = definition.steps.find((candidate) => candidate.id === fromStepId);
+  if (!step) throw badInput(`The run has no step "${fromStepId}"`, [{ path: ["input", "fromStepId"], message: "No such step" }]);
+  if (override !== undefined && isStepType(step.type)) {
+    try {
+      parseStepConfig(step.type, override);
+    } catch (error) {
+      if (error && typeof error === "object" && "issues" in error) throw fromZodError(error as never, ["input", "input"]);
+      throw error;
+    }
+  }
+  const rerun = stepAndDescendants(definition, fromStepId);
+  const run = await transaction(deps.db, async (tx) => {
+    const created = await tx.run.create({
+      data: {
+        id: newId("run"),
+        workflowId: original.workflowId,
+        workspaceId: source.workspaceId,
+        definition: json(definition),
+        trigger: "retry",
+        input: json(original.input),
+        retryOfRunId: runId,
+        fromStepId,
+        stepInputOverride: override === undefined ? undefined : json(override),
+      },
+      select: RUN_SELECT,
+    });
+    const reused = await tx.runStep.findMany({
+      where: { runId, status: "succeeded", stepId: { notIn: [...rerun] } },
+      select: { stepId: true, type: true, input: true, output: true, startedAt: true, finishedAt: true },
+    });
+    if (reused.length) {
+      await tx.runStep.createMany({
+        data: reused.map((row) => ({ ...row, id: newId("rst"), runId: created.id, attempt: 1, status: "succeeded" as const, input: nullableJson(row.input), output: nullableJson(row.output) })),
+      });
+    }
+    return created;
+  });
+  await announceRun(deps, run);
   return run;
 }
 

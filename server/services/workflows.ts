@@ -1,5 +1,6 @@
 import {
   applyDefinitionToDoc,
+  canWrite,
   CreateWorkflowInput,
   ImportWorkflowInput,
   UpdateWorkflowInput,
@@ -192,4 +193,12 @@ export async function importWorkflow(deps: ServerDeps, caller: Caller, rawInput:
   const definition = WorkflowDefinition.safeParse(isExport ? (raw as { definition: unknown }).definition : raw);
   if (!definition.success) throw fromZodError(definition.error, ["input", "json", ...(isExport ? ["definition"] : [])]);
   return insertWorkflow(deps.db, parsed.data.workspaceId, definition.data);
+}
+
+/** The workflow's webhook path (holds its secret): for editors and owners only, null for viewers. */
+export async function webhookPath(deps: ServerDeps, caller: Caller, id: string): Promise<string | null> {
+  const role = await requireWorkflowRole(deps.db, caller, id, "read");
+  if (!canWrite(role)) return null;
+  const row = await deps.db.workflow.findUnique({ where: { id }, select: { webhookSecret: true } });
+  return row ? `/hooks/${id}/${row.webhookSecret}` : null;
 }

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 import type { JsonSchema } from "~/lib/operations";
 
 const LABELS: Record<string, string> = {
@@ -68,10 +68,17 @@ interface ConfigFieldProps {
 function ConfigField({ name, schema, value, required, multiline, error, readOnly, onChange }: ConfigFieldProps) {
   const id = useId();
   const errorId = `${id}-error`;
-  const label = labelFor(name) + (required ? " *" : "");
+  // The asterisk is visual only; assistive technology gets aria-required, and the accessible name stays "URL".
+  const label = (
+    <>
+      {labelFor(name)}
+      {required ? <span aria-hidden="true"> *</span> : null}
+    </>
+  );
   const common = {
     id,
     disabled: readOnly,
+    "aria-required": required || undefined,
     "aria-invalid": error ? true : undefined,
     "aria-describedby": error ? errorId : undefined,
   } as const;
@@ -159,7 +166,7 @@ function formatJson(value: unknown, acceptsText: boolean): string {
 
 interface JsonFieldProps {
   id: string;
-  label: string;
+  label: ReactNode;
   hint: string;
   value: unknown;
   acceptsText: boolean;

@@ -57,7 +57,7 @@ export function RunPanel({ run, steps, disabled, onRun }: RunPanelProps) {
       </button>
       {run.error ? (
         <div className="form-error" role="alert">
-          <p>{run.error.message}</p>
+          <p>{run.error.problems.length ? "The workflow cannot run until these problems are fixed:" : run.error.message}</p>
           {run.error.problems.length ? (
             <ul>
               {run.error.problems.map((p, i) => (

@@ -83,3 +83,11 @@ export const CreateVersionInput = z.object({
   label: z.string().trim().min(1, "Label is required").max(200),
 });
 export type CreateVersionInput = z.infer<typeof CreateVersionInput>;
+
+export const RetryRunInput = z.object({
+  runId: z.string().min(1, "runId is required"),
+  fromStepId: z.string().min(1, "fromStepId is required"),
+  /** Replaces that step's config for this run (validated against the step type); omit to keep it. */
+  input: z.unknown().optional(),
+});
+export type RetryRunInput = z.infer<typeof RetryRunInput>;

@@ -72,3 +72,19 @@ export function topologicalOrder(graph: Graph): string[] {
   if (order.length !== remaining.size) throw new Error("The workflow graph has a cycle");
   return order;
 }
+
+/** The step and every step downstream of it (what a re-run from that step executes again). */
+export function stepAndDescendants(graph: Graph, stepId: string): Set<string> {
+  const out = outgoingEdges(graph);
+  const seen = new Set<string>([stepId]);
+  const queue = [stepId];
+  while (queue.length) {
+    for (const edge of out.get(queue.shift()!) ?? []) {
+      if (!seen.has(edge.target)) {
+        seen.add(edge.target);
+        queue.push(edge.target);
+      }
+    }
+  }
+  return seen;
+}

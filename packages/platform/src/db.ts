@@ -28,3 +28,8 @@ export function json(value: unknown): Prisma.InputJsonValue {
 export function bytes(value: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(value);
 }
+
+/** For nullable Json columns: SQL NULL for null/undefined (Prisma refuses a bare null there). */
+export function nullableJson(value: unknown): Prisma.InputJsonValue | typeof Prisma.DbNull {
+  return value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue);
+}

@@ -4,6 +4,8 @@ import { json, type Db } from "./db.js";
 
 /** Redis pub/sub channels of run events; subscribers (GraphQL subscriptions) listen on any server. */
 export const runEventChannel = (redisPrefix: string, runId: string) => `${redisPrefix}run-events:${runId}`;
+/** Run ids canceled by the API; workers abort that run's in-flight step. */
+export const cancelRunChannel = (redisPrefix: string) => `${redisPrefix}run-cancel`;
 export const workflowRunsChannel = (redisPrefix: string, workflowId: string) => `${redisPrefix}workflow-runs:${workflowId}`;
 
 /** Stores the event (for replay by late subscribers), then publishes it to the run's and the workflow's channels. */

@@ -3,7 +3,7 @@ import { runEventChannel, storedRunEvents, workflowRunsChannel } from "@algoryth
 import { builder } from "../builder.js";
 import { toConnection } from "../connection.js";
 import { requireWorkflowRole } from "../../services/access.js";
-import { getRun, listRuns, listRunSteps, startRun, type RunStepView, type RunView } from "../../services/runs.js";
+import { cancelRun, getRun, listRuns, listRunSteps, retryRun, startRun, type RunStepView, type RunView } from "../../services/runs.js";
 import type { GraphQLContext } from "../builder.js";
 
 const RunStatusEnum = builder.enumType("RunStatus", { values: RUN_STATUSES });
@@ -33,7 +33,9 @@ export const RunRef = builder.objectRef<RunView>("Run").implement({
     id: t.exposeID("id"),
     workflowId: t.exposeID("workflowId"),
     status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
-    trigger: t.exposeString("trigger"),
+    trigger: t.exposeString("trigger", { description: "manual, webhook, cron or retry." }),
+    retryOfRunId: t.exposeID("retryOfRunId", { nullable: true, description: "For a re-run: the run it re-runs." }),
+    fromStepId: t.exposeID("fromStepId", { nullable: true, description: "For a re-run: the step it restarted from." }),
     input: t.field({ type: "JSON", nullable: true, resolve: (r) => r.input }),
     output: t.field({ type: "JSON", nullable: true, resolve: (r) => r.output }),
     error: t.exposeString("error", { nullable: true }),
@@ -81,13 +83,33 @@ builder.queryFields((t) => ({
   }),
 }));
 
-builder.mutationField("startRun", (t) =>
-  t.field({
+const RetryRunInput = builder.inputType("RetryRunInput", {
+  fields: (t) => ({
+    runId: t.id({ required: true }),
+    fromStepId: t.id({ required: true }),
+    input: t.field({ type: "JSON", description: "An edited input (config) for that step; omit to keep it." }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  startRun: t.field({
     type: RunRef,
     args: { input: t.arg({ type: StartRunInput, required: true }) },
     resolve: (_root, { input }, ctx) => startRun(ctx.deps, ctx.caller, input),
   }),
-);
+  cancelRun: t.field({
+    type: RunRef,
+    description: "Stops a queued or running run; its in-flight step is aborted.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => cancelRun(ctx.deps, ctx.caller, String(args.id)),
+  }),
+  retryRun: t.field({
+    type: RunRef,
+    description: "Re-runs a run from a step, reusing the earlier steps' outputs.",
+    args: { input: t.arg({ type: RetryRunInput, required: true }) },
+    resolve: (_root, { input }, ctx) => retryRun(ctx.deps, ctx.caller, input),
+  }),
+}));
 
 /**
  * A run's events: every stored event first (a late subscriber replays the run from the start), then live

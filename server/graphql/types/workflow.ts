@@ -9,6 +9,7 @@ import {
   importWorkflow,
   listWorkflows,
   updateWorkflow,
+  webhookPath,
   type WorkflowView,
 } from "../../services/workflows.js";
 
@@ -36,6 +37,11 @@ export const WorkflowRef = builder.objectRef<WorkflowView>("Workflow").implement
     latestVersion: t.exposeInt("latestVersion"),
     createdAt: t.field({ type: "DateTime", resolve: (w) => w.createdAt }),
     updatedAt: t.field({ type: "DateTime", resolve: (w) => w.updatedAt }),
+    webhookPath: t.string({
+      nullable: true,
+      description: "POST here to start a run (needs a trigger.webhook step). Holds a secret: editors and owners only; null for viewers.",
+      resolve: (w, _args, ctx) => webhookPath(ctx.deps, ctx.caller, w.id),
+    }),
     export: t.field({
       type: "JSON",
       description: "The workflow as importable JSON: { format, definition } with every acknowledged edit.",

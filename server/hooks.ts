@@ -1,0 +1,88 @@
+import { parseStepConfig, type RunEvent } from "@algorythmos/domain";
+import { workflowRunsChannel } from "@algorythmos/platform";
+import { timingSafeEqual } from "node:crypto";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ServerDeps } from "./context.js";
+import { AppError } from "./errors.js";
+import type { ChannelHub } from "./realtime.js";
+import { startAuthorisedRun } from "./services/runs.js";
+import { liveDefinition } from "./services/workflows.js";
+
+/** How long a webhook in `output` mode waits for the run before answering 202 with the run id. */
+export const WEBHOOK_WAIT_MS = 30_000;
+export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+/** Request headers never copied into a run's input. */
+const PRIVATE_HEADERS = new Set(["authorization", "cookie", "proxy-authorization", "x-algorythmos-csrf"]);
+
+const sameSecret = (given: string, expected: string) =>
+  given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+
+/**
+ * `POST /hooks/:workflowId/:secret` starts a run of a workflow with a `trigger.webhook` step; the run's input is
+ * `{ body, query, headers }`. In `responseMode: "output"` the response is the run's output once it finishes.
+ */
+export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
+  const hooks = new Hono();
+  hooks.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_WEBHOOK_BODY_BYTES,
+      onError: () => {
+        throw new AppError("PAYLOAD_TOO_LARGE", `The body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  hooks.post("/:workflowId/:secret", async (c) => {
+    const workflowId = c.req.param("workflowId");
+    const workflow = await deps.db.workflow.findUnique({ where: { id: workflowId }, select: { webhookSecret: true } });
+    // A wrong secret and a missing workflow look the same: the caller learns nothing.
+    if (!workflow || !sameSecret(c.req.param("secret"), workflow.webhookSecret)) throw new AppError("NOT_FOUND", "No webhook at this address");
+    const trigger = (await liveDefinition(deps.db, workflowId)).steps.find((step) => step.type === "trigger.webhook");
+    if (!trigger) throw new AppError("NOT_FOUND", "This workflow has no webhook trigger; add one in the studio");
+    const { responseMode } = parseStepConfig("trigger.webhook", trigger.config);
+
+    const text = await c.req.text();
+    let body: unknown = text;
+    if ((c.req.header("content-type") ?? "").includes("json") && text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new AppError("BAD_USER_INPUT", "The body is declared as JSON but is not valid JSON");
+      }
+    }
+    const headers = Object.fromEntries([...c.req.raw.headers].filter(([name]) => !PRIVATE_HEADERS.has(name)));
+    const input = { body, query: c.req.query(), headers };
+
+    if (responseMode !== "output") {
+      const run = await startAuthorisedRun(deps, workflowId, input, "webhook");
+      return c.json({ runId: run.id, status: run.status }, 202);
+    }
+    // Listen on the workflow's runs before starting, so the run cannot finish unseen.
+    let runId: string | null = null;
+    let finished: (event: RunEvent) => void = () => {};
+    const done = new Promise<RunEvent>((resolve) => (finished = resolve));
+    const early: RunEvent[] = [];
+    const stop = await hub.listen(workflowRunsChannel(deps.env.REDIS_PREFIX, workflowId), (message) => {
+      const event = JSON.parse(message) as RunEvent;
+      if (event.type !== "run.finished") return;
+      if (runId === null) early.push(event);
+      else if (event.runId === runId) finished(event);
+    });
+    try {
+      const run = await startAuthorisedRun(deps, workflowId, input, "webhook");
+      runId = run.id;
+      const seen = early.find((event) => event.runId === runId);
+      if (seen) finished(seen);
+      const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), WEBHOOK_WAIT_MS).unref());
+      const event = await Promise.race([done, timeout]);
+      if (!event) return c.json({ runId, status: "running", message: `The run did not finish within ${WEBHOOK_WAIT_MS / 1000} s` }, 202);
+      const final = await deps.db.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true, output: true, error: true } });
+      if (final.status === "succeeded") return c.json(final.output ?? null, 200);
+      return c.json({ error: { code: "RUN_FAILED", message: final.error ?? `The run ${final.status}`, details: { runId, status: final.status } } }, 502);
+    } finally {
+      await stop();
+    }
+  });
+  return hooks;
+}
