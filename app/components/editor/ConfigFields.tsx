@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import type { JsonSchema } from "~/lib/operations";
 
 const LABELS: Record<string, string> = {
@@ -68,13 +68,9 @@ interface ConfigFieldProps {
 function ConfigField({ name, schema, value, required, multiline, error, readOnly, onChange }: ConfigFieldProps) {
   const id = useId();
   const errorId = `${id}-error`;
-  // The asterisk is visual only; assistive technology gets aria-required, and the accessible name stays "URL".
-  const label = (
-    <>
-      {labelFor(name)}
-      {required ? <span aria-hidden="true"> *</span> : null}
-    </>
-  );
+  // "required" sits outside the <label> so the field's accessible name stays exactly e.g. "URL".
+  const label = labelFor(name);
+  const requiredMark = required ? <span className="muted small"> required</span> : null;
   const common = {
     id,
     disabled: readOnly,
@@ -147,7 +143,10 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
 
   return (
     <div className="field">
-      <label htmlFor={id}>{label}</label>
+      <div className="label-row">
+        <label htmlFor={id}>{label}</label>
+        {requiredMark}
+      </div>
       {control}
       {error ? (
         <p className="field-error" id={errorId}>
@@ -166,7 +165,7 @@ function formatJson(value: unknown, acceptsText: boolean): string {
 
 interface JsonFieldProps {
   id: string;
-  label: ReactNode;
+  label: string;
   hint: string;
   value: unknown;
   acceptsText: boolean;
@@ -193,9 +192,10 @@ function JsonField({ id, label, hint, value, acceptsText, error, readOnly, onCha
   const errorId = `${id}-error`;
   return (
     <div className="field">
-      <label htmlFor={id}>
-        {label} <span className="muted">({hint})</span>
-      </label>
+      <div className="label-row">
+        <label htmlFor={id}>{label}</label>
+        <span className="muted small">{hint}</span>
+      </div>
       <textarea
         id={id}
         rows={4}
