@@ -1,10 +1,14 @@
 /**
  * Named errors decide what happens next (docs/run-engine.md, R9):
  * - `StepError`: the step failed for a reason we can tell the user; `retryable` says whether a later attempt
- *   could succeed (timeouts, 5xx, 429) or not (4xx, bad config, refused address). Retries are not scheduled
- *   yet; the flag is recorded in the log so the retry policy can be added without touching executors.
+ *   could succeed (timeouts, 5xx, 429, connection errors) or not (4xx, bad config, refused address). The
+ *   engine retries retryable failures with backoff (R17).
+ * - `AbortedError`: an executor noticed its signal was aborted (shutdown, cancel or step timeout); the
+ *   engine decides which of those it was.
  * - `ShutdownAbort`: the worker is stopping; nothing is recorded, the job goes back to the queue and the
  *   ledger lets the next delivery continue.
+ * - `SuspendRun`: every step that can run has run and the rest wait for a delay (R13); the worker moves
+ *   the job to BullMQ's delayed set until `resumeAt`.
  */
 export class StepError extends Error {
   readonly retryable: boolean;
@@ -18,10 +22,24 @@ export class StepError extends Error {
   }
 }
 
+export class AbortedError extends Error {
+  constructor() {
+    super("Aborted");
+    this.name = "AbortedError";
+  }
+}
+
 export class ShutdownAbort extends Error {
   constructor() {
     super("The worker is shutting down");
     this.name = "ShutdownAbort";
+  }
+}
+
+export class SuspendRun extends Error {
+  constructor(readonly resumeAt: Date) {
+    super(`The run waits until ${resumeAt.toISOString()}`);
+    this.name = "SuspendRun";
   }
 }
 

@@ -8,6 +8,16 @@ import { z } from "zod";
 const Expression = z.string().trim().min(1, "Expression is required").max(10_000, "Expression is at most 10000 characters");
 const CredentialRef = z.string().min(1, "Choose a credential");
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
+/**
+ * Per-step retry policy for retryable failures (timeouts, connection errors, 408/429/5xx). Absent fields take
+ * the engine's defaults (docs/run-engine.md, R17): 3 attempts for steps whose side effects are "none" or
+ * "idempotent", 1 for "at-most-once"; backoff 1000 ms, doubled per attempt, with jitter.
+ */
+export const RetryPolicy = z.object({
+  maxAttempts: z.number().int().min(1).max(10).optional(),
+  backoffMs: z.number().int().min(0).max(60_000).optional(),
+});
+export type RetryPolicy = z.infer<typeof RetryPolicy>;
 
 export type StepCategory = "trigger" | "action" | "logic";
 /** How a step's side effects behave if a worker dies mid-step (see docs/run-engine.md). */
@@ -78,6 +88,7 @@ export const stepTypes = {
       headers: z.record(z.string(), z.string()).default({}),
       body: z.unknown().optional(),
       timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+      retry: RetryPolicy.optional(),
     }),
     multilineFields: ["body"],
   }),
@@ -96,6 +107,9 @@ export const stepTypes = {
         .min(1, "At least one message is required"),
       temperature: z.number().min(0).max(2).optional(),
       jsonMode: z.boolean().default(false),
+      /** The whole completion, streaming included; the engine's default (120 s) when absent. */
+      timeoutMs: z.number().int().min(1_000).max(600_000).optional(),
+      retry: RetryPolicy.optional(),
     }),
   }),
   "email.postmark": defineStepType({
@@ -114,6 +128,9 @@ export const stepTypes = {
         textBody: z.string().max(500_000).optional(),
         htmlBody: z.string().max(500_000).optional(),
         messageStream: z.string().optional(),
+        /** The engine's default (30 s) when absent. A send that times out has an unknown outcome. */
+        timeoutMs: z.number().int().min(1_000).max(120_000).optional(),
+        retry: RetryPolicy.optional(),
       })
       .refine((c) => c.textBody || c.htmlBody, { message: "Give a text or an HTML body", path: ["textBody"] }),
     multilineFields: ["textBody", "htmlBody"],

@@ -26,6 +26,14 @@ export const EnvSchema = z.object({
   /** Hosts (or IPs) http.request may reach even when they resolve to private addresses. */
   HTTP_ALLOW_HOSTS: csv,
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
+  /** A run `running` longer than this (time waiting in delay steps not counted) is failed by the reconciler. */
+  RUN_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(3_600_000),
+  /** How often the worker's reconciler runs (re-enqueue lost runs, time out stuck ones, sync cron schedules). */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** The Postmark API the email.postmark step calls (a stand-in in tests). */
+  POSTMARK_API_URL: z.string().url("POSTMARK_API_URL must be a URL").default("https://api.postmarkapp.com"),
+  /** The OpenAI-compatible API used by openai.chat when the credential names no baseURL. */
+  OPENAI_BASE_URL: z.string().url("OPENAI_BASE_URL must be a URL").default("https://api.openai.com/v1"),
   /** Where the built Remix studio is (remix build output). */
   REMIX_BUILD_PATH: z.string().default("build/index.js"),
   /** Requests per minute per token (or per IP when anonymous), shared by every server through Redis. */

@@ -9,10 +9,17 @@ export const jobCatalog = {
   runs: {
     "execute-run": z.object({ runId: z.string().min(1) }),
   },
+  /** Worker housekeeping: one `reconcile` job scheduler, and one `cron-run` job scheduler per cron trigger step. */
+  maintenance: {
+    reconcile: z.object({}),
+    "cron-run": z.object({ workflowId: z.string().min(1), stepId: z.string().min(1) }),
+  },
 } as const;
 
 export type QueueName = keyof typeof jobCatalog;
 export type RunJob = z.infer<(typeof jobCatalog)["runs"]["execute-run"]>;
+export type CronRunJob = z.infer<(typeof jobCatalog)["maintenance"]["cron-run"]>;
+export type MaintenanceJob = CronRunJob | Record<string, never>;
 
 /** BullMQ's key prefix under our Redis prefix (BullMQ adds its own ":" separators). */
 export function bullPrefix(redisPrefix: string): string {
@@ -22,6 +29,13 @@ export function bullPrefix(redisPrefix: string): string {
 export function createRunQueue(connection: ConnectionOptions, redisPrefix: string) {
   return new Queue<RunJob>("runs", { connection, prefix: bullPrefix(redisPrefix) });
 }
+
+export function createMaintenanceQueue(connection: ConnectionOptions, redisPrefix: string) {
+  return new Queue<MaintenanceJob>("maintenance", { connection, prefix: bullPrefix(redisPrefix) });
+}
+
+/** The job scheduler id of a cron trigger step. */
+export const cronSchedulerId = (workflowId: string, stepId: string) => `cron:${workflowId}:${stepId}`;
 
 /** Enqueues a run; the job id is the run id, so enqueueing twice is harmless. */
 export async function enqueueRun(queue: Queue<RunJob>, runId: string): Promise<void> {
