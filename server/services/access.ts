@@ -18,10 +18,12 @@ export function requireUser(caller: Caller): string {
   return caller.principal.userId;
 }
 
-export async function requireWorkspaceRole(db: Db, caller: Caller, workspaceId: string, need: Need): Promise<Role> {
-  return check(await roleForWorkspace(db, requireUser(caller), workspaceId), need, "Workspace");
+/** `what` names the thing an outsider is told is missing: the workspace itself, or a credential in it. */
+export async function requireWorkspaceRole(db: Db, caller: Caller, workspaceId: string, need: Need, what = "Workspace"): Promise<Role> {
+  return check(await roleForWorkspace(db, requireUser(caller), workspaceId), need, what);
 }
 
-export async function requireWorkflowRole(db: Db, caller: Caller, workflowId: string, need: Need): Promise<Role> {
-  return check(await roleForWorkflow(db, requireUser(caller), workflowId), need, "Workflow");
+/** `what` names the thing an outsider is told is missing: the workflow itself, or its run or version. */
+export async function requireWorkflowRole(db: Db, caller: Caller, workflowId: string, need: Need, what = "Workflow"): Promise<Role> {
+  return check(await roleForWorkflow(db, requireUser(caller), workflowId), need, what);
 }

@@ -41,12 +41,7 @@ export async function listCredentials(deps: ServerDeps, caller: Caller, workspac
 export async function deleteCredential(deps: ServerDeps, caller: Caller, id: string): Promise<CredentialView> {
   const row = await deps.db.credential.findUnique({ where: { id }, select: CREDENTIAL_SELECT });
   if (!row) throw notFound("Credential");
-  try {
-    await requireWorkspaceRole(deps.db, caller, row.workspaceId, "write");
-  } catch (error) {
-    if (error instanceof AppError && error.code === "NOT_FOUND") throw notFound("Credential");
-    throw error;
-  }
+  await requireWorkspaceRole(deps.db, caller, row.workspaceId, "write", "Credential");
   await deps.db.credential.delete({ where: { id } });
   return row;
 }

@@ -194,12 +194,7 @@ export async function retryRun(deps: ServerDeps, caller: Caller, rawInput: unkno
 export async function getRun(deps: ServerDeps, caller: Caller, id: string): Promise<RunView> {
   const run = await deps.db.run.findUnique({ where: { id }, select: RUN_SELECT });
   if (!run) throw notFound("Run");
-  try {
-    await requireWorkflowRole(deps.db, caller, run.workflowId, "read");
-  } catch (error) {
-    if (error instanceof AppError && error.code === "NOT_FOUND") throw notFound("Run");
-    throw error;
-  }
+  await requireWorkflowRole(deps.db, caller, run.workflowId, "read", "Run");
   return run;
 }
 

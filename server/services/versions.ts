@@ -29,12 +29,7 @@ export async function listVersions(deps: ServerDeps, caller: Caller, workflowId:
 export async function getVersion(deps: ServerDeps, caller: Caller, id: string): Promise<VersionView> {
   const row = await deps.db.workflowSnapshot.findUnique({ where: { id }, select: VERSION_SELECT });
   if (!row) throw notFound("Version");
-  try {
-    await requireWorkflowRole(deps.db, caller, row.workflowId, "read");
-  } catch (error) {
-    if (error instanceof AppError && error.code === "NOT_FOUND") throw notFound("Version");
-    throw error;
-  }
+  await requireWorkflowRole(deps.db, caller, row.workflowId, "read", "Version");
   return toView(row);
 }
 
