@@ -55,8 +55,13 @@ export interface Principal {
 export async function authenticate(db: Db, secret: string, token: string | null | undefined): Promise<Principal | null> {
   if (!token) return null;
   if (token.startsWith(API_TOKEN_PREFIX)) {
-    const row = await db.apiToken.findUnique({ where: { tokenHash: hashApiToken(token) }, select: { userId: true, revokedAt: true } });
-    return row && !row.revokedAt ? { userId: row.userId, via: "api-token" } : null;
+    const row = await db.apiToken.findUnique({ where: { tokenHash: hashApiToken(token) }, select: { id: true, userId: true, revokedAt: true, lastUsedAt: true } });
+    if (!row || row.revokedAt) return null;
+    // "Last used" to the minute is enough to spot unused tokens, and spares a write per request.
+    if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+      void db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => {});
+    }
+    return { userId: row.userId, via: "api-token" };
   }
   try {
     const { payload } = await jwtVerify(token, key(secret), { algorithms: ALGORITHMS, issuer: ISSUER });
