@@ -45,6 +45,13 @@ interface Connection {
  */
 export class Room {
   readonly doc = new Y.Doc({ gc: true });
+  /**
+   * A copy of `doc` that every update is tried on first. Some corrupt updates decode fine but throw half-way
+   * through integration; trying them here keeps them out of the log and out of the live document.
+   */
+  private shadow = new Y.Doc({ gc: true });
+  /** Which socket owns each awareness client id: a socket may set only its own presence. */
+  private readonly awarenessOwners = new Map<number, WebSocket>();
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
   readonly connections = new Map<WebSocket, Connection>();
   private pending: { update: Uint8Array; from: WebSocket; done: (error?: Error) => void }[] = [];
@@ -81,17 +88,18 @@ export class Room {
     if (!stored) throw new Error(`Workflow ${workflowId} does not exist`);
     const room = new Room(workflowId, options);
     Y.applyUpdate(room.doc, stored.state, "storage");
+    Y.applyUpdate(room.shadow, stored.state);
     return room;
   }
 
   /** An update made durable elsewhere (another collab process, an API edit): apply and broadcast, never re-append. */
   applyRelayed(update: Uint8Array): void {
-    try {
-      Y.applyUpdate(this.doc, update, "relay");
-      this.scheduleMaterialise();
-    } catch (error) {
-      this.options.logger.warn("collab relayed update rejected", { workflowId: this.workflowId, error });
+    if (!this.tryOnShadow(update)) {
+      this.options.logger.warn("collab relayed update rejected", { workflowId: this.workflowId });
+      return;
     }
+    Y.applyUpdate(this.doc, update, "relay");
+    this.scheduleMaterialise();
   }
 
   join(socket: WebSocket, connection: Omit<Connection, "awarenessIds">): void {
@@ -113,6 +121,7 @@ export class Room {
     const connection = this.connections.get(socket);
     if (!connection) return;
     this.connections.delete(socket);
+    for (const id of connection.awarenessIds) this.awarenessOwners.delete(id);
     awarenessProtocol.removeAwarenessStates(this.awareness, [...connection.awarenessIds], null);
   }
 
@@ -134,7 +143,13 @@ export class Room {
       case MESSAGE.awareness: {
         let update: Uint8Array;
         try {
-          update = stampAwareness(decoding.readVarUint8Array(decoder), connection);
+          update = stampAwareness(decoding.readVarUint8Array(decoder), connection, (clientId) => {
+            const owner = this.awarenessOwners.get(clientId);
+            if (owner && owner !== socket) return false;
+            this.awarenessOwners.set(clientId, socket);
+            connection.awarenessIds.add(clientId);
+            return true;
+          });
           awarenessProtocol.applyAwarenessUpdate(this.awareness, update, socket);
         } catch {
           throw new ProtocolError("Malformed awareness update");
@@ -185,6 +200,7 @@ export class Room {
       throw new ProtocolError("Malformed document update");
     }
     if (isNoop(payload)) return;
+    if (!this.tryOnShadow(payload)) throw new ProtocolError("Document update cannot be applied");
     await new Promise<void>((resolve, reject) => {
       this.pending.push({ update: payload, from: socket, done: (error) => (error ? reject(error) : resolve()) });
       this.flushing ??= this.flush();
@@ -203,11 +219,18 @@ export class Room {
         } catch (error) {
           this.options.logger.error("collab append failed", { workflowId: this.workflowId, error });
           for (const item of batch) item.done(error as Error);
+          this.rebuildShadow(); // it holds the batch that was not stored
           continue;
         }
         for (const item of batch) {
-          Y.applyUpdate(this.doc, item.update, item.from);
-          item.done();
+          try {
+            Y.applyUpdate(this.doc, item.update, item.from);
+            item.done();
+          } catch (error) {
+            // Unreachable while the shadow check holds; never leave the sender waiting if it does not.
+            this.options.logger.error("collab apply failed after append", { workflowId: this.workflowId, error });
+            item.done(error as Error);
+          }
         }
         this.options.publish?.(this.workflowId, batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((item) => item.update)));
         this.appendedSinceCompaction += batch.length;
@@ -222,6 +245,24 @@ export class Room {
     } finally {
       this.flushing = null;
     }
+  }
+
+  /** Applies an update to the shadow; false (and a fresh shadow) when Yjs cannot apply it. */
+  private tryOnShadow(update: Uint8Array): boolean {
+    try {
+      Y.applyUpdate(this.shadow, update);
+      return true;
+    } catch {
+      this.rebuildShadow();
+      return false;
+    }
+  }
+
+  private rebuildShadow(): void {
+    this.shadow.destroy();
+    this.shadow = new Y.Doc({ gc: true });
+    Y.applyUpdate(this.shadow, Y.encodeStateAsUpdate(this.doc));
+    for (const item of this.pending) Y.applyUpdate(this.shadow, item.update);
   }
 
   private scheduleMaterialise() {
@@ -256,6 +297,7 @@ export class Room {
     if (this.materialiseTimer) clearTimeout(this.materialiseTimer);
     this.awareness.destroy();
     this.doc.destroy();
+    this.shadow.destroy();
   }
 
   private broadcastUpdate(update: Uint8Array, origin: unknown) {
@@ -282,20 +324,31 @@ export class Room {
  * id and name (clients add colour, cursor and selected step). Wire format: count, then per client its id,
  * clock and JSON state (y-protocols/awareness).
  */
-function stampAwareness(update: Uint8Array, connection: Pick<Connection, "userId" | "userName">): Uint8Array {
+function stampAwareness(
+  update: Uint8Array,
+  connection: Pick<Connection, "userId" | "userName">,
+  mayControl: (clientId: number) => boolean,
+): Uint8Array {
   const decoder = decoding.createDecoder(update);
-  const encoder = encoding.createEncoder();
   const count = decoding.readVarUint(decoder);
-  encoding.writeVarUint(encoder, count);
+  const entries: { clientId: number; clock: number; state: string }[] = [];
   for (let index = 0; index < count; index++) {
-    encoding.writeVarUint(encoder, decoding.readVarUint(decoder));
-    encoding.writeVarUint(encoder, decoding.readVarUint(decoder));
+    const clientId = decoding.readVarUint(decoder);
+    const clock = decoding.readVarUint(decoder);
     const state = JSON.parse(decoding.readVarString(decoder)) as unknown;
+    if (!mayControl(clientId)) continue; // another connection's presence: not this socket's to change
     if (state !== null && typeof state === "object" && !Array.isArray(state)) {
       const user = (state as { user?: unknown }).user;
       (state as { user: unknown }).user = { ...(user && typeof user === "object" ? user : {}), id: connection.userId, name: connection.userName };
     }
-    encoding.writeVarString(encoder, JSON.stringify(state));
+    entries.push({ clientId, clock, state: JSON.stringify(state) });
+  }
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const entry of entries) {
+    encoding.writeVarUint(encoder, entry.clientId);
+    encoding.writeVarUint(encoder, entry.clock);
+    encoding.writeVarString(encoder, entry.state);
   }
   return encoding.toUint8Array(encoder);
 }

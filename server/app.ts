@@ -7,7 +7,8 @@ import { createGraphQL, type Yoga } from "./graphql/yoga.js";
 import { ChannelHub } from "./realtime.js";
 import { clientIp, rateLimit } from "./limits.js";
 import { createWebhookRoutes } from "./hooks.js";
-import { createRestApi } from "./rest/index.js";
+import { createRestApi, MAX_JSON_BODY_BYTES } from "./rest/index.js";
+import { bodyLimit } from "hono/body-limit";
 import { createStudioHandler } from "./studio.js";
 
 export interface ServerApp {
@@ -45,6 +46,14 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   });
 
   app.use("/graphql", rateLimit(deps));
+  app.use(
+    "/graphql",
+    bodyLimit({
+      maxSize: MAX_JSON_BODY_BYTES,
+      onError: (c) =>
+        c.json({ errors: [{ message: `The body is larger than ${MAX_JSON_BODY_BYTES} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] }, 413),
+    }),
+  );
   app.use("/api/*", rateLimit(deps));
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, { ip: clientIp(c) }));
   app.route("/api", createRestApi(deps));

@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
-import type { ExecutionArgs } from "graphql";
+import { GraphQLError, type ExecutionArgs } from "graphql";
 import type { Yoga } from "./graphql/yoga.js";
 
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -38,16 +38,24 @@ export async function startHttpServer(options: {
           connectionParams: ctx.connectionParams,
           params,
         });
-        const args: ExecutionArgs = {
-          schema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        return errors.length ? errors : args;
+        try {
+          // Parse and validate (query limits included) before the context, which reads the database.
+          const document = parse(params.query);
+          const errors = validate(schema, document);
+          if (errors.length) return errors;
+          return {
+            schema,
+            operationName: params.operationName,
+            document,
+            variableValues: params.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          } satisfies ExecutionArgs;
+        } catch (error) {
+          // The caller's fault (bad query, bad token): an error message, not a server error close.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
       },
     },
     graphqlSockets,

@@ -1,4 +1,4 @@
-import { hitRateLimit } from "@algorythmos/platform";
+import { hitRateLimit, peekRateLimit } from "@algorythmos/platform";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createHash } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
@@ -25,17 +25,25 @@ const digest = (value: string) => createHash("sha256").update(value).digest("bas
  * Redis so the limit holds across server instances. Over the limit: 429 with Retry-After.
  */
 export function rateLimit(deps: ServerDeps): MiddlewareHandler {
+  const key = (subject: string) => `${deps.env.REDIS_PREFIX}rate:${subject}`;
+  const limit = deps.env.RATE_LIMIT_PER_MINUTE;
   return async (c, next) => {
     const credential = bearerToken(c.req.header("authorization")) ?? readCookie(c.req.header("cookie"), SESSION_COOKIE);
-    const subject = credential ? `cred:${digest(credential)}` : `ip:${clientIp(c) ?? "local"}`;
-    const result = await hitRateLimit(deps.redis, `${deps.env.REDIS_PREFIX}rate:${subject}`, deps.env.RATE_LIMIT_PER_MINUTE, WINDOW_SECONDS);
-    if (result.allowed) return next();
-    const message = `Too many requests: at most ${deps.env.RATE_LIMIT_PER_MINUTE} per minute; retry in ${result.retryAfter} s`;
-    c.header("Retry-After", String(result.retryAfter));
-    if (c.req.path === "/graphql") {
-      return c.json({ errors: [{ message, extensions: { code: "RATE_LIMITED", retryAfter: result.retryAfter } }] }, 429);
+    const ip = `ip:${clientIp(c) ?? "local"}`;
+    // A credential has its own budget; anonymous calls share their address's. Calls with credentials that
+    // turn out invalid also spend their address's budget, so guessing tokens from one address is limited.
+    let result = await hitRateLimit(deps.redis, key(credential ? `cred:${digest(credential)}` : ip), limit, WINDOW_SECONDS);
+    if (result.allowed && credential) result = await peekRateLimit(deps.redis, key(`bad:${ip}`), limit, WINDOW_SECONDS);
+    if (!result.allowed) {
+      const message = `Too many requests: at most ${limit} per minute; retry in ${result.retryAfter} s`;
+      c.header("Retry-After", String(result.retryAfter));
+      if (c.req.path === "/graphql") {
+        return c.json({ errors: [{ message, extensions: { code: "RATE_LIMITED", retryAfter: result.retryAfter } }] }, 429);
+      }
+      return c.json({ error: { code: "RATE_LIMITED", message, details: { retryAfter: result.retryAfter } } }, 429);
     }
-    return c.json({ error: { code: "RATE_LIMITED", message, details: { retryAfter: result.retryAfter } } }, 429);
+    await next();
+    if (credential && c.res.status === 401) await hitRateLimit(deps.redis, key(`bad:${ip}`), limit, WINDOW_SECONDS);
   };
 }
 

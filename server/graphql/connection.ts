@@ -1,13 +1,14 @@
-import type { Page } from "../services/pagination.js";
+import { encodeCursor, type Page } from "../services/pagination.js";
 
 /** A service page as a Relay connection (forward pagination: `first`/`after`). */
-export function toConnection<T extends { id: string }>(page: Page<T>) {
+export function toConnection<T extends { id: string; createdAt: Date }>(page: Page<T>) {
+  const edges = page.items.map((node) => ({ cursor: encodeCursor(node), node }));
   return {
-    edges: page.items.map((node) => ({ cursor: node.id, node })),
+    edges,
     pageInfo: {
       hasNextPage: page.nextCursor !== null,
       hasPreviousPage: false,
-      startCursor: null,
+      startCursor: edges[0]?.cursor ?? null,
       endCursor: page.nextCursor,
     },
   };

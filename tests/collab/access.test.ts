@@ -4,6 +4,7 @@
  */
 import { COLLAB_CLOSE, createStepMap, docMaps, WorkflowDefinition } from "@algorythmos/domain";
 import { SignJWT } from "jose";
+import * as encoding from "lib0/encoding";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { graphql, startTestStack } from "../support/stack.js";
@@ -205,5 +206,43 @@ describe("collab access: presence", () => {
     });
     expect(seen.user).toEqual({ id: mallory.userId, name: "Eve", color: "#f00" });
     expect([...watcher.provider.awareness.getStates().values()].some((state) => state.user?.id === "someone-else" || state.user?.name === "Mallory")).toBe(false);
+  });
+
+  it("a client cannot take over another connection's presence (its awareness client id)", async () => {
+    const mallory = await signUp(stack.url, "Mallet");
+    await graphql(
+      stack.url,
+      `mutation($input: InviteMemberInput!) { inviteMember(input: $input) { role } }`,
+      { input: { workspaceId: owner.workspaceId, email: mallory.email, role: "editor" } },
+      owner.token,
+    );
+    const victim = open(owner.token);
+    const watcher = open(owner.token);
+    await waitSynced(victim, watcher);
+    victim.provider.awareness.setLocalState({ selectedStep: "trigger" });
+    await waitFor("the victim's presence", async () => watcher.provider.awareness.getStates().get(victim.doc.clientID)?.selectedStep === "trigger");
+
+    const attacker = await rawSocket(stack.url, workflowId, mallory.token);
+    await waitFor("the attacker to be admitted", async () => attacker.messages.length > 0);
+    const awarenessMessage = (clientId: number, clock: number, state: unknown) => {
+      const update = encoding.createEncoder();
+      encoding.writeVarUint(update, 1);
+      encoding.writeVarUint(update, clientId);
+      encoding.writeVarUint(update, clock);
+      encoding.writeVarString(update, JSON.stringify(state));
+      const message = encoding.createEncoder();
+      encoding.writeVarUint(message, 1);
+      encoding.writeVarUint8Array(message, encoding.toUint8Array(update));
+      return encoding.toUint8Array(message);
+    };
+    // Overwrite the victim's entry with a newer clock, then announce itself (a barrier on the same socket).
+    attacker.socket.send(awarenessMessage(victim.doc.clientID, 1000, { selectedStep: "fetch", user: { id: owner.userId, name: "Owner" } }));
+    attacker.socket.send(awarenessMessage(987654, 1, { marker: "attacker-done" }));
+    await waitFor("the attacker's own presence", async () =>
+      [...watcher.provider.awareness.getStates().values()].some((state) => state.marker === "attacker-done"),
+    );
+    const seen = watcher.provider.awareness.getStates().get(victim.doc.clientID);
+    expect({ selectedStep: seen?.selectedStep, userId: seen?.user?.id }).toEqual({ selectedStep: "trigger", userId: owner.userId });
+    attacker.socket.close();
   });
 });

@@ -170,6 +170,8 @@ async function runSeed(seed: number) {
     for (let round = 0; round < ROUNDS; round++) {
       if (round === offlineFrom) clients[offlineClient]!.provider.disconnect();
       if (round === offlineUntil) clients[offlineClient]!.provider.connect();
+      // While offline, the client keeps editing every round (and the others are editing too).
+      if (round >= offlineFrom && round < offlineUntil) randomEdit(rng, clients[offlineClient]!.doc, offlineClient, counter);
       // Several clients edit in one tick: their updates cross on the wire.
       const burst = 1 + int(rng, CLIENTS);
       for (let k = 0; k < burst; k++) {

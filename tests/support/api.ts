@@ -2,6 +2,7 @@
  * Helpers for the API integration tests (tests/api/*): GraphQL and REST calls that keep the HTTP status and
  * headers, error-code accessors, and small fixtures built through the public API only.
  */
+import { request as httpRequest } from "node:http";
 import type { Stack } from "../../scripts/stack.js";
 import { startTestStack } from "./stack.js";
 
@@ -173,4 +174,37 @@ export async function* sseEvents(response: Response): AsyncGenerator<{ event: st
   } finally {
     await reader.cancel().catch(() => {});
   }
+}
+
+/**
+ * One HTTP request on a connection of its own (closed afterwards), for bodies a server may refuse before
+ * reading them: the refused connection is never reused by a later request.
+ */
+export function requestOnce(
+  url: string,
+  options: { method: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
+  return new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : Buffer.from(options.body);
+    const request = httpRequest(
+      url,
+      { method: options.method, agent: false, headers: { ...options.headers, ...(body ? { "content-length": String(body.length) } : {}), connection: "close" } },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => {
+          let parsed: any = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // left as text
+          }
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: parsed });
+        });
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
 }

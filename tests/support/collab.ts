@@ -6,7 +6,6 @@ import { COLLAB_PATH_PREFIX, definitionFromDoc, type WorkflowDefinition } from "
 import type { Env } from "@algorythmos/platform";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import path from "node:path";
 import pg from "pg";
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
@@ -191,6 +190,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Children still running, killed if the test process exits first (so no collab process outlives a run). */
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
 export interface CollabProcess {
   url: string;
   child: ChildProcess;
@@ -200,9 +205,13 @@ export interface CollabProcess {
   stop(signal: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Starts the real `collab/main.ts` (`npm run collab`) on `port`, with the test's environment, and waits for /healthz. */
+/**
+ * Starts the real `collab/main.ts` (what `npm run collab` runs) on `port`, with the test's environment, and
+ * waits for /healthz. It runs as `node --import tsx collab/main.ts`: one process, so a signal reaches the
+ * service itself (the `tsx` CLI is a wrapper that spawns node and relays signals: SIGKILL would kill only it).
+ */
 export async function startCollabProcess(env: Env, port: number): Promise<CollabProcess> {
-  const child = spawn(path.resolve("node_modules/.bin/tsx"), ["collab/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "collab/main.ts"], {
     cwd: process.cwd(),
     env: {
       PATH: process.env.PATH,
@@ -218,6 +227,8 @@ export async function startCollabProcess(env: Env, port: number): Promise<Collab
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   const output: string[] = [];
   child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
@@ -244,8 +255,10 @@ export async function startCollabProcess(env: Env, port: number): Promise<Collab
     child,
     output,
     exited,
+    /** Sends `signal`; throws (with the process output) if the process had already exited by itself. */
     async stop(signal) {
-      if (!gone) child.kill(signal);
+      if (gone) throw new Error(`the collab process had already exited (${await exited}) before ${signal}:\n${output.join("").slice(-3000)}`);
+      child.kill(signal);
       return exited;
     },
   };

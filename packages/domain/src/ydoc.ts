@@ -181,13 +181,17 @@ function setIfChanged(map: Y.Map<unknown>, key: string, value: unknown) {
 }
 
 function writeNotes(fragment: Y.XmlFragment, text: string | undefined) {
-  if ((text ?? "") === fragmentText(fragment)) return;
-  fragment.delete(0, fragment.length);
-  for (const line of (text ?? "").split("\n")) {
+  // A fragment not yet in a document (a new step) is empty and cannot be read yet.
+  if (fragment.doc) {
+    if ((text ?? "") === fragmentText(fragment)) return;
+    fragment.delete(0, fragment.length);
+  } else if (!text) return;
+  const paragraphs = (text ?? "").split("\n").map((line) => {
     const paragraph = new Y.XmlElement("paragraph");
     if (line) paragraph.insert(0, [new Y.XmlText(line)]);
-    fragment.push([paragraph]);
-  }
+    return paragraph;
+  });
+  fragment.insert(0, paragraphs); // the fragment is empty here; insert(0) works before it joins a document
 }
 
 /** Creates the Y.Map of a step, ready to insert into `steps`. */
