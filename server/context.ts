@@ -1,5 +1,5 @@
-import type { Db, Env, Logger, Principal, Redis, RunJob } from "@algorythmos/platform";
-import type { Queue } from "bullmq";
+import type { ConnectorTestJob, ConnectorTestResult, Db, Env, Logger, Principal, Redis, RunJob } from "@algorythmos/platform";
+import type { Queue, QueueEvents } from "bullmq";
 
 /** Everything the server's services need, created once per process by server/main.ts (or scripts/start.ts). */
 export interface ServerDeps {
@@ -9,6 +9,8 @@ export interface ServerDeps {
   /** A second connection in subscriber mode, for GraphQL subscriptions. */
   subscriber: Redis;
   runQueue: Queue<RunJob>;
+  /** Connector tests run on a worker; `events` opens the listener for their results on first use. */
+  connectorTests: { queue: Queue<ConnectorTestJob, ConnectorTestResult>; events(): Promise<QueueEvents> };
   logger: Logger;
 }
 

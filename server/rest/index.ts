@@ -5,6 +5,7 @@ import { clientIp } from "../limits.js";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput } from "../errors.js";
 import { createApiToken } from "../services/api-tokens.js";
+import { testConnector } from "../services/connectors.js";
 import { listStepTypes } from "../services/step-types.js";
 import { openApiDocument } from "./openapi.js";
 import { cancelRun, getRun, listRuns, listRunSteps, retryRun, startRun } from "../services/runs.js";
@@ -128,6 +129,7 @@ export function createRestApi(deps: ServerDeps) {
     return c.json({ items: await listRunSteps(deps, c.get("caller"), runId), nextCursor: null });
   });
   api.get("/step-types", (c) => c.json({ items: listStepTypes(), nextCursor: null }));
+  api.post("/connectors/test", async (c) => c.json(await testConnector(deps, c.get("caller"), await readJson(c))));
   api.post("/api-tokens", async (c) => c.json(await createApiToken(deps, c.get("caller"), await readJson(c)), 201));
   const openApi = openApiDocument();
   api.get("/openapi.json", (c) => c.json(openApi));

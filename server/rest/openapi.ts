@@ -10,6 +10,7 @@ import {
   SignUpInput,
   RetryRunInput,
   StartRunInput,
+  TestConnectorInput,
   UpdateWorkflowInput,
 } from "@algorythmos/domain";
 import { z } from "zod";
@@ -51,6 +52,7 @@ const ROUTES: Route[] = [
   { method: "post", path: "/hooks/{workflowId}/{secret}", summary: "Webhook trigger: starts a run with { body, query, headers } as input" },
   { method: "get", path: "/api/steps", summary: "Step attempts of a run", query: ["runId"] },
   { method: "get", path: "/api/step-types", summary: "The step-type registry with config JSON Schemas" },
+  { method: "post", path: "/api/connectors/test", summary: "Try a connector from a worker: { ok, message }", body: TestConnectorInput },
   { method: "post", path: "/api/api-tokens", summary: "Create a personal API token (shown once)", body: CreateApiTokenInput, created: true },
 ];
 

@@ -91,3 +91,11 @@ export const RetryRunInput = z.object({
   input: z.unknown().optional(),
 });
 export type RetryRunInput = z.infer<typeof RetryRunInput>;
+
+export const TestConnectorInput = z.object({
+  /** A step type with an external system: http.request, openai.chat, email.postmark. */
+  type: z.enum(["http.request", "openai.chat", "email.postmark"], "type must be http.request, openai.chat or email.postmark"),
+  config: z.record(z.string(), z.unknown()).default({}),
+  credentialId: z.string().min(1).nullish(),
+});
+export type TestConnectorInput = z.infer<typeof TestConnectorInput>;

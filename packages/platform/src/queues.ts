@@ -14,7 +14,22 @@ export const jobCatalog = {
     reconcile: z.object({}),
     "cron-run": z.object({ workflowId: z.string().min(1), stepId: z.string().min(1) }),
   },
+  /** "Test connection" from the studio and the API: the worker runs it with the executors' own guards. */
+  connectors: {
+    "test-connector": z.object({
+      type: z.string().min(1),
+      config: z.unknown(),
+      credentialId: z.string().nullish(),
+      workspaceId: z.string().nullish(),
+    }),
+  },
 } as const;
+
+export type ConnectorTestJob = z.infer<(typeof jobCatalog)["connectors"]["test-connector"]>;
+export interface ConnectorTestResult {
+  ok: boolean;
+  message: string;
+}
 
 export type QueueName = keyof typeof jobCatalog;
 export type RunJob = z.infer<(typeof jobCatalog)["runs"]["execute-run"]>;
@@ -32,6 +47,10 @@ export function createRunQueue(connection: ConnectionOptions, redisPrefix: strin
 
 export function createMaintenanceQueue(connection: ConnectionOptions, redisPrefix: string) {
   return new Queue<MaintenanceJob>("maintenance", { connection, prefix: bullPrefix(redisPrefix) });
+}
+
+export function createConnectorQueue(connection: ConnectionOptions, redisPrefix: string) {
+  return new Queue<ConnectorTestJob, ConnectorTestResult>("connectors", { connection, prefix: bullPrefix(redisPrefix) });
 }
 
 /** The job scheduler id of a cron trigger step. */
