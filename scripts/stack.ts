@@ -17,6 +17,11 @@ export interface StackOptions {
   studio?: boolean;
   collab?: boolean;
   worker?: boolean;
+  /**
+   * Also run the worker's maintenance (reconciler, cron triggers). Off in tests: a reconciler there would
+   * pick up other suites' runs in the shared test database.
+   */
+  maintenance?: boolean;
 }
 
 export interface Stack {
@@ -34,7 +39,7 @@ export async function startStack(env: Env, logger: Logger, options: StackOptions
   const collab = relaySubscriber
     ? createCollabService({ db: deps.db, logger, jwtSecret: env.JWT_SECRET, relay: new DocRelay(deps.redis, relaySubscriber, env.REDIS_PREFIX, logger) })
     : null;
-  const worker = options.worker === false ? null : await startRunWorker({ env, db: deps.db, redis: deps.redis, logger });
+  const worker = options.worker === false ? null : await startRunWorker({ env, db: deps.db, redis: deps.redis, logger, maintenance: options.maintenance ?? false });
   const http = await startHttpServer({
     app,
     yoga,

@@ -53,7 +53,7 @@ try {
   await applyMigrations(env.DATABASE_URL, path.join(root, "prisma/migrations"));
   await buildStudioIfStale(root, (message) => console.log(message));
 
-  const stack = await startStack(env, logger);
+  const stack = await startStack(env, logger, { maintenance: true });
   await seedDemo(stack.deps, stack.url);
   onShutdown(logger, async () => {
     await stack.close();

@@ -1,4 +1,7 @@
-/** The worker process: `npm run worker`. Executes queued runs until SIGINT/SIGTERM. */
+/**
+ * The worker process: `npm run worker`. Executes queued runs, and runs the maintenance queue (reconciler,
+ * cron triggers), until SIGINT/SIGTERM.
+ */
 import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown } from "@algorythmos/platform";
 import { startRunWorker } from "./run-worker.js";
 
@@ -6,7 +9,7 @@ const env = loadEnv();
 const logger = createLogger("worker", env.LOG_LEVEL);
 const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "worker-publisher" });
-const worker = await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 10_000 });
+const worker = await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 10_000, maintenance: true });
 
 onShutdown(
   logger,

@@ -1,7 +1,9 @@
 import {
   bullPrefix,
+  cancelRunChannel,
   closeRedis,
   createRedis,
+  createRunQueue,
   jobCatalog,
   type Db,
   type Env,
@@ -9,9 +11,11 @@ import {
   type Redis,
   type RunJob,
 } from "@algorythmos/platform";
-import { UnrecoverableError, WaitingError, Worker } from "bullmq";
+import { DelayedError, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import { startConnectorWorker } from "./connectors.js";
 import { executeRun } from "./engine.js";
-import { ShutdownAbort, errorMessage } from "./errors.js";
+import { ShutdownAbort, SuspendRun, errorMessage } from "./errors.js";
+import { startMaintenance } from "./reconciler.js";
 
 export interface RunWorkerOptions {
   env: Env;
@@ -21,6 +25,17 @@ export interface RunWorkerOptions {
   logger: Logger;
   /** How long `close()` waits for in-flight runs before interrupting them (default 10 s). */
   drainTimeoutMs?: number;
+  /**
+   * Also run the maintenance queue: the reconciler every RECONCILE_INTERVAL_MS and cron triggers (R22, R23).
+   * The worker process turns it on; tests call `reconcileOnce` themselves.
+   */
+  maintenance?: boolean;
+  /**
+   * BullMQ's job lock and stalled-job check (defaults 30 s each): a worker killed mid-run loses its lock after
+   * `lockDurationMs`, and the next stalled check hands the job to another worker (R10). Crash tests shorten them.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 /**
@@ -30,7 +45,11 @@ export interface RunWorkerOptions {
 export async function startRunWorker(options: RunWorkerOptions): Promise<{ close(): Promise<void> }> {
   const { env, db, redis, logger } = options;
   const connection = createRedis(env.REDIS_URL, { blocking: true, name: "worker" });
+  const subscriber = createRedis(env.REDIS_URL, { name: "worker-cancel" });
+  const queue = createRunQueue(redis, env.REDIS_PREFIX);
   const shutdown = new AbortController();
+  /** R15: the runs executing here, so a cancel can abort their in-flight step. */
+  const inFlight = new Map<string, Set<AbortController>>();
 
   const worker = new Worker<RunJob, string>(
     "runs",
@@ -38,21 +57,60 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
       if (job.name !== "execute-run") throw new UnrecoverableError(`Unknown job "${job.name}" on the runs queue`);
       const payload = jobCatalog.runs["execute-run"].safeParse(job.data);
       if (!payload.success) throw new UnrecoverableError(`Invalid execute-run payload: ${payload.error.message}`);
+      const { runId } = payload.data;
+      const stop = new AbortController();
+      let controllers = inFlight.get(runId);
+      if (!controllers) inFlight.set(runId, (controllers = new Set()));
+      controllers.add(stop);
       try {
-        return await executeRun({ env, db, redis, logger, signal: shutdown.signal }, payload.data.runId);
+        return await executeRun({ env, db, redis, logger, signal: shutdown.signal }, runId, { stop: stop.signal });
       } catch (error) {
+        // R13: the rest of the run waits for a delay — no worker slot is held meanwhile.
+        if (error instanceof SuspendRun && token) {
+          await job.moveToDelayed(error.resumeAt.getTime(), token);
+          throw new DelayedError();
+        }
         // R10: interrupted by shutdown — hand the job back; the next delivery resumes from the ledger.
         if (error instanceof ShutdownAbort && token) {
           await job.moveToWait(token);
           throw new WaitingError();
         }
         throw error;
+      } finally {
+        controllers.delete(stop);
+        if (!controllers.size) inFlight.delete(runId);
       }
     },
-    { connection, prefix: bullPrefix(env.REDIS_PREFIX), concurrency: env.WORKER_CONCURRENCY },
+    {
+      connection,
+      prefix: bullPrefix(env.REDIS_PREFIX),
+      concurrency: env.WORKER_CONCURRENCY,
+      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+      ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
+    },
   );
   worker.on("failed", (job, error) => logger.error("run job failed", { jobId: job?.id, error: errorMessage(error) }));
   worker.on("error", (error) => logger.error("run worker error", { error: errorMessage(error) }));
+
+  // R15: the API publishes canceled run ids; the worker executing one aborts its in-flight step. A run that
+  // waits for a delay is promoted so its next delivery closes it now rather than when the delay ends.
+  subscriber.on("message", (_channel: string, runId: string) => {
+    const controllers = inFlight.get(runId);
+    if (controllers) {
+      logger.info("run canceled; aborting its in-flight step", { runId });
+      for (const controller of controllers) controller.abort();
+      return;
+    }
+    void (async () => {
+      const job = await queue.getJob(runId);
+      if (job && (await job.isDelayed())) await job.promote();
+    })().catch(() => {}); // another worker promoted it first
+  });
+  await subscriber.subscribe(cancelRunChannel(env.REDIS_PREFIX));
+
+  const maintenance = options.maintenance ? await startMaintenance({ env, db, redis, logger }) : null;
+  // R24: "test connection" jobs from the API.
+  const connectors = await startConnectorWorker({ env, db, logger }, shutdown.signal);
   await worker.waitUntilReady();
   logger.info("run worker started", { concurrency: env.WORKER_CONCURRENCY });
 
@@ -60,6 +118,8 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
   return {
     close() {
       closing ??= (async () => {
+        await maintenance?.close();
+        await connectors.close();
         // R10: stop taking jobs, let in-flight runs finish for a while, then interrupt them.
         const drained = worker.close().then(() => true);
         const bound = new Promise<false>((resolve) => setTimeout(() => resolve(false), options.drainTimeoutMs ?? 10_000).unref());
@@ -69,6 +129,8 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
           await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
           await worker.close(true).catch(() => {});
         }
+        await queue.close();
+        await closeRedis(subscriber);
         await closeRedis(connection);
         logger.info("run worker stopped");
       })();

@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
+import { Agent } from "undici";
 import { StepError } from "./errors.js";
 
 /**
@@ -131,4 +132,22 @@ export async function assertPublicHost(
 async function resolveAll(hostname: string): Promise<string[]> {
   const results = await lookup(hostname, { all: true, verbatim: true });
   return results.map((result) => result.address);
+}
+
+/**
+ * An undici dispatcher that connects to `address` whatever the name resolves to now: the address the guard
+ * checked is the one connected to, so DNS rebinding between check and connect cannot redirect the request
+ * (R11). TLS still verifies the certificate against the hostname (SNI and checks use the URL's host).
+ */
+export function pinnedDispatcher(address: string): Agent {
+  const family = isIP(address) === 6 ? 6 : 4;
+  const lookup = (
+    _hostname: string,
+    options: { all?: boolean } | number | undefined,
+    callback: (error: Error | null, address: string | { address: string; family: number }[], family?: number) => void,
+  ) => {
+    if (typeof options === "object" && options?.all) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
+  return new Agent({ connect: { lookup: lookup as never } });
 }

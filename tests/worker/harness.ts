@@ -2,6 +2,7 @@
 import { FINAL_RUN_STATUSES, newId, type RunStatus, type WorkflowDefinitionInput } from "@algorythmos/domain";
 import {
   bytes,
+  cancelRunChannel,
   closeRedis,
   createDb,
   createLogger,
@@ -9,6 +10,7 @@ import {
   createRunQueue,
   enqueueRun,
   json,
+  publishRunEvent,
   storedRunEvents,
   type Db,
   type Env,
@@ -30,7 +32,16 @@ export interface Harness {
   enqueue(runId: string): Promise<void>;
   /** Starts (another) worker on this harness's queue; closed with the harness. */
   startWorker(drainTimeoutMs?: number): Promise<{ close(): Promise<void> }>;
+  /** Waits until the run is final and its job is no longer active, waiting or delayed. */
   waitForFinal(runId: string): Promise<FinishedRun>;
+  /** Reads the run's current state without waiting. */
+  snapshot(runId: string): Promise<FinishedRun>;
+  /** Waits until `check` is true (polling), or fails after 15 s with `what`. */
+  until(what: string, check: () => Promise<boolean>): Promise<void>;
+  /** Cancels a run exactly as the server's cancelRun does (conditional update, run.finished, cancel channel). */
+  cancel(runId: string, by?: string): Promise<boolean>;
+  /** The non-blocking connection (publishing). */
+  redis: ReturnType<typeof createRedis>;
   close(): Promise<void>;
 }
 
@@ -50,6 +61,8 @@ export async function startHarness(envOverrides: Record<string, string> = {}, op
   const db = createDb(env.DATABASE_URL, { max: 4 });
   const redis = createRedis(env.REDIS_URL, { name: "test-publisher" });
   const queueConnection = createRedis(env.REDIS_URL, { name: "test-queue" });
+  // A Redis restart (crash tests) is expected: reconnecting is ioredis's job, not an unhandled error.
+  for (const connection of [redis, queueConnection]) connection.on("error", () => {});
   const queue = createRunQueue(queueConnection, env.REDIS_PREFIX);
   const workers: { close(): Promise<void> }[] = [];
   const startWorker = async (drainTimeoutMs = 5_000) => {
@@ -75,25 +88,55 @@ export async function startHarness(envOverrides: Record<string, string> = {}, op
     return id;
   };
   const enqueue = (runId: string) => enqueueRun(queue, runId);
-  const waitForFinal = async (runId: string): Promise<FinishedRun> => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const run = await db.run.findUniqueOrThrow({
-        where: { id: runId },
-        select: { id: true, status: true, output: true, error: true, startedAt: true, finishedAt: true },
-      });
-      if (FINAL_RUN_STATUSES.includes(run.status)) {
-        const steps = await db.runStep.findMany({
-          where: { runId },
-          orderBy: [{ stepId: "asc" }, { attempt: "asc" }],
-          select: { stepId: true, attempt: true, status: true, input: true, output: true, error: true },
-        });
-        const events = (await storedRunEvents(db, runId)).map(({ type, stepId, status, output, error }) => ({ type, stepId, status, output, error }));
-        return { ...run, steps, events };
-      }
-      if (Date.now() > deadline) throw new Error(`Run ${runId} did not finish (status ${run.status})`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+  const snapshot = async (runId: string): Promise<FinishedRun> => {
+    const run = await db.run.findUniqueOrThrow({
+      where: { id: runId },
+      select: { id: true, status: true, output: true, error: true, startedAt: true, finishedAt: true },
+    });
+    const steps = await db.runStep.findMany({
+      where: { runId },
+      orderBy: [{ stepId: "asc" }, { attempt: "asc" }],
+      select: { stepId: true, attempt: true, status: true, input: true, output: true, error: true },
+    });
+    const events = (await storedRunEvents(db, runId)).map(({ type, stepId, status, output, error }) => ({ type, stepId, status, output, error }));
+    return { ...run, steps, events };
+  };
+  const until = async (what: string, check: () => Promise<boolean>) => {
+    const deadline = Date.now() + 15_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for: ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
+  };
+  const waitForFinal = async (runId: string): Promise<FinishedRun> => {
+    await until(`run ${runId} to finish`, async () => {
+      const run = await db.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true } });
+      if (!FINAL_RUN_STATUSES.includes(run.status)) return false;
+      // The engine records its last events after the final status: wait for the job to be done with it.
+      const state = await queue.getJobState(runId);
+      return !["active", "waiting", "delayed", "prioritized", "waiting-children"].includes(state);
+    });
+    return snapshot(runId);
+  };
+  const cancel = async (runId: string, by = "Tester") => {
+    const run = await db.run.findUniqueOrThrow({ where: { id: runId }, select: { workflowId: true } });
+    const finishedAt = new Date();
+    const canceled = await db.run.updateMany({
+      where: { id: runId, status: { in: ["queued", "running"] } },
+      data: { status: "canceled", finishedAt, error: `Canceled by ${by}` },
+    });
+    if (canceled.count === 0) return false;
+    await publishRunEvent(db, redis, env.REDIS_PREFIX, {
+      type: "run.finished",
+      runId,
+      workflowId: run.workflowId,
+      stepId: null,
+      status: "canceled",
+      at: finishedAt.toISOString(),
+      error: `Canceled by ${by}`,
+    });
+    await redis.publish(cancelRunChannel(env.REDIS_PREFIX), runId);
+    return true;
   };
   return {
     env,
@@ -105,6 +148,10 @@ export async function startHarness(envOverrides: Record<string, string> = {}, op
     enqueue,
     startWorker,
     waitForFinal,
+    snapshot,
+    until,
+    cancel,
+    redis,
     async run(definition, input) {
       const runId = await createRun(definition, input);
       await enqueue(runId);
@@ -141,6 +188,8 @@ export function stepStatuses(run: FinishedRun): Record<string, string> {
 /** A local HTTP endpoint for http.request steps; records every request it was asked. */
 export async function startTestServer() {
   const requests: { method: string; url: string; body: string; headers: IncomingMessage["headers"] }[] = [];
+  const aborted: string[] = [];
+  const flaky = new Map<string, number>();
   const routes: Record<string, (request: IncomingMessage, response: ServerResponse, body: string) => void> = {
     "/json": (request, response, body) =>
       response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, method: request.method, echo: body || null })),
@@ -149,22 +198,26 @@ export async function startTestServer() {
     "/missing": (_request, response) => response.writeHead(404, { "content-type": "text/plain" }).end("no such thing"),
     "/redirect": (_request, response) => response.writeHead(302, { location: "/json" }).end(),
     "/loop": (_request, response) => response.writeHead(302, { location: "/loop" }).end(),
-"/v1/chat/completions": (request, response, body) => {
-      if (request.headers.authorization !== "Bearer sk-test") {
-        response.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "Incorrect API key", type: "invalid_request_error" } }));
-        return;
-      }
-      const { model, messages } = JSON.parse(body) as { model: string; messages: { content: string }[] };
-      response.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({
-          id: "chatcmpl-1",
-          object: "chat.completion",
-          created: 1,
-          model,
-          choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: `echo: ${messages.at(-1)!.content}` } }],
-          usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-        }),
-      );
+    // Answers after `?ms=` milliseconds (default 1500).
+    "/slow": (request, response) => {
+      const ms = Number(new URL(request.url ?? "/", "http://x").searchParams.get("ms") ?? 1500);
+      const timer = setTimeout(() => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ slow: true })), ms);
+      response.on("close", () => clearTimeout(timer));
+    },
+    // Never answers; `aborted` records the client going away.
+    "/hang": (request, response) => {
+      response.on("close", () => {
+        if (!response.writableFinished) aborted.push(request.url ?? "");
+      });
+    },
+    // 503 for the first `?fail=` requests with the same `?key=`, then 200.
+    "/flaky": (request, response) => {
+      const params = new URL(request.url ?? "/", "http://x").searchParams;
+      const key = params.get("key") ?? "";
+      const seen = (flaky.get(key) ?? 0) + 1;
+      flaky.set(key, seen);
+      if (seen <= Number(params.get("fail") ?? 1)) response.writeHead(503, { "content-type": "text/plain" }).end("try later");
+      else response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ attempt: seen }));
     },
     "/big": (_request, response) => response.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(1024 * 1024 + 10)),
   };
@@ -186,6 +239,11 @@ export async function startTestServer() {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    aborted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -1,13 +1,15 @@
 /** R10: closing a worker interrupts a run that does not finish in time; another worker resumes it from the ledger. */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startHarness, workflow, type Harness } from "./harness.js";
+import { startHarness, startTestServer, workflow, type Harness } from "./harness.js";
 
 let h: Harness;
+let web: Awaited<ReturnType<typeof startTestServer>>;
 beforeAll(async () => {
-  h = await startHarness({}, { worker: false });
+  [h, web] = await Promise.all([startHarness({}, { worker: false }), startTestServer()]);
 });
 afterAll(async () => {
   await h?.close();
+  await web?.close();
 });
 
 it("R10: a worker closed mid-step hands the job back; the next worker retries the interrupted step and finishes", async () => {
@@ -16,18 +18,14 @@ it("R10: a worker closed mid-step hands the job back; the next worker retries th
     workflow(
       [
         ["before", "transform", { expression: "'done once'" }],
-        ["wait", "delay", { durationMs: 1_500 }],
+        ["slow", "http.request", { url: `${web.url}/slow?ms=1500` }],
       ],
-      [["start", "before"], ["before", "wait"]],
+      [["start", "before"], ["before", "slow"]],
     ),
   );
   await h.enqueue(runId);
-  // Wait until the delay step is running, then close the worker: its drain bound (200 ms) is shorter than the delay.
-  const deadline = Date.now() + 15_000;
-  while (!(await h.db.runStep.findFirst({ where: { runId, stepId: "wait", status: "running" } }))) {
-    if (Date.now() > deadline) throw new Error("the delay step never started");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  // Wait until the slow step is running, then close the worker: its drain bound (200 ms) is shorter than the call.
+  await h.until("the slow step to start", async () => !!(await h.db.runStep.findFirst({ where: { runId, stepId: "slow", status: "running" } })));
   await first.close();
   expect((await h.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("running");
   expect(await h.queue.getJobState(runId)).toBe("waiting");
@@ -36,7 +34,7 @@ it("R10: a worker closed mid-step hands the job back; the next worker retries th
   const run = await h.waitForFinal(runId);
   expect(run.status).toBe("succeeded");
   expect(run.steps.filter((s) => s.stepId === "before")).toHaveLength(1);
-  const attempts = run.steps.filter((s) => s.stepId === "wait").map((s) => [s.attempt, s.status]);
+  const attempts = run.steps.filter((s) => s.stepId === "slow").map((s) => [s.attempt, s.status]);
   expect(attempts).toEqual([[1, "failed"], [2, "succeeded"]]);
   expect(run.events.filter((e) => e.type === "run.started")).toHaveLength(1);
 });

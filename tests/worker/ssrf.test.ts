@@ -1,7 +1,9 @@
 /** R11: the SSRF address classifier and host check, without the network (a stand-in resolver). */
+import { createServer } from "node:http";
+import { fetch } from "undici";
 import { describe, expect, it } from "vitest";
 import { StepError } from "../../worker/errors.js";
-import { assertPublicHost, classifyAddress } from "../../worker/ssrf.js";
+import { assertPublicHost, classifyAddress, pinnedDispatcher } from "../../worker/ssrf.js";
 
 describe("R11 SSRF address classifier", () => {
   it.each([
@@ -70,5 +72,24 @@ describe("R11 host check", () => {
 
   it("fails clearly when a name does not resolve", async () => {
     await expect(assertPublicHost(new URL("http://nowhere.test/"), [], resolver({}))).rejects.toThrow(/no addresses/);
+  });
+});
+
+describe("R11 DNS rebinding", () => {
+  it("R11: the connection goes to the checked address, not to whatever the name resolves to at connect time", async () => {
+    const server = createServer((request, response) => response.end(`host=${request.headers.host}`));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const dispatcher = pinnedDispatcher("127.0.0.1");
+    try {
+      // `.invalid` never resolves (RFC 2606): only the pinned address can make this request succeed, and the
+      // Host header still names the URL's host.
+      const response = await fetch(`http://rebind.invalid:${port}/`, { dispatcher });
+      expect(await response.text()).toBe(`host=rebind.invalid:${port}`);
+    } finally {
+      await dispatcher.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

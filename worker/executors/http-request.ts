@@ -1,5 +1,6 @@
-import { ShutdownAbort, StepError, errorMessage } from "../errors.js";
-import { assertPublicHost } from "../ssrf.js";
+import { fetch, Headers, type Dispatcher, type Response } from "undici";
+import { AbortedError, StepError, errorMessage } from "../errors.js";
+import { assertPublicHost, pinnedDispatcher } from "../ssrf.js";
 import { renderString, renderValue } from "../templates.js";
 import type { Executor } from "./types.js";
 
@@ -12,8 +13,10 @@ const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
  * http.request (R11, R12): templates resolved, every hop checked by the SSRF guard, redirects followed by
  * hand (at most 5), the whole exchange bounded by `timeoutMs`, the body capped at 1 MiB.
  * Output `{ status, headers, body }`; a non-2xx status fails the step (retryable for 408, 429 and 5xx).
+ * Each hop connects to the address the guard checked (no DNS rebinding). Methods other than GET and HEAD
+ * carry `Idempotency-Key: <runId>:<stepId>:<attempt>` unless the config sets one (R18).
  */
-export const httpRequest: Executor<"http.request"> = async ({ config, context, signal, env }) => {
+export const httpRequest: Executor<"http.request"> = async ({ config, context, signal, env, idempotencyKey }) => {
   let url = parseUrl(renderString(config.url, context));
   let method: string = config.method;
   const headers = new Headers();
@@ -27,17 +30,28 @@ export const httpRequest: Executor<"http.request"> = async ({ config, context, s
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
   }
+  if (method !== "GET" && method !== "HEAD" && !headers.has("idempotency-key")) headers.set("idempotency-key", idempotencyKey);
   const input = { method, url: url.toString(), headers: Object.fromEntries(headers), body: body ?? null };
 
   const timeout = AbortSignal.timeout(config.timeoutMs);
   const combined = AbortSignal.any([signal, timeout]);
   try {
     for (let hop = 0; ; hop++) {
-      await assertPublicHost(url, env.HTTP_ALLOW_HOSTS);
-      const response = await fetch(url, { method, headers, body, redirect: "manual", signal: combined });
+      const { addresses } = await assertPublicHost(url, env.HTTP_ALLOW_HOSTS);
+      const dispatcher: Dispatcher | undefined = addresses[0] ? pinnedDispatcher(addresses[0]) : undefined;
+      let response: Response;
+      try {
+        response = await fetch(url, { method, headers, body, redirect: "manual", signal: combined, dispatcher });
+      } catch (error) {
+        void dispatcher?.close().catch(() => {});
+        throw error;
+      }
+      // The body is read below; the pinned connection is closed once this hop is done.
+      const done = () => void dispatcher?.close().catch(() => {});
       const location = response.headers.get("location");
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel();
+        done();
         if (hop >= MAX_REDIRECTS) throw new StepError(`Too many redirects (more than ${MAX_REDIRECTS}) from ${input.url}`);
         const next = parseUrl(location, url);
         if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
@@ -52,8 +66,9 @@ export const httpRequest: Executor<"http.request"> = async ({ config, context, s
       const output = {
         status: response.status,
         headers: Object.fromEntries(response.headers),
-        body: method === "HEAD" ? null : await readBody(response),
+        body: method === "HEAD" ? null : await readBody(response).finally(done),
       };
+      if (method === "HEAD") done();
       if (!response.ok) {
         const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
         const snippet = typeof output.body === "string" ? output.body : JSON.stringify(output.body);
@@ -66,7 +81,7 @@ export const httpRequest: Executor<"http.request"> = async ({ config, context, s
       return { output, input };
     }
   } catch (error) {
-    if (signal.aborted) throw new ShutdownAbort();
+    if (signal.aborted) throw new AbortedError();
     if (timeout.aborted) throw new StepError(`Request timed out after ${config.timeoutMs} ms`, { retryable: true, cause: error });
     if (error instanceof StepError) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;

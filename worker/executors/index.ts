@@ -1,8 +1,8 @@
 import type { StepType } from "@algorythmos/domain";
 import { condition } from "./condition.js";
 import { delay } from "./delay.js";
+import { emailPostmark } from "./email-postmark.js";
 import { httpRequest } from "./http-request.js";
-import { notImplemented } from "./not-implemented.js";
 import { openaiChat } from "./openai-chat.js";
 import { transform } from "./transform.js";
 import { trigger } from "./trigger.js";
@@ -15,7 +15,7 @@ export const executors: { [T in StepType]: Executor<T> } = {
   "trigger.cron": trigger,
   "http.request": httpRequest,
   "openai.chat": openaiChat,
-  "email.postmark": notImplemented("Postmark email"),
+  "email.postmark": emailPostmark,
   transform,
   condition,
   delay,

@@ -1,37 +1,81 @@
+import type { CredentialSecret } from "@algorythmos/domain";
+import type { Env } from "@algorythmos/platform";
 import OpenAI from "openai";
-import { ShutdownAbort, StepError, errorMessage } from "../errors.js";
-import { assertPublicHost } from "../ssrf.js";
+import { fetch as undiciFetch } from "undici";
+import { AbortedError, StepError, errorMessage } from "../errors.js";
+import { assertPublicHost, pinnedDispatcher } from "../ssrf.js";
 import { renderString } from "../templates.js";
 import type { Executor } from "./types.js";
 
-const DEFAULT_BASE_URL = "https://api.openai.com/v1";
-const TIMEOUT_MS = 120_000;
+const DEFAULT_TIMEOUT_MS = 120_000;
 
 /**
- * openai.chat (R14): one chat completion with the official SDK, on OpenAI or any compatible server (the
- * credential's `baseURL`, checked by the SSRF guard like http.request). Message contents may use
- * `{{ path }}` templates. Output `{ content, json?, model, finishReason, usage }`; with `jsonMode` the
- * content is parsed as JSON into `json` (invalid JSON fails the step).
+ * An SDK client for the credential's server (or OPENAI_BASE_URL): the host passes the SSRF guard and the
+ * connection is pinned to the checked address (R11). No SDK retries: the engine retries (R17), with a new
+ * idempotency key per attempt. Close `dispatcher` when done.
  */
-export const openaiChat: Executor<"openai.chat"> = async ({ config, context, signal, env, credential }) => {
+export async function openAiClient(secret: CredentialSecret<"openai">, env: Env, timeoutMs: number) {
+  const baseURL = secret.baseURL ?? env.OPENAI_BASE_URL;
+  const { addresses } = await assertPublicHost(new URL(baseURL), env.HTTP_ALLOW_HOSTS);
+  const dispatcher = addresses[0] ? pinnedDispatcher(addresses[0]) : undefined;
+  const client = new OpenAI({
+    apiKey: secret.apiKey,
+    baseURL,
+    maxRetries: 0,
+    timeout: timeoutMs,
+    fetch: undiciFetch as unknown as typeof globalThis.fetch,
+    ...(dispatcher ? { fetchOptions: { dispatcher } as never } : {}),
+  });
+  return { client, baseURL, dispatcher };
+}
+
+/**
+ * openai.chat (R14, R20): one streamed chat completion with the official SDK, on OpenAI (OPENAI_BASE_URL) or
+ * any compatible server (the credential's `baseURL`, checked by the SSRF guard and pinned like http.request).
+ * Message contents may use `{{ path }}` templates. Tokens are passed to `chunk` as they arrive (the engine
+ * publishes them as `step.chunk` events); usage comes from the stream's last chunk (`include_usage`).
+ * Output `{ content, json?, model, finishReason, usage }`; with `jsonMode` the content is parsed as JSON into
+ * `json` (invalid JSON fails the step, retryably). The request carries `Idempotency-Key` (R18).
+ */
+export const openaiChat: Executor<"openai.chat"> = async ({ config, context, signal, env, credential, chunk, idempotencyKey }) => {
   const secret = await credential(config.credentialId, "openai");
-  const baseURL = secret.baseURL ?? DEFAULT_BASE_URL;
-  await assertPublicHost(new URL(baseURL), env.HTTP_ALLOW_HOSTS);
-  const client = new OpenAI({ apiKey: secret.apiKey, baseURL, maxRetries: 0, timeout: TIMEOUT_MS });
+  const { client, baseURL, dispatcher } = await openAiClient(secret, env, config.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const messages = config.messages.map((message) => ({ role: message.role, content: renderString(message.content, context) }));
+  const input = { model: config.model, messages, baseURL };
   try {
-    const completion = await client.chat.completions.create(
+    const stream = await client.chat.completions.create(
       {
         model: config.model,
         messages,
+        stream: true,
+        stream_options: { include_usage: true },
         ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
         ...(config.jsonMode ? { response_format: { type: "json_object" as const } } : {}),
       },
-      { signal },
+      { signal, idempotencyKey, headers: { "Idempotency-Key": idempotencyKey } },
     );
-    const choice = completion.choices[0];
-    if (!choice) throw new StepError("The model returned no choices", { retryable: true });
-    const content = choice.message.content ?? "";
+    let content = "";
+    let model = config.model;
+    let finishReason: string | null = null;
+    let usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null = null;
+    let choices = 0;
+    for await (const part of stream) {
+      if (part.model) model = part.model;
+      if (part.usage) {
+        const { prompt_tokens, completion_tokens, total_tokens } = part.usage;
+        usage = { prompt_tokens, completion_tokens, total_tokens };
+      }
+      const choice = part.choices?.[0];
+      if (!choice) continue;
+      choices++;
+      const delta = choice.delta?.content;
+      if (delta) {
+        content += delta;
+        chunk(delta);
+      }
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+    }
+    if (!choices) throw new StepError("The model returned no choices", { retryable: true });
     let json: unknown;
     if (config.jsonMode) {
       try {
@@ -40,18 +84,9 @@ export const openaiChat: Executor<"openai.chat"> = async ({ config, context, sig
         throw new StepError("The model did not return valid JSON in JSON mode", { retryable: true, output: { content } });
       }
     }
-    return {
-      input: { model: config.model, messages, baseURL },
-      output: {
-        content,
-        ...(config.jsonMode ? { json } : {}),
-        model: completion.model,
-        finishReason: choice.finish_reason,
-        usage: completion.usage ?? null,
-      },
-    };
+    return { input, output: { content, ...(config.jsonMode ? { json } : {}), model, finishReason, usage } };
   } catch (error) {
-    if (signal.aborted) throw new ShutdownAbort();
+    if (signal.aborted) throw new AbortedError();
     if (error instanceof StepError) throw error;
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const status = error.status;
@@ -61,5 +96,7 @@ export const openaiChat: Executor<"openai.chat"> = async ({ config, context, sig
       });
     }
     throw new StepError(`OpenAI request failed: ${errorMessage(error)}`, { retryable: true, cause: error });
+  } finally {
+    void dispatcher?.close().catch(() => {});
   }
 };

@@ -1,0 +1,181 @@
+/**
+ * Crashes with real processes (docs/run-engine.md R5, R10, R13, R22): a worker process killed with SIGKILL
+ * mid-step, and a Redis server restarted without its data while runs are accepted. Each run still ends
+ * `succeeded`, and every step is committed once.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startHarness, startTestServer, stepStatuses, workflow, type Harness } from "./harness.js";
+
+let web: Awaited<ReturnType<typeof startTestServer>>;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  web = await startTestServer();
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await once(child, "exit");
+    }
+  }
+});
+afterAll(async () => {
+  await web?.close();
+});
+
+/** A worker process (tests/worker/worker-process.ts) with the harness's environment; resolves once it is ready. */
+async function spawnWorker(h: Harness, extra: Record<string, string> = {}): Promise<ChildProcess> {
+  const env = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    NODE_ENV: "test",
+    DATABASE_URL: h.env.DATABASE_URL,
+    REDIS_URL: h.env.REDIS_URL,
+    REDIS_PREFIX: h.env.REDIS_PREFIX,
+    JWT_SECRET: h.env.JWT_SECRET,
+    CREDENTIALS_KEY: h.env.CREDENTIALS_KEY,
+    HTTP_ALLOW_HOSTS: h.env.HTTP_ALLOW_HOSTS.join(","),
+    WORKER_CONCURRENCY: "4",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...extra,
+  };
+  // Its stderr shows only when TEST_LOG_LEVEL is set: a Redis restart makes ioredis complain, as expected.
+  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("tests/worker/worker-process.ts")], {
+    env: env as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", process.env.TEST_LOG_LEVEL ? "inherit" : "ignore"],
+  });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("ready")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`worker process exited early (${code})`)));
+  });
+  return child;
+}
+
+async function kill(child: ChildProcess) {
+  child.kill("SIGKILL");
+  if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
+}
+
+describe("SIGKILL", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({}, { worker: false });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("R10 R5: a worker killed with SIGKILL mid-step → another worker process completes the run, each step committed once", async () => {
+    // start ──▶ before ──▶ slow (HTTP, 2.5 s) ──▶ after
+    const runId = await h.createRun(
+      workflow(
+        [
+          ["before", "transform", { expression: "'once'" }],
+          ["slow", "http.request", { url: `${web.url}/slow?ms=2500&crash` }],
+          ["after", "transform", { expression: "steps.slow.output.body.slow" }],
+        ],
+        [["start", "before"], ["before", "slow"], ["slow", "after"]],
+      ),
+    );
+    const first = await spawnWorker(h);
+    await h.enqueue(runId);
+    await h.until("the slow step to start", async () => !!(await h.db.runStep.findFirst({ where: { runId, stepId: "slow", status: "running" } })));
+    await kill(first);
+    expect((await h.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("running");
+
+    await spawnWorker(h); // BullMQ's stalled-job check hands it the job once the dead worker's lock expires
+    const run = await h.waitForFinal(runId);
+    expect(run.status).toBe("succeeded");
+    expect(run.output).toEqual({ after: true });
+    for (const stepId of ["start", "before", "slow", "after"]) {
+      expect(run.steps.filter((s) => s.stepId === stepId && s.status === "succeeded")).toHaveLength(1);
+    }
+    expect(run.steps.filter((s) => s.stepId === "before")).toHaveLength(1);
+    const slow = run.steps.filter((s) => s.stepId === "slow");
+    expect(slow.map((s) => [s.attempt, s.status])).toEqual([[1, "failed"], [2, "succeeded"]]);
+    expect(slow[0]!.error).toMatch(/Interrupted/);
+    expect(run.events.filter((e) => e.type === "run.started")).toHaveLength(1);
+    expect(run.events.filter((e) => e.type === "run.finished")).toHaveLength(1);
+  });
+});
+
+describe("Redis restart", () => {
+  let port: number;
+  let server: ChildProcess | null = null;
+  let h: Harness;
+
+  async function startRedis() {
+    server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on("error", () => {}); // refused until the server listens
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await probe.connect();
+        await probe.ping();
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error("redis-server did not start");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    probe.disconnect();
+  }
+
+  beforeAll(async () => {
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, "127.0.0.1", resolve));
+    port = (free.address() as { port: number }).port;
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+    await startRedis();
+    h = await startHarness({ REDIS_URL: `redis://127.0.0.1:${port}` }, { worker: false });
+  });
+  afterAll(async () => {
+    await h?.close();
+    if (server && server.exitCode === null) {
+      server.kill("SIGKILL");
+      await once(server, "exit");
+    }
+  });
+
+  it("R22 R13: Redis restarted without its data mid-run → the reconciler re-enqueues a waiting run and a queued one; both finish once", async () => {
+    // A: start ──▶ wait (delay 1 s) ──▶ after        B: start ──▶ one
+    const a = await h.createRun(
+      workflow([["wait", "delay", { durationMs: 1_000 }], ["after", "transform", { expression: "'a done'" }]], [["start", "wait"], ["wait", "after"]]),
+    );
+    const b = await h.createRun(workflow([["one", "transform", { expression: "'b done'" }]], [["start", "one"]]));
+    const first = await spawnWorker(h);
+    await h.enqueue(a);
+    await h.until("run A to wait in the delayed set", async () => (await h.queue.getJobState(a)) === "delayed");
+    await kill(first);
+    await h.enqueue(b); // accepted while no worker runs
+
+    // Redis dies and comes back empty: both jobs are gone.
+    server!.kill("SIGKILL");
+    await once(server!, "exit");
+    await startRedis();
+    await h.until("the harness to reconnect", async () => (await h.queue.getJobState(a).catch(() => "error")) === "unknown");
+    expect(await h.queue.getJobState(b)).toBe("unknown");
+
+    await spawnWorker(h, { RECONCILE_WORKSPACE_ID: h.workspaceId });
+    const [runA, runB] = [await h.waitForFinal(a), await h.waitForFinal(b)];
+    expect(runA.status).toBe("succeeded");
+    expect(runA.output).toEqual({ after: "a done" });
+    expect(stepStatuses(runA)).toEqual({ start: "succeeded", wait: "succeeded", after: "succeeded" });
+    expect(runA.steps).toHaveLength(3); // one row per step: nothing repeated
+    expect(runA.events.filter((e) => e.type === "run.started")).toHaveLength(1);
+    expect(runB.status).toBe("succeeded");
+    expect(runB.output).toEqual({ one: "b done" });
+  });
+});

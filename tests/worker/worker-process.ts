@@ -1,0 +1,29 @@
+/**
+ * A worker in a process of its own, for the crash tests (tests/worker/crash.test.ts): like worker/main.ts,
+ * with short BullMQ locks so a SIGKILLed worker's job is handed over quickly, and the reconciler scoped to
+ * one workspace (RECONCILE_WORKSPACE_ID) because test files share one database.
+ */
+import { createDb, createLogger, createMaintenanceQueue, createRedis, createRunQueue, loadEnv } from "@algorythmos/platform";
+import { reconcileOnce } from "../../worker/reconciler.js";
+import { startRunWorker } from "../../worker/run-worker.js";
+
+const env = loadEnv();
+const logger = createLogger("crash-worker", env.LOG_LEVEL);
+const db = createDb(env.DATABASE_URL, { max: 4 });
+const redis = createRedis(env.REDIS_URL, { name: "crash-worker" });
+await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 1_000, lockDurationMs: 1_500, stalledIntervalMs: 1_000 });
+
+const workspaceId = process.env.RECONCILE_WORKSPACE_ID;
+if (workspaceId) {
+  const runQueue = createRunQueue(redis, env.REDIS_PREFIX);
+  const maintenanceQueue = createMaintenanceQueue(redis, env.REDIS_PREFIX);
+  const pass = async () => {
+    // Runs count as lost after 10 s; the test's clock is shifted so it need not wait that long.
+    await reconcileOnce({ env, db, redis, logger, runQueue, maintenanceQueue, workspaceId, now: () => new Date(Date.now() + 11_000) }).catch((error) =>
+      logger.warn("reconcile failed", { error: String(error) }),
+    );
+    setTimeout(pass, 500);
+  };
+  void pass();
+}
+process.stdout.write("ready\n");

@@ -1,0 +1,334 @@
+import { createHash, randomUUID } from "node:crypto";
+import { definitionFromDoc, parseStepConfig, WorkflowDefinition, type WorkflowDefinition as Definition } from "@algorythmos/domain";
+import {
+  bullPrefix,
+  cancelRunChannel,
+  closeRedis,
+  createMaintenanceQueue,
+  createRedis,
+  createRunQueue,
+  cronSchedulerId,
+  enqueueRun,
+  isUniqueViolation,
+  jobCatalog,
+  json,
+  loadWorkflowDoc,
+  Prisma,
+  publishRunEvent,
+  type Db,
+  type Env,
+  type Logger,
+  type MaintenanceJob,
+  type Redis,
+  type RunJob,
+} from "@algorythmos/platform";
+import { UnrecoverableError, Worker, type Job, type Queue } from "bullmq";
+import { errorMessage } from "./errors.js";
+
+/**
+ * The reconciler (docs/run-engine.md, R22, R23): the database is the truth, Redis is rebuilt from it.
+ * A committed `queued` Run row is the intent to execute it; runs whose jobs vanished are enqueued again, runs
+ * stuck past RUN_TIMEOUT_MS are failed, and every cron trigger step has exactly one BullMQ job scheduler.
+ */
+export interface ReconcileDeps {
+  env: Env;
+  db: Db;
+  /** Non-blocking connection: run events and the cancel channel. */
+  redis: Redis;
+  logger: Logger;
+  runQueue: Queue<RunJob>;
+  maintenanceQueue: Queue<MaintenanceJob>;
+  now?: () => Date;
+  /** Limit the pass to one workspace (tests share one database; a per-tenant tool could use it too). */
+  workspaceId?: string;
+}
+
+export interface ReconcileReport {
+  /** Runs enqueued (or their failed job retried) because their job was gone. */
+  enqueued: string[];
+  /** Runs failed because they ran longer than RUN_TIMEOUT_MS. */
+  timedOut: string[];
+  schedulersUpserted: string[];
+  schedulersRemoved: string[];
+}
+
+/** A queued run younger than this may still be on its way to Redis (the server enqueues right after commit). */
+export const LOST_RUN_GRACE_MS = 10_000;
+const BATCH = 500;
+
+export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileReport> {
+  const now = deps.now?.() ?? new Date();
+  const report: ReconcileReport = { enqueued: [], timedOut: [], schedulersUpserted: [], schedulersRemoved: [] };
+  await timeOutStuckRuns(deps, now, report);
+  await requeueLostRuns(deps, now, report);
+  await syncCronSchedulers(deps, report);
+  if (report.enqueued.length || report.timedOut.length || report.schedulersUpserted.length || report.schedulersRemoved.length) {
+    deps.logger.info("reconciled", { ...report });
+  }
+  return report;
+}
+
+/** R22 (1): accepted runs whose BullMQ job is missing (Redis lost it, or the enqueue after commit failed). */
+async function requeueLostRuns(deps: ReconcileDeps, now: Date, report: ReconcileReport) {
+  const before = new Date(now.getTime() - LOST_RUN_GRACE_MS);
+  const runs = await deps.db.run.findMany({
+    where: {
+      ...(deps.workspaceId ? { workspaceId: deps.workspaceId } : {}),
+      OR: [
+        { status: "queued", createdAt: { lt: before } },
+        { status: "running", startedAt: { lt: before } },
+      ],
+    },
+    select: { id: true },
+    orderBy: { createdAt: "asc" },
+    take: BATCH,
+  });
+  for (const { id } of runs) {
+    const job = await deps.runQueue.getJob(id);
+    if (!job) {
+      await enqueueRun(deps.runQueue, id);
+      report.enqueued.push(id);
+    } else if (await job.isFailed()) {
+      // The job gave up (e.g. the database was unreachable, R9) while the run is still accepted.
+      await job.retry("failed");
+      report.enqueued.push(id);
+    }
+  }
+}
+
+/** R22 (2): a run `running` longer than RUN_TIMEOUT_MS, not counting time spent waiting in delay steps. */
+async function timeOutStuckRuns(deps: ReconcileDeps, now: Date, report: ReconcileReport) {
+  const timeoutMs = deps.env.RUN_TIMEOUT_MS;
+  const runs = await deps.db.run.findMany({
+    where: {
+      ...(deps.workspaceId ? { workspaceId: deps.workspaceId } : {}),
+      status: "running",
+      startedAt: { lt: new Date(now.getTime() - timeoutMs) },
+    },
+    select: { id: true, workflowId: true, startedAt: true },
+    take: BATCH,
+  });
+  for (const run of runs) {
+    const delays = await deps.db.runStep.findMany({
+      where: { runId: run.id, type: "delay" },
+      select: { startedAt: true, output: true },
+    });
+    let waited = 0;
+    for (const row of delays) {
+      const resumeAt = Date.parse(String((row.output as { resumeAt?: unknown } | null)?.resumeAt ?? ""));
+      if (!row.startedAt || Number.isNaN(resumeAt)) continue;
+      waited += Math.max(0, Math.min(now.getTime(), resumeAt) - row.startedAt.getTime());
+    }
+    if (now.getTime() - run.startedAt!.getTime() - waited <= timeoutMs) continue;
+    const error = `Run timed out after ${formatDuration(timeoutMs)}`;
+    const failed = await deps.db.run.updateMany({
+      where: { id: run.id, status: "running" },
+      data: { status: "failed", error, finishedAt: now },
+    });
+    if (failed.count === 0) continue;
+    report.timedOut.push(run.id);
+    await publishRunEvent(deps.db, deps.redis, deps.env.REDIS_PREFIX, {
+      type: "run.finished",
+      runId: run.id,
+      workflowId: run.workflowId,
+      stepId: null,
+      status: "failed",
+      error,
+      at: now.toISOString(),
+    });
+    // The worker executing it (if any) aborts its in-flight step and closes the ledger (R15); with no job
+    // left, a new delivery does that closing (R1).
+    await deps.redis.publish(cancelRunChannel(deps.env.REDIS_PREFIX), run.id);
+    if (!(await deps.runQueue.getJob(run.id))) await enqueueRun(deps.runQueue, run.id);
+  }
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1_000 === 0) return `${ms / 1_000} s`;
+  return `${ms} ms`;
+}
+
+interface CronTrigger {
+  workflowId: string;
+  stepId: string;
+  pattern: string;
+  tz: string;
+}
+
+/** The cron trigger steps of a definition whose configs are valid. */
+export function cronTriggers(workflowId: string, definition: unknown): CronTrigger[] {
+  const parsed = WorkflowDefinition.safeParse(definition);
+  if (!parsed.success) return [];
+  const triggers: CronTrigger[] = [];
+  for (const step of parsed.data.steps) {
+    if (step.type !== "trigger.cron") continue;
+    try {
+      const config = parseStepConfig("trigger.cron", step.config);
+      triggers.push({ workflowId, stepId: step.id, pattern: config.cron, tz: config.timezone });
+    } catch {
+      // an invalid schedule is reported by validation in the studio; it gets no scheduler
+    }
+  }
+  return triggers;
+}
+
+/** R23: one job scheduler `cron:<workflowId>:<stepId>` per cron trigger step of every materialised definition. */
+async function syncCronSchedulers(deps: ReconcileDeps, report: ReconcileReport) {
+  const scope = deps.workspaceId ? Prisma.sql`AND "workspaceId" = ${deps.workspaceId}` : Prisma.empty;
+  const workflows = await deps.db.$queryRaw<{ id: string; definition: unknown }[]>`
+    SELECT id, definition FROM "Workflow" WHERE definition::text LIKE '%"trigger.cron"%' ${scope}`;
+  const desired = new Map<string, CronTrigger>();
+  for (const workflow of workflows) {
+    for (const trigger of cronTriggers(workflow.id, workflow.definition)) desired.set(cronSchedulerId(trigger.workflowId, trigger.stepId), trigger);
+  }
+  const existing = new Map<string, { pattern?: string; tz?: string }>();
+  for (const scheduler of await deps.maintenanceQueue.getJobSchedulers(0, -1)) {
+    if (scheduler.key.startsWith("cron:")) existing.set(scheduler.key, scheduler);
+  }
+  for (const [id] of existing) {
+    if (desired.has(id)) continue;
+    await deps.maintenanceQueue.removeJobScheduler(id);
+    report.schedulersRemoved.push(id);
+  }
+  for (const [id, trigger] of desired) {
+    const current = existing.get(id);
+    if (current && current.pattern === trigger.pattern && (current.tz ?? "UTC") === trigger.tz) continue;
+    await deps.maintenanceQueue.upsertJobScheduler(
+      id,
+      { pattern: trigger.pattern, tz: trigger.tz },
+      {
+        name: "cron-run",
+        data: jobCatalog.maintenance["cron-run"].parse({ workflowId: trigger.workflowId, stepId: trigger.stepId }),
+        opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+      },
+    );
+    report.schedulersUpserted.push(id);
+  }
+}
+
+/**
+ * R23: a cron job starts a run: the workflow's definition captured now (from its stored Y.Doc, like a
+ * manual run), trigger "cron", input `{ scheduledAt }`. The run id is derived from the schedule and the
+ * time, so a re-delivered cron job does not start a second run.
+ */
+export async function startCronRun(
+  deps: Omit<ReconcileDeps, "maintenanceQueue" | "now">,
+  data: { workflowId: string; stepId: string },
+  scheduledAt: Date,
+): Promise<string | null> {
+  const { db, logger } = deps;
+  const workflow = await db.workflow.findUnique({ where: { id: data.workflowId }, select: { workspaceId: true, definition: true } });
+  if (!workflow) {
+    logger.warn("cron job for a missing workflow", data);
+    return null;
+  }
+  const definition = await currentDefinition(db, data.workflowId, workflow.definition);
+  const step = definition?.steps.find((candidate) => candidate.id === data.stepId);
+  if (!definition || step?.type !== "trigger.cron") {
+    logger.warn("cron job for a step that is no longer a cron trigger", data);
+    return null;
+  }
+  const id = `run_${createHash("sha256").update(`${data.workflowId}:${data.stepId}:${scheduledAt.toISOString()}`).digest("hex").slice(0, 20)}`;
+  try {
+    await db.run.create({
+      data: {
+        id,
+        workflowId: data.workflowId,
+        workspaceId: workflow.workspaceId,
+        definition: json(definition),
+        trigger: "cron",
+        input: json({ scheduledAt: scheduledAt.toISOString() }),
+      },
+    });
+    await publishRunEvent(db, deps.redis, deps.env.REDIS_PREFIX, {
+      type: "run.queued",
+      runId: id,
+      workflowId: data.workflowId,
+      stepId: null,
+      status: "queued",
+      at: new Date().toISOString(),
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error; // already created by an earlier delivery: just enqueue
+  }
+  await enqueueRun(deps.runQueue, id);
+  return id;
+}
+
+/** The definition as it is now: the stored Y.Doc (as the server does for manual runs), else the materialised one. */
+async function currentDefinition(db: Db, workflowId: string, materialised: unknown): Promise<Definition | null> {
+  const doc = await loadWorkflowDoc(db, workflowId).catch(() => null);
+  if (doc) {
+    try {
+      const { definition } = definitionFromDoc(doc);
+      if (definition.steps.length) return definition;
+    } finally {
+      doc.destroy();
+    }
+  }
+  const parsed = WorkflowDefinition.safeParse(materialised);
+  return parsed.success ? parsed.data : null;
+}
+
+/**
+ * The maintenance queue of a worker process: the `reconcile` job scheduler (every RECONCILE_INTERVAL_MS;
+ * a Redis lock keeps passes from overlapping across workers) and the `cron-run` jobs.
+ */
+export async function startMaintenance(deps: {
+  env: Env;
+  db: Db;
+  redis: Redis;
+  logger: Logger;
+  workspaceId?: string;
+}): Promise<{ close(): Promise<void> }> {
+  const { env, redis, logger } = deps;
+  const connection = createRedis(env.REDIS_URL, { blocking: true, name: "worker-maintenance" });
+  const maintenanceQueue = createMaintenanceQueue(redis, env.REDIS_PREFIX);
+  const runQueue = createRunQueue(redis, env.REDIS_PREFIX);
+  const lockKey = `${env.REDIS_PREFIX}reconcile-lock`;
+
+  const worker = new Worker<MaintenanceJob>(
+    "maintenance",
+    async (job: Job<MaintenanceJob>) => {
+      if (job.name === "reconcile") {
+        const token = randomUUID();
+        if ((await redis.set(lockKey, token, "PX", env.RECONCILE_INTERVAL_MS * 2, "NX")) !== "OK") return "locked";
+        try {
+          await reconcileOnce({ ...deps, runQueue, maintenanceQueue });
+          return "ok";
+        } finally {
+          if ((await redis.get(lockKey)) === token) await redis.del(lockKey);
+        }
+      }
+      if (job.name === "cron-run") {
+        const payload = jobCatalog.maintenance["cron-run"].safeParse(job.data);
+        if (!payload.success) throw new UnrecoverableError(`Invalid cron-run payload: ${payload.error.message}`);
+        // BullMQ stamps scheduler jobs with the time they were scheduled for (`prevMillis`).
+        const prevMillis = (job.opts as { prevMillis?: number }).prevMillis;
+        const scheduledAt = new Date(prevMillis ?? job.timestamp + (job.delay ?? 0));
+        return (await startCronRun({ ...deps, runQueue }, payload.data, scheduledAt)) ?? "no-run";
+      }
+      throw new UnrecoverableError(`Unknown job "${job.name}" on the maintenance queue`);
+    },
+    { connection, prefix: bullPrefix(env.REDIS_PREFIX), concurrency: 1 },
+  );
+  worker.on("failed", (job, error) => logger.error("maintenance job failed", { job: job?.name, error: errorMessage(error) }));
+  worker.on("error", (error) => logger.error("maintenance worker error", { error: errorMessage(error) }));
+  await maintenanceQueue.upsertJobScheduler(
+    "reconcile",
+    { every: env.RECONCILE_INTERVAL_MS },
+    { name: "reconcile", data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 20 } } },
+  );
+  await worker.waitUntilReady();
+
+  return {
+    async close() {
+      await worker.close();
+      await maintenanceQueue.close();
+      await runQueue.close();
+      await closeRedis(connection);
+    },
+  };
+}
