@@ -32,6 +32,10 @@ export interface WorkflowDoc {
   synced: boolean;
   /** People with the workflow open (one entry per user, however many tabs), including us. */
   people: PresenceUser[];
+  /** Every other tab with the workflow open, with its canvas cursor and selection. */
+  peers: Peer[];
+  /** Our colour, as others see it. */
+  me: PresenceUser | null;
 }
 
 const CLOSE_MESSAGES: Record<number, string> = {
@@ -51,12 +55,36 @@ const TERMINAL_CLOSES = new Set<number>([
   COLLAB_CLOSE.TOO_LARGE,
 ]);
 
-/** A stable colour per user id, so a person keeps their colour across tabs and sessions. */
+/**
+ * A stable colour per user id, so a person keeps their colour across tabs and sessions. Hex (#rrggbb):
+ * the collaborative carets of the notes editor accept nothing else.
+ */
 export function userColor(id: string): string {
   let hash = 0;
   for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return `hsl(${hash % 360} 65% 45%)`;
+  return hslToHex(hash % 360, 0.65, 0.42);
 }
+
+function hslToHex(h: number, s: number, l: number): string {
+  const a = s * Math.min(l, 1 - l);
+  const channel = (n: number) => {
+    const k = (n + h / 30) % 12;
+    const value = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(value * 255).toString(16).padStart(2, "0");
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
+}
+
+/** Another open editor (one per tab): where its pointer is on the canvas and which step it has selected. */
+export interface Peer {
+  clientId: number;
+  user: PresenceUser;
+  /** Flow coordinates, or null when the pointer is off the canvas. */
+  cursor: { x: number; y: number } | null;
+  selectedStepId: string | null;
+}
+
+const isValidColor = (color: unknown): color is string => typeof color === "string" && /^#[0-9a-fA-F]{6}$/.test(color);
 
 export function useWorkflowDoc(workflowId: string, user: { id: string; name: string }): WorkflowDoc {
   const [state, setState] = useState<WorkflowDoc>({
@@ -68,6 +96,8 @@ export function useWorkflowDoc(workflowId: string, user: { id: string; name: str
     closeMessage: null,
     synced: false,
     people: [],
+    peers: [],
+    me: null,
   });
 
   useEffect(() => {
@@ -83,7 +113,7 @@ export function useWorkflowDoc(workflowId: string, user: { id: string; name: str
     provider.awareness.setLocalStateField("user", me);
 
     const update = (patch: Partial<WorkflowDoc>) => setState((current) => ({ ...current, ...patch }));
-    update({ doc, provider, awareness: provider.awareness, undoManager, status: "connecting", synced: false, closeMessage: null });
+    update({ doc, provider, awareness: provider.awareness, undoManager, status: "connecting", synced: false, closeMessage: null, me });
 
     let connected = false;
     const refreshStatus = () =>
@@ -109,24 +139,46 @@ export function useWorkflowDoc(workflowId: string, user: { id: string; name: str
 
     const refreshPeople = () => {
       const byId = new Map<string, PresenceUser>();
-      for (const value of provider.awareness.getStates().values()) {
-        const person = (value as { user?: Partial<PresenceUser> }).user;
-        if (person && typeof person.id === "string" && typeof person.name === "string" && !byId.has(person.id)) {
-          byId.set(person.id, { id: person.id, name: person.name, color: person.color ?? userColor(person.id) });
-        }
+      const peers: Peer[] = [];
+      for (const [clientId, value] of provider.awareness.getStates()) {
+        const state = value as { user?: Partial<PresenceUser>; cursor?: unknown; selectedStepId?: unknown };
+        const person = state.user;
+        if (!person || typeof person.id !== "string" || typeof person.name !== "string") continue;
+        const user = { id: person.id, name: person.name, color: isValidColor(person.color) ? person.color : userColor(person.id) };
+        if (!byId.has(user.id)) byId.set(user.id, user);
+        if (clientId === provider.awareness.clientID) continue;
+        // `cursor` is shared with the notes editor's carets ({ anchor, head }); only { x, y } is a canvas pointer.
+        const cursor = state.cursor as { x?: unknown; y?: unknown } | null | undefined;
+        peers.push({
+          clientId,
+          user,
+          cursor: cursor && typeof cursor.x === "number" && typeof cursor.y === "number" ? { x: cursor.x, y: cursor.y } : null,
+          selectedStepId: typeof state.selectedStepId === "string" ? state.selectedStepId : null,
+        });
       }
       // Us first, then the others by name.
       const people = [...byId.values()].sort((a, b) => (a.id === me.id ? -1 : b.id === me.id ? 1 : a.name.localeCompare(b.name)));
-      update({ people });
+      update({ people, peers });
     };
     provider.awareness.on("change", refreshPeople);
     refreshPeople();
 
-    const goOffline = () => update({ status: "offline" });
+    // Offline: stop the socket (and its reconnect attempts) but keep editing the local doc; back online, the
+    // y-websocket sync exchanges what each side is missing, so offline edits merge with everyone else's.
+    const goOffline = () => {
+      provider.disconnect();
+      update({ status: "offline" });
+    };
+    const goOnline = () => {
+      if (!provider.shouldConnect) provider.connect();
+      refreshStatus();
+    };
     window.addEventListener("offline", goOffline);
+    window.addEventListener("online", goOnline);
 
     return () => {
       window.removeEventListener("offline", goOffline);
+      window.removeEventListener("online", goOnline);
       provider.awareness.off("change", refreshPeople);
       undoManager.destroy();
       provider.destroy();

@@ -121,3 +121,227 @@ export const RUN_EVENTS = op<{ runEvents: RunEventData }, { runId: string }>(/* 
     runEvents(runId: $runId) { seq type runId stepId status at error }
   }
 `);
+
+// ---------- runs and traces ----------
+
+export interface RunListItem {
+  id: string;
+  status: RunStatus;
+  trigger: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  fromStepId: string | null;
+  retryOfRunId: string | null;
+}
+export interface RunStepAttempt {
+  id: string;
+  stepId: string;
+  type: string;
+  attempt: number;
+  status: StepStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  input: unknown;
+  output: unknown;
+  error: string | null;
+}
+export interface RunDetail extends RunListItem {
+  workflowId: string;
+  input: unknown;
+  output: unknown;
+  steps: RunStepAttempt[];
+}
+/** A run event with its payload (output carries `{ delta }` on STEP_CHUNK). */
+export interface RunEventWithOutput extends RunEventData {
+  output: unknown;
+  workflowId: string;
+}
+
+const RUN_LIST_FIELDS = "id status trigger createdAt startedAt finishedAt error fromStepId retryOfRunId";
+
+export const WORKFLOW_RUNS_PAGE = op<
+  { workflow: { id: string; name: string; workspaceId: string }; runs: { edges: { node: RunListItem }[]; pageInfo: { hasNextPage: boolean } } },
+  { workflowId: string; first: number }
+>(/* GraphQL */ `
+  query WorkflowRunsPage($workflowId: ID!, $first: Int) {
+    workflow(id: $workflowId) { id name workspaceId }
+    runs(workflowId: $workflowId, first: $first) { edges { node { ${RUN_LIST_FIELDS} } } pageInfo { hasNextPage } }
+  }
+`);
+
+export const RUN_DETAIL = op<{ run: RunDetail }, { id: string }>(/* GraphQL */ `
+  query RunDetail($id: ID!) {
+    run(id: $id) {
+      ${RUN_LIST_FIELDS} workflowId input output
+      steps { id stepId type attempt status startedAt finishedAt input output error }
+    }
+  }
+`);
+
+export const RUN_WORKFLOW = op<
+  { me: Me; workflow: { id: string; name: string; workspaceId: string; definition: { steps: { id: string; name: string; type: string; config?: Record<string, unknown> }[] } } },
+  { id: string }
+>(/* GraphQL */ `
+  query RunWorkflow($id: ID!) {
+    me { id email name workspaces { id name role } }
+    workflow(id: $id) { id name workspaceId definition }
+  }
+`);
+
+export const CANCEL_RUN = op<{ cancelRun: { id: string; status: RunStatus } }, { id: string }>(/* GraphQL */ `
+  mutation CancelRun($id: ID!) {
+    cancelRun(id: $id) { id status }
+  }
+`);
+
+export const RETRY_RUN = op<{ retryRun: { id: string; status: RunStatus } }, { input: { runId: string; fromStepId: string; input?: unknown } }>(/* GraphQL */ `
+  mutation RetryRun($input: RetryRunInput!) {
+    retryRun(input: $input) { id status }
+  }
+`);
+
+const EVENT_FIELDS = "seq type runId workflowId stepId status at error output";
+
+export const RUN_EVENTS_LIVE = op<{ runEvents: RunEventWithOutput }, { runId: string }>(/* GraphQL */ `
+  subscription RunEventsLive($runId: ID!) {
+    runEvents(runId: $runId) { ${EVENT_FIELDS} }
+  }
+`);
+
+export const WORKFLOW_RUN_EVENTS = op<{ workflowRuns: RunEventWithOutput }, { workflowId: string }>(/* GraphQL */ `
+  subscription WorkflowRunEvents($workflowId: ID!) {
+    workflowRuns(workflowId: $workflowId) { ${EVENT_FIELDS} }
+  }
+`);
+
+// ---------- versions ----------
+
+export interface VersionInfo {
+  id: string;
+  label: string;
+  version: number;
+  createdAt: string;
+  authorId: string | null;
+  definition: unknown;
+}
+export const VERSIONS = op<{ workflow: { id: string; versions: VersionInfo[] } }, { id: string }>(/* GraphQL */ `
+  query Versions($id: ID!) {
+    workflow(id: $id) { id versions { id label version createdAt authorId definition } }
+  }
+`);
+
+export const CREATE_VERSION = op<{ createVersion: { id: string; label: string; version: number } }, { input: { workflowId: string; label: string } }>(/* GraphQL */ `
+  mutation CreateVersion($input: CreateVersionInput!) {
+    createVersion(input: $input) { id label version }
+  }
+`);
+
+export const RESTORE_VERSION = op<{ restoreVersion: { id: string } }, { versionId: string }>(/* GraphQL */ `
+  mutation RestoreVersion($versionId: ID!) {
+    restoreVersion(versionId: $versionId) { id }
+  }
+`);
+
+// ---------- workspace settings ----------
+
+export type RoleName = Workspace["role"];
+export interface MemberInfo {
+  role: RoleName;
+  user: { id: string; name: string; email: string };
+}
+export interface CredentialInfo {
+  id: string;
+  name: string;
+  type: string;
+  createdAt: string;
+}
+export interface ApiTokenInfo {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export const SETTINGS = op<
+  { me: Omit<Me, "workspaces"> & { workspaces: (Workspace & { members: MemberInfo[] })[] }; apiTokens: ApiTokenInfo[] },
+  Record<string, never>
+>(/* GraphQL */ `
+  query Settings {
+    me { id email name workspaces { id name role members { role user { id name email } } } }
+    apiTokens { id name createdAt lastUsedAt revokedAt }
+  }
+`);
+
+export const CREDENTIALS = op<{ credentials: CredentialInfo[] }, { workspaceId: string }>(/* GraphQL */ `
+  query Credentials($workspaceId: ID!) {
+    credentials(workspaceId: $workspaceId) { id name type createdAt }
+  }
+`);
+
+export const INVITE_MEMBER = op<{ inviteMember: MemberInfo }, { input: { workspaceId: string; email: string; role: RoleName } }>(/* GraphQL */ `
+  mutation InviteMember($input: InviteMemberInput!) {
+    inviteMember(input: $input) { role user { id name email } }
+  }
+`);
+
+export const REMOVE_MEMBER = op<{ removeMember: MemberInfo }, { input: { workspaceId: string; userId: string } }>(/* GraphQL */ `
+  mutation RemoveMember($input: RemoveMemberInput!) {
+    removeMember(input: $input) { role user { id name email } }
+  }
+`);
+
+export const CREATE_CREDENTIAL = op<
+  { createCredential: CredentialInfo },
+  { input: { workspaceId: string; name: string; type: string; secret: Record<string, string> } }
+>(/* GraphQL */ `
+  mutation CreateCredential($input: CreateCredentialInput!) {
+    createCredential(input: $input) { id name type createdAt }
+  }
+`);
+
+export const DELETE_CREDENTIAL = op<{ deleteCredential: { id: string } }, { id: string }>(/* GraphQL */ `
+  mutation DeleteCredential($id: ID!) {
+    deleteCredential(id: $id) { id }
+  }
+`);
+
+export const CREATE_API_TOKEN = op<{ createApiToken: { token: string; apiToken: ApiTokenInfo } }, { input: { name: string } }>(/* GraphQL */ `
+  mutation CreateApiToken($input: CreateApiTokenInput!) {
+    createApiToken(input: $input) { token apiToken { id name createdAt lastUsedAt revokedAt } }
+  }
+`);
+
+export const REVOKE_API_TOKEN = op<{ revokeApiToken: { id: string } }, { id: string }>(/* GraphQL */ `
+  mutation RevokeApiToken($id: ID!) {
+    revokeApiToken(id: $id) { id }
+  }
+`);
+
+// ---------- workflow list actions ----------
+
+export const DUPLICATE_WORKFLOW = op<{ duplicateWorkflow: { id: string; name: string } }, { id: string }>(/* GraphQL */ `
+  mutation DuplicateWorkflow($id: ID!) {
+    duplicateWorkflow(id: $id) { id name }
+  }
+`);
+
+export const DELETE_WORKFLOW = op<{ deleteWorkflow: { id: string; name: string } }, { id: string }>(/* GraphQL */ `
+  mutation DeleteWorkflow($id: ID!) {
+    deleteWorkflow(id: $id) { id name }
+  }
+`);
+
+export const IMPORT_WORKFLOW = op<{ importWorkflow: { id: string; name: string } }, { input: { workspaceId: string; json: unknown } }>(/* GraphQL */ `
+  mutation ImportWorkflow($input: ImportWorkflowInput!) {
+    importWorkflow(input: $input) { id name }
+  }
+`);
+
+export const EXPORT_WORKFLOW = op<{ workflow: { id: string; name: string; export: unknown } }, { id: string }>(/* GraphQL */ `
+  query ExportWorkflow($id: ID!) {
+    workflow(id: $id) { id name export }
+  }
+`);

@@ -1,4 +1,4 @@
-import { definitionFromDoc, type Problem } from "@algorythmos/domain";
+import { definitionFromDoc, diffDefinitions, WorkflowDefinition, type Problem } from "@algorythmos/domain";
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import xyflowStyles from "@xyflow/react/dist/style.css";
@@ -9,11 +9,12 @@ import { NameInput } from "~/components/editor/NameInput";
 import { Presence } from "~/components/editor/Presence";
 import { RunPanel } from "~/components/editor/RunPanel";
 import { StepPanel } from "~/components/editor/StepPanel";
+import { CREATE_VERSION_INTENT, RESTORE_VERSION_INTENT, VersionsPanel, type VersionActionResult } from "~/components/editor/VersionsPanel";
 import { useDocVersion, useWorkflowDoc } from "~/lib/collab";
 import { addStep, defaultConfig } from "~/lib/doc-edits";
 import { toApiError } from "~/lib/errors";
 import { execute, requireData } from "~/lib/graphql.server";
-import { EDITOR, START_RUN, type StepTypeInfo } from "~/lib/operations";
+import { CREATE_VERSION, CREDENTIALS, EDITOR, RESTORE_VERSION, START_RUN, VERSIONS, type StepTypeInfo } from "~/lib/operations";
 import { START_RUN_INTENT, useRun, type StartRunResult } from "~/lib/runs";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: xyflowStyles }];
@@ -21,27 +22,52 @@ export const links: LinksFunction = () => [{ rel: "stylesheet", href: xyflowStyl
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.workflow.name ?? "Workflow"} · Algorythmos Studio` }];
 
 export async function loader({ context, request, params }: LoaderFunctionArgs) {
-  const { me, workflow, stepTypes } = await requireData(context, request, EDITOR, { id: params.id ?? "" });
+  const id = params.id ?? "";
+  const [{ me, workflow, stepTypes }, { workflow: history }] = await Promise.all([
+    requireData(context, request, EDITOR, { id }),
+    requireData(context, request, VERSIONS, { id }),
+  ]);
   const role = me.workspaces.find((w) => w.id === workflow.workspaceId)?.role ?? "viewer";
-  return { user: { id: me.id, name: me.name }, workflow, stepTypes, readOnly: role === "viewer" };
+  // Names and types only (secrets never leave the server); the editor offers them for credentialId.
+  const credentials = await execute(context, request, CREDENTIALS, { workspaceId: workflow.workspaceId });
+  return {
+    user: { id: me.id, name: me.name },
+    workflow,
+    stepTypes,
+    versions: history.versions,
+    credentials: credentials.ok ? credentials.data.credentials.map(({ id, name, type }) => ({ id, name, type })) : undefined,
+    readOnly: role === "viewer",
+  };
 }
 
-/** The Run button's startRun (see ~/lib/runs.ts). */
-export async function action({ context, request, params }: ActionFunctionArgs): Promise<StartRunResult> {
+/** The Run button's startRun (see ~/lib/runs.ts), and saving and restoring versions. */
+export async function action({ context, request, params }: ActionFunctionArgs): Promise<StartRunResult | VersionActionResult> {
   const form = await request.formData();
-  if (form.get("intent") !== START_RUN_INTENT) throw new Response("Unknown action", { status: 400 });
+  const intent = form.get("intent");
+  const workflowId = params.id ?? "";
+  if (intent === CREATE_VERSION_INTENT) {
+    const label = String(form.get("label") ?? "").trim();
+    if (!label) return { ok: false, error: { ...toApiError(null), code: "BAD_USER_INPUT", message: "Give the version a label", fields: { label: "Give the version a label" } } };
+    const result = await execute(context, request, CREATE_VERSION, { input: { workflowId, label } });
+    return result.ok ? { ok: true, data: { message: `Saved v${result.data.createVersion.version}` } } : result;
+  }
+  if (intent === RESTORE_VERSION_INTENT) {
+    const result = await execute(context, request, RESTORE_VERSION, { versionId: String(form.get("versionId") ?? "") });
+    return result.ok ? { ok: true, data: { message: "Restored" } } : result;
+  }
+  if (intent !== START_RUN_INTENT) throw new Response("Unknown action", { status: 400 });
   let input: unknown;
   try {
     input = JSON.parse(String(form.get("input") ?? "{}"));
   } catch {
     return { ok: false, error: { ...toApiError(null), code: "BAD_USER_INPUT", message: "Run input must be valid JSON" } };
   }
-  return execute(context, request, START_RUN, { input: { workflowId: params.id ?? "", input } });
+  return execute(context, request, START_RUN, { input: { workflowId, input } });
 }
 
-// Starting a run changes nothing the loader reads; skip re-running it.
+// Starting a run changes nothing the loader reads; skip re-running it (saving a version does: the list).
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formData, defaultShouldRevalidate }) =>
-  formData?.get("intent") === START_RUN_INTENT ? false : defaultShouldRevalidate;
+  formData?.get("intent") === START_RUN_INTENT || formData?.get("intent") === RESTORE_VERSION_INTENT ? false : defaultShouldRevalidate;
 
 const CATEGORY_ORDER = ["trigger", "action", "logic"];
 
@@ -53,11 +79,13 @@ export default function WorkflowRoute() {
 
 type EditorProps = ReturnType<typeof useLoaderData<typeof loader>>;
 
-function WorkflowEditor({ user, workflow, stepTypes, readOnly }: EditorProps) {
-  const { doc, status, closeMessage, synced, people, undoManager } = useWorkflowDoc(workflow.id, user);
+function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, readOnly }: EditorProps) {
+  const { doc, provider, awareness, status, closeMessage, synced, people, peers, me, undoManager } = useWorkflowDoc(workflow.id, user);
   const version = useDocVersion(doc);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const { run, start } = useRun(workflow.id);
+  const [panel, setPanel] = useState<"step" | "history">("step");
+  const [comparingId, setComparingId] = useState<string | null>(null);
 
   const state = useMemo(() => (doc && synced ? definitionFromDoc(doc) : null), [doc, synced, version]); // eslint-disable-line react-hooks/exhaustive-deps
   const problemsByStep = useMemo(() => {
@@ -74,6 +102,25 @@ function WorkflowEditor({ user, workflow, stepTypes, readOnly }: EditorProps) {
     [stepTypes],
   );
   const onSelect = useCallback((id: string | null) => setSelectedId(id), []);
+
+  // Presence: the others see which step we have selected and where our pointer is on the canvas.
+  useEffect(() => {
+    awareness?.setLocalStateField("selectedStepId", selectedId);
+  }, [awareness, selectedId]);
+  const onCursor = useCallback(
+    (position: { x: number; y: number } | null) => {
+      awareness?.setLocalStateField("cursor", position);
+    },
+    [awareness],
+  );
+
+  // Compare a version with now: a live diff of what is on screen (same diffDefinitions the API's versionDiff uses).
+  const compared = versions.find((v) => v.id === comparingId) ?? null;
+  const diff = useMemo(() => {
+    if (!compared || !state) return null;
+    const parsed = WorkflowDefinition.safeParse(compared.definition);
+    return parsed.success ? diffDefinitions(parsed.data, state.definition) : null;
+  }, [compared, state]);
   const selected = state?.definition.steps.find((s) => s.id === selectedId) ?? null;
   const editable = !readOnly && !!doc && synced;
 
@@ -109,14 +156,25 @@ function WorkflowEditor({ user, workflow, stepTypes, readOnly }: EditorProps) {
   };
 
   return (
-    <div className="editor">
+    <div className={readOnly ? "editor read-only" : "editor"}>
       <header className="topbar editor-bar">
         <Link to="/workflows" className="back">
           ← Workflows
         </Link>
         <NameInput doc={doc} synced={synced} initialName={workflow.name} readOnly={readOnly} />
+        {readOnly ? (
+          <span className="badge view-only" data-testid="view-only">
+            View only
+          </span>
+        ) : null}
         <ConnectionStatus status={status} message={closeMessage} />
         <Presence people={people} myId={user.id} />
+        <nav className="editor-links" aria-label="Workflow">
+          <Link to={`/workflows/${workflow.id}/runs`}>Runs</Link>
+          <button type="button" aria-pressed={panel === "history"} onClick={() => setPanel(panel === "history" ? "step" : "history")}>
+            History
+          </button>
+        </nav>
         <div className="undo-buttons">
           <button type="button" onClick={() => undoManager?.undo()} disabled={!editable} title="Undo (Ctrl+Z)">
             Undo
@@ -127,15 +185,16 @@ function WorkflowEditor({ user, workflow, stepTypes, readOnly }: EditorProps) {
         </div>
       </header>
 
-      <aside className="palette" aria-label="Add a step">
-        <h2>Add a step</h2>
-        {readOnly ? <p className="muted small">You can view this workflow but not edit it.</p> : null}
-        {palette.map((type) => (
-          <button key={type.type} type="button" onClick={() => add(type)} disabled={!editable} title={type.description}>
-            Add {type.label}
-          </button>
-        ))}
-      </aside>
+      {readOnly ? null : (
+        <aside className="palette" aria-label="Add a step">
+          <h2>Add a step</h2>
+          {palette.map((type) => (
+            <button key={type.type} type="button" onClick={() => add(type)} disabled={!editable} title={type.description}>
+              Add {type.label}
+            </button>
+          ))}
+        </aside>
+      )}
 
       <section className="canvas" aria-label="Workflow canvas">
         {doc && state ? (
@@ -148,15 +207,21 @@ function WorkflowEditor({ user, workflow, stepTypes, readOnly }: EditorProps) {
             readOnly={!editable}
             selectedId={selectedId}
             onSelect={onSelect}
+            diff={diff}
+            peers={peers}
+            onCursor={onCursor}
           />
         ) : (
           <p className="canvas-placeholder">{status === "offline" ? "Offline." : "Loading the workflow…"}</p>
         )}
       </section>
 
-      <aside className="side">
-        <RunPanel run={run} steps={state?.definition.steps ?? []} disabled={readOnly} onRun={start} />
-        {doc && selected ? (
+      <aside className="side" aria-label={panel === "history" ? "Version history" : "Run and step"}>
+        {panel === "history" ? (
+          <VersionsPanel versions={versions} readOnly={readOnly} comparingId={comparingId} diff={diff} onCompare={setComparingId} />
+        ) : null}
+        {panel === "step" ? <RunPanel run={run} steps={state?.definition.steps ?? []} disabled={readOnly} onRun={start} /> : null}
+        {panel !== "step" ? null : doc && selected ? (
           <StepPanel
             key={selected.id}
             doc={doc}
@@ -164,11 +229,14 @@ function WorkflowEditor({ user, workflow, stepTypes, readOnly }: EditorProps) {
             stepType={types.get(selected.type)}
             problems={(state?.problems ?? []).filter((p) => p.stepId === selected.id)}
             readOnly={!editable}
+            provider={provider}
+            me={me}
+            credentials={credentials}
           />
         ) : (
           <p className="muted panel-section">Select a step to configure it.</p>
         )}
-        <Problems problems={state?.problems ?? []} onSelect={setSelectedId} />
+        {panel === "step" ? <Problems problems={state?.problems ?? []} onSelect={setSelectedId} /> : null}
       </aside>
     </div>
   );

@@ -5,7 +5,7 @@ const LABELS: Record<string, string> = {
   url: "URL",
   timeoutMs: "Timeout (ms)",
   durationMs: "Duration (ms)",
-  credentialId: "Credential ID",
+  credentialId: "Credential",
   jsonMode: "JSON mode",
   textBody: "Text body",
   htmlBody: "HTML body",
@@ -24,6 +24,8 @@ interface ConfigFieldsProps {
   errors: Record<string, string>;
   multiline: readonly string[];
   readOnly: boolean;
+  /** The workspace's credentials usable by this step (for `credentialId`); undefined when unknown. */
+  credentials?: { id: string; name: string }[] | undefined;
   onChange(key: string, value: unknown): void;
 }
 
@@ -31,7 +33,7 @@ interface ConfigFieldsProps {
  * A form generated from a step type's JSON Schema: enums as selects, strings, numbers and booleans as
  * inputs, anything structured as a JSON text area. Values write straight into the step's config Y.Map.
  */
-export function ConfigFields({ schema, config, errors, multiline, readOnly, onChange }: ConfigFieldsProps) {
+export function ConfigFields({ schema, config, errors, multiline, readOnly, credentials, onChange }: ConfigFieldsProps) {
   const entries = Object.entries(schema.properties ?? {});
   if (entries.length === 0) return <p className="muted">This step has nothing to configure.</p>;
   const required = new Set(schema.required ?? []);
@@ -47,6 +49,7 @@ export function ConfigFields({ schema, config, errors, multiline, readOnly, onCh
           multiline={multiline.includes(key)}
           error={errors[key]}
           readOnly={readOnly}
+          credentials={key === "credentialId" ? credentials : undefined}
           onChange={(value) => onChange(key, value)}
         />
       ))}
@@ -62,10 +65,11 @@ interface ConfigFieldProps {
   multiline: boolean;
   error: string | undefined;
   readOnly: boolean;
+  credentials?: { id: string; name: string }[] | undefined;
   onChange(value: unknown): void;
 }
 
-function ConfigField({ name, schema, value, required, multiline, error, readOnly, onChange }: ConfigFieldProps) {
+function ConfigField({ name, schema, value, required, multiline, error, readOnly, credentials, onChange }: ConfigFieldProps) {
   const id = useId();
   const errorId = `${id}-error`;
   // "required" sits outside the <label> so the field's accessible name stays exactly e.g. "URL".
@@ -81,7 +85,22 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
   const type = typeOf(schema);
   let control;
 
-  if (schema.enum) {
+  if (credentials) {
+    // A credential is chosen by name; an id that is not in the list (deleted, or typed by hand) stays visible.
+    const current = typeof value === "string" ? value : "";
+    const known = credentials.some((c) => c.id === current);
+    control = (
+      <select {...common} value={current} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{credentials.length ? "Choose a credential…" : "No credentials of this type yet"}</option>
+        {current && !known ? <option value={current}>Unknown credential ({current})</option> : null}
+        {credentials.map((credential) => (
+          <option key={credential.id} value={credential.id}>
+            {credential.name}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (schema.enum) {
     control = (
       <select {...common} value={String(value ?? "")} onChange={(e) => onChange(e.target.value || undefined)}>
         {required && value !== undefined ? null : <option value="">—</option>}
@@ -124,6 +143,8 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
     ) : (
       <input {...common} type="text" value={text} onChange={(e) => write(e.target.value)} />
     );
+  } else if (isMessageList(schema)) {
+    return <MessagesField label={label} schema={schema} value={value} required={required} error={error} readOnly={readOnly} onChange={onChange} />;
   } else {
     // Objects, arrays and "any JSON" (e.g. an HTTP body, which may also be plain text).
     const acceptsText = type === undefined;
@@ -231,5 +252,68 @@ function JsonField({ id, label, hint, value, acceptsText, error, readOnly, onCha
         </p>
       ) : null}
     </div>
+  );
+}
+
+/** A chat message list (openai.chat `messages`): an array of { role (enum), content (string) }. */
+function isMessageList(schema: JsonSchema): boolean {
+  const item = schema.items;
+  return typeOf(schema) === "array" && !!item?.properties?.role?.enum && typeOf(item.properties.content ?? {}) === "string";
+}
+
+type Message = { role: string; content: string };
+
+/** Messages as a list of role + text pairs, written back as one array (what the step's config holds). */
+function MessagesField({ label, schema, value, required, error, readOnly, onChange }: { label: string; schema: JsonSchema; value: unknown; required: boolean; error: string | undefined; readOnly: boolean; onChange(value: unknown): void }) {
+  const id = useId();
+  const roles = (schema.items?.properties?.role?.enum ?? []).map(String);
+  const messages: Message[] = Array.isArray(value)
+    ? value.map((m) => ({ role: typeof m?.role === "string" ? m.role : roles[0] ?? "user", content: typeof m?.content === "string" ? m.content : "" }))
+    : [];
+  const write = (next: Message[]) => onChange(next.length === 0 && !required ? undefined : next);
+  const change = (index: number, patch: Partial<Message>) => write(messages.map((m, i) => (i === index ? { ...m, ...patch } : m)));
+  return (
+    <fieldset className="field messages" aria-describedby={error ? `${id}-error` : undefined}>
+      <legend className="label">
+        {label}
+        {required ? <span className="muted small"> required</span> : null}
+      </legend>
+      {messages.length === 0 ? <p className="muted small">No messages yet.</p> : null}
+      {messages.map((message, index) => (
+        <div className="message" key={index}>
+          <div className="message-head">
+            <label htmlFor={`${id}-${index}-role`} className="visually-hidden">
+              Message {index + 1} role
+            </label>
+            <select id={`${id}-${index}-role`} value={message.role} disabled={readOnly} onChange={(e) => change(index, { role: e.target.value })}>
+              {roles.map((role) => (
+                <option key={role} value={role}>
+                  {role}
+                </option>
+              ))}
+            </select>
+            {readOnly ? null : (
+              <button type="button" className="small-button" aria-label={`Remove message ${index + 1}`} onClick={() => write(messages.filter((_, i) => i !== index))}>
+                Remove
+              </button>
+            )}
+          </div>
+          <label htmlFor={`${id}-${index}-content`} className="visually-hidden">
+            Message {index + 1} text
+          </label>
+          <textarea id={`${id}-${index}-content`} rows={3} value={message.content} disabled={readOnly} onChange={(e) => change(index, { content: e.target.value })} placeholder="Text; {{ input.name }} inserts a value" />
+        </div>
+      ))}
+      {readOnly ? null : (
+        <button type="button" className="small-button" onClick={() => write([...messages, { role: messages.length === 0 && roles.includes("system") ? "system" : "user", content: "" }])}>
+          Add message
+        </button>
+      )}
+      {error ? (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </fieldset>
   );
 }

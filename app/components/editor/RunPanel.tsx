@@ -1,4 +1,5 @@
 import type { Step } from "@algorythmos/domain";
+import { Link } from "@remix-run/react";
 import { useId, useState } from "react";
 import type { RunState } from "~/lib/runs";
 
@@ -73,7 +74,10 @@ export function RunPanel({ run, steps, disabled, onRun }: RunPanelProps) {
             Run <code>{run.runId}</code>:{" "}
             <span className={`badge status-${run.status}`} data-testid="run-status">
               {run.status}
-            </span>
+            </span>{" "}
+            <Link to={`/runs/${run.runId}`} data-testid="open-trace">
+              Open trace
+            </Link>
           </p>
           {stepIds.length ? (
             <ul className="step-statuses" aria-label="Step statuses">

@@ -1,6 +1,8 @@
 import { isStepType, stepTypes, type Step } from "@algorythmos/domain";
 import { useId } from "react";
+import type { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
+import type { PresenceUser } from "~/lib/collab";
 import { deleteSteps, setConfigValue, setStepName, stepMap } from "~/lib/doc-edits";
 import type { StepTypeInfo } from "~/lib/operations";
 import { ConfigFields } from "./ConfigFields";
@@ -12,10 +14,20 @@ interface StepPanelProps {
   stepType: StepTypeInfo | undefined;
   problems: { message: string; path?: (string | number)[] }[];
   readOnly: boolean;
+  /** For the notes editor's remote carets. */
+  provider: WebsocketProvider | null;
+  me: PresenceUser | null;
+  /** The workspace's credentials (name and type), for steps that use one. */
+  credentials?: { id: string; name: string; type: string }[] | undefined;
 }
 
+/** Which credential type each step type's `credentialId` refers to. */
+const CREDENTIAL_TYPE_OF_STEP: Record<string, string> = { "openai.chat": "openai", "email.postmark": "postmark" };
+
 /** The selected step: its name, its config (a form generated from the type's JSON Schema) and notes. */
-export function StepPanel({ doc, step, stepType, problems, readOnly }: StepPanelProps) {
+export function StepPanel({ doc, step, stepType, problems, readOnly, provider, me, credentials }: StepPanelProps) {
+  const credentialType = CREDENTIAL_TYPE_OF_STEP[step.type];
+  const usable = credentials && credentialType ? credentials.filter((c) => c.type === credentialType) : undefined;
   const nameId = useId();
   const notesLabelId = useId();
   const errors: Record<string, string> = {};
@@ -43,6 +55,7 @@ export function StepPanel({ doc, step, stepType, problems, readOnly }: StepPanel
           errors={errors}
           multiline={multiline}
           readOnly={readOnly}
+          credentials={usable}
           onChange={(key, value) => setConfigValue(doc, step.id, key, value)}
         />
       ) : (
@@ -59,7 +72,7 @@ export function StepPanel({ doc, step, stepType, problems, readOnly }: StepPanel
         <span className="label" id={notesLabelId}>
           Notes
         </span>
-        {notes instanceof Y.XmlFragment ? <NotesEditor key={step.id} fragment={notes} readOnly={readOnly} labelId={notesLabelId} /> : null}
+        {notes instanceof Y.XmlFragment ? <NotesEditor key={step.id} fragment={notes} readOnly={readOnly} labelId={notesLabelId} provider={provider} me={me} /> : null}
       </div>
       {readOnly ? null : (
         <button type="button" className="danger" onClick={() => deleteSteps(doc, [step.id])}>

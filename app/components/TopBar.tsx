@@ -1,0 +1,19 @@
+import { Form, Link } from "@remix-run/react";
+import type { ReactNode } from "react";
+
+/** The page header of every signed-in page except the editor: brand, where you are, settings, log out. */
+export function TopBar({ name, workspaceId, children }: { name?: string; workspaceId?: string | null; children?: ReactNode }) {
+  return (
+    <header className="topbar">
+      <Link to="/workflows" className="brand">
+        Algorythmos Studio
+      </Link>
+      {children}
+      {workspaceId ? <Link to={`/workspaces/${workspaceId}/settings`}>Workspace settings</Link> : null}
+      {name ? <span className="muted">Signed in as {name}</span> : null}
+      <Form method="post" action="/logout">
+        <button type="submit">Log out</button>
+      </Form>
+    </header>
+  );
+}
