@@ -46,6 +46,13 @@ export interface RunView {
   finishedAt: Date | null;
 }
 
+/** The definition a run captured when it started (later edits do not change it). */
+export async function runDefinition(deps: ServerDeps, caller: Caller, id: string): Promise<unknown> {
+  await getRun(deps, caller, id);
+  const row = await deps.db.run.findUniqueOrThrow({ where: { id }, select: { definition: true } });
+  return row.definition;
+}
+
 export interface RunStepView {
   id: string;
   stepId: string;

@@ -53,6 +53,12 @@ export interface WorkspaceView {
   role: Role;
 }
 
+export async function getMyWorkspace(deps: ServerDeps, caller: Caller, workspaceId: string): Promise<WorkspaceView> {
+  const workspace = (await listMyWorkspaces(deps, caller)).find((candidate) => candidate.id === workspaceId);
+  if (!workspace) throw notFound("Workspace");
+  return workspace;
+}
+
 export async function listMyWorkspaces(deps: ServerDeps, caller: Caller): Promise<WorkspaceView[]> {
   const memberships = await deps.db.membership.findMany({
     where: { userId: requireUser(caller) },

@@ -19,6 +19,11 @@ export interface VersionView {
 const VERSION_SELECT = { id: true, workflowId: true, version: true, label: true, definition: true, authorId: true, createdAt: true } as const;
 const toView = (row: { definition: unknown } & Omit<VersionView, "definition">): VersionView => ({ ...row, definition: row.definition as WorkflowDefinition });
 
+/** Who saved a version; null when that account is gone. */
+export function versionAuthor(deps: ServerDeps, version: VersionView) {
+  return version.authorId ? deps.db.user.findUnique({ where: { id: version.authorId }, select: { id: true, email: true, name: true } }) : null;
+}
+
 export async function listVersions(deps: ServerDeps, caller: Caller, workflowId: string): Promise<VersionView[]> {
   await requireWorkflowRole(deps.db, caller, workflowId, "read");
   const rows = await deps.db.workflowSnapshot.findMany({ where: { workflowId }, orderBy: { version: "desc" }, select: VERSION_SELECT });

@@ -3,7 +3,7 @@ import { runEventChannel, storedRunEvents, workflowRunsChannel } from "@algoryth
 import { builder } from "../builder.js";
 import { toConnection } from "../connection.js";
 import { requireWorkflowRole } from "../../services/access.js";
-import { cancelRun, getRun, listRuns, listRunSteps, retryRun, startRun, type RunStepView, type RunView } from "../../services/runs.js";
+import { cancelRun, getRun, listRuns, listRunSteps, retryRun, runDefinition, startRun, type RunStepView, type RunView } from "../../services/runs.js";
 import type { GraphQLContext } from "../builder.js";
 
 const RunStatusEnum = builder.enumType("RunStatus", { values: RUN_STATUSES });
@@ -42,6 +42,11 @@ export const RunRef = builder.objectRef<RunView>("Run").implement({
     createdAt: t.field({ type: "DateTime", resolve: (r) => r.createdAt }),
     startedAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => r.startedAt }),
     finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => r.finishedAt }),
+    definition: t.field({
+      type: "JSON",
+      description: "The workflow definition captured when the run started.",
+      resolve: (r, _args, ctx) => runDefinition(ctx.deps, ctx.caller, r.id),
+    }),
     steps: t.field({ type: [RunStepRef], resolve: (r, _args, ctx) => listRunSteps(ctx.deps, ctx.caller, r.id) }),
   }),
 });

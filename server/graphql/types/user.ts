@@ -3,7 +3,7 @@ import { builder } from "../builder.js";
 import { createWorkspace } from "../../services/workspaces.js";
 import { createApiToken, listApiTokens, revokeApiToken, type ApiTokenView } from "../../services/api-tokens.js";
 import { logOut, refreshSession } from "../../services/sessions.js";
-import { getMe, listMyWorkspaces, logIn, signUp, type AuthPayload, type UserView, type WorkspaceView } from "../../services/users.js";
+import { getMe, getMyWorkspace, listMyWorkspaces, logIn, signUp, type AuthPayload, type UserView, type WorkspaceView } from "../../services/users.js";
 
 export const RoleEnum = builder.enumType("Role", { values: ROLES });
 
@@ -50,6 +50,14 @@ const LogInInput = builder.inputType("LogInInput", {
 const CreateWorkspaceInput = builder.inputType("CreateWorkspaceInput", {
   fields: (t) => ({ name: t.string({ required: true }) }),
 });
+
+builder.queryField("workspace", (t) =>
+  t.field({
+    type: WorkspaceRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => getMyWorkspace(ctx.deps, ctx.caller, String(args.id)),
+  }),
+);
 
 builder.queryField("me", (t) =>
   t.field({ type: UserRef, description: "The signed-in user.", resolve: (_root, _args, ctx) => getMe(ctx.deps, ctx.caller) }),

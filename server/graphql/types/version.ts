@@ -1,6 +1,7 @@
 import { builder } from "../builder.js";
-import { createVersion, diffVersions, listVersions, restoreVersion, type VersionView } from "../../services/versions.js";
+import { createVersion, diffVersions, listVersions, restoreVersion, versionAuthor, type VersionView } from "../../services/versions.js";
 import type { DefinitionDiff } from "@algorythmos/domain";
+import { UserRef } from "./user.js";
 import { WorkflowRef } from "./workflow.js";
 
 const VersionRef = builder.objectRef<VersionView>("WorkflowVersion").implement({
@@ -12,6 +13,12 @@ const VersionRef = builder.objectRef<VersionView>("WorkflowVersion").implement({
     label: t.exposeString("label"),
     definition: t.field({ type: "JSON", resolve: (version) => version.definition }),
     authorId: t.exposeID("authorId", { nullable: true }),
+    author: t.field({
+      type: UserRef,
+      nullable: true,
+      description: "Who saved it (null when that account is gone).",
+      resolve: (version, _args, ctx) => versionAuthor(ctx.deps, version),
+    }),
     createdAt: t.field({ type: "DateTime", resolve: (version) => version.createdAt }),
   }),
 });
