@@ -69,7 +69,7 @@ interface Settled {
   branch?: "true" | "false";
 }
 
-type EventInput = Pick<RunEvent, "type" | "stepId" | "status"> & Partial<Pick<RunEvent, "output" | "error">>;
+type EventInput = Pick<RunEvent, "type" | "stepId" | "status"> & Partial<Pick<RunEvent, "output" | "error" | "attempt">>;
 type Publish = (event: EventInput) => Promise<unknown>;
 type Finish = (status: "succeeded" | "failed", result: { output?: unknown; error?: string }) => Promise<RunOutcome>;
 
@@ -618,7 +618,7 @@ async function attempt(
     if (isUniqueViolation(error)) throw new DuplicateDelivery(runId, step.id);
     throw error;
   }
-  await publish({ type: "step.started", stepId: step.id, status: "running" });
+  await publish({ type: "step.started", stepId: step.id, status: "running", attempt: attemptNo });
 
   const policy = retryPolicy(type, resolved.config);
   const timeoutMs = stepTimeout(type, resolved.config);
@@ -686,6 +686,7 @@ async function attempt(
         type: "step.retrying",
         stepId: step.id,
         status: "retrying",
+        attempt: attemptNo,
         error: message,
         output: { attempt: attemptNo, maxAttempts: policy.maxAttempts, retryInMs: delayMs },
       });
@@ -695,7 +696,7 @@ async function attempt(
         row: { id: rowId, stepId: step.id, attempt: attemptNo, status: "retrying", output: null, error: message, startedAt: null },
       };
     }
-    await publish({ type: "step.failed", stepId: step.id, status: "failed", error: message, ...(output === undefined ? {} : { output }) });
+    await publish({ type: "step.failed", stepId: step.id, status: "failed", attempt: attemptNo, error: message, ...(output === undefined ? {} : { output }) });
     return { status: "failed", error: message };
   } finally {
     clearTimeout(timer);
@@ -713,7 +714,7 @@ async function attempt(
     },
   });
   if (done.count === 0) return { status: "stopped" }; // closed by a cancel meanwhile (R15)
-  await publish({ type: "step.succeeded", stepId: step.id, status: "succeeded", output });
+  await publish({ type: "step.succeeded", stepId: step.id, status: "succeeded", attempt: attemptNo, output });
   return { status: "succeeded", output, branch: result.branch };
 }
 

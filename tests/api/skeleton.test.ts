@@ -64,10 +64,10 @@ describe("walking skeleton", () => {
     const runId = started.data.startRun.id;
 
     const client = graphqlWsClient(stack.url, user.token);
-    const events: { type: string; status: string; stepId: string | null }[] = [];
+    const events: { type: string; status: string; stepId: string | null; attempt: number | null }[] = [];
     await new Promise<void>((resolve, reject) => {
       client.subscribe(
-        { query: `subscription($runId: ID!) { runEvents(runId: $runId) { type status stepId seq } }`, variables: { runId } },
+        { query: `subscription($runId: ID!) { runEvents(runId: $runId) { type status stepId seq attempt } }`, variables: { runId } },
         { next: (message) => events.push((message.data as any).runEvents), error: reject, complete: resolve },
       );
     });
@@ -75,7 +75,7 @@ describe("walking skeleton", () => {
 
     expect(events.map((event) => event.type)).toContain("RUN_FINISHED");
     expect(events.at(-1)).toMatchObject({ type: "RUN_FINISHED", status: "succeeded" });
-    expect(events.some((event) => event.type === "STEP_SUCCEEDED" && event.stepId === "ping")).toBe(true);
+    expect(events.some((event) => event.type === "STEP_SUCCEEDED" && event.stepId === "ping" && event.attempt === 1)).toBe(true);
     expect(echo.requests.some((request) => request.url === "/hello")).toBe(true);
 
     const run = await graphql(stack.url, `query($id: ID!) { run(id: $id) { status input steps { stepId status output } } }`, { id: runId }, user.token);

@@ -35,6 +35,8 @@ export interface RunEvent {
   workflowId: string;
   stepId: string | null;
   status: RunStatus | StepStatus;
+  /** The step attempt an event is about (step events of an attempt). */
+  attempt?: number;
   at: string;
   output?: unknown;
   error?: string | null;

@@ -59,6 +59,7 @@ const RunEventRef = builder.objectRef<RunEvent>("RunEvent").implement({
     workflowId: t.exposeID("workflowId"),
     stepId: t.exposeID("stepId", { nullable: true }),
     status: t.exposeString("status"),
+    attempt: t.int({ nullable: true, description: "The attempt a step event is about.", resolve: (e) => e.attempt ?? null }),
     at: t.field({ type: "DateTime", resolve: (e) => e.at }),
     output: t.field({ type: "JSON", nullable: true, resolve: (e) => e.output ?? null }),
     error: t.exposeString("error", { nullable: true }),
