@@ -8,6 +8,7 @@ import { createStepMap, docFromDefinition, docMaps, removeStep, STEP_TYPE_NAMES,
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type { Stack } from "../../scripts/stack.js";
+import { int, mulberry32, pick, type Rng } from "../support/random.js";
 import { graphql, startTestStack } from "../support/stack.js";
 import {
   canonical,
@@ -28,21 +29,6 @@ const FRESH_SEEDS = [1, 2, 3, 20261124, 424242];
 
 const CLIENTS = 4;
 const ROUNDS = 60;
-
-/** mulberry32: a tiny seeded PRNG, so a failing seed replays the same edits. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-type Rng = ReturnType<typeof mulberry32>;
-const int = (rng: Rng, n: number) => Math.floor(rng() * n);
-const pick = <T>(rng: Rng, items: readonly T[]): T | undefined => (items.length ? items[int(rng, items.length)] : undefined);
 
 const BASE = WorkflowDefinition.parse({
   name: "Converge",

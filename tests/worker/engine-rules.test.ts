@@ -6,7 +6,7 @@ import { newId } from "@algorythmos/domain";
 import { json } from "@algorythmos/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backoffDelay, retryPolicy, stepTimeout } from "../../worker/engine.js";
-import { startHarness, startTestServer, stepStatuses, workflow, type Harness } from "./harness.js";
+import { eventTypes, startHarness, startTestServer, stepStatuses, workflow, type Harness } from "./harness.js";
 
 let h: Harness;
 let web: Awaited<ReturnType<typeof startTestServer>>;
@@ -19,8 +19,6 @@ afterAll(async () => {
   await web?.close();
 });
 
-const types = (run: { events: { type: string; stepId: string | null }[] }) =>
-  run.events.map((event) => (event.stepId ? `${event.type}:${event.stepId}` : event.type));
 
 describe("R6 independent branches", () => {
   it("R6: fan-out/fan-in — independent branches execute concurrently; the join runs once after both", async () => {
@@ -39,7 +37,7 @@ describe("R6 independent branches", () => {
     );
     expect(run.status).toBe("succeeded");
     expect(run.output).toEqual({ join: true });
-    const order = types(run);
+    const order = eventTypes(run);
     // Both branches started before either finished: they were in flight together.
     expect(Math.max(order.indexOf("step.started:a"), order.indexOf("step.started:b"))).toBeLessThan(
       Math.min(order.indexOf("step.succeeded:a"), order.indexOf("step.succeeded:b")),
@@ -114,7 +112,7 @@ describe("R17 retries", () => {
     expect(attempts.map((s) => [s.attempt, s.status])).toEqual([[1, "failed"], [2, "failed"], [3, "succeeded"]]);
     expect(attempts[0]!.error).toMatch(/HTTP 503/);
     expect(attempts[0]!.output).toMatchObject({ status: 503, body: "try later" });
-    expect(types(run)).toEqual([
+    expect(eventTypes(run)).toEqual([
       "run.started",
       "step.started:start",
       "step.succeeded:start",
@@ -188,7 +186,7 @@ describe("R13 delay", () => {
     expect(stepStatuses(run)).toEqual({ start: "succeeded", wait: "succeeded", after: "succeeded", side: "succeeded" });
     expect(run.steps.filter((s) => s.stepId === "wait")).toHaveLength(1);
     expect(run.output).toEqual({ after: "after", side: "side" });
-    const order = types(run);
+    const order = eventTypes(run);
     expect(order.indexOf("step.succeeded:side")).toBeLessThan(order.indexOf("step.succeeded:wait"));
     expect(order.indexOf("step.succeeded:wait")).toBeLessThan(order.indexOf("step.started:after"));
     expect(run.events.filter((e) => e.type === "run.started")).toHaveLength(1);
@@ -278,8 +276,8 @@ describe("R21 re-run from a step", () => {
     expect(web.requests.filter((r) => r.url.includes("r21-fetch")).length).toBe(fetches); // not called again
     expect(again.steps.find((s) => s.stepId === "shape")).toMatchObject({ status: "succeeded", output: "v2:GET", input: { expression: `"v2:" & steps.fetch.output.body.method` } });
     expect(JSON.parse(web.requests.filter((r) => r.url.includes("r21-post")).at(-1)!.body)).toEqual({ value: "v2:GET" });
-    expect(types(again)).not.toContain("step.started:fetch");
-    expect(types(again)).toContain("step.started:shape");
+    expect(eventTypes(again)).not.toContain("step.started:fetch");
+    expect(eventTypes(again)).toContain("step.started:shape");
   });
 
   it("R21: an invalid edited input fails that step with the validation message", async () => {

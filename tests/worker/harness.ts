@@ -247,3 +247,7 @@ export async function startTestServer() {
       }),
   };
 }
+
+/** A run's events as "type:stepId" strings (or just the type for run events), for order assertions. */
+export const eventTypes = (run: { events: { type: string; stepId: string | null }[] }) =>
+  run.events.map((event) => (event.stepId ? `${event.type}:${event.stepId}` : event.type));

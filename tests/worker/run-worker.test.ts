@@ -5,7 +5,7 @@
 import { newId } from "@algorythmos/domain";
 import { encryptSecret, json } from "@algorythmos/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, startTestServer, stepStatuses, workflow, type Harness } from "./harness.js";
+import { eventTypes, startHarness, startTestServer, stepStatuses, workflow, type Harness } from "./harness.js";
 
 let h: Harness;
 let web: Awaited<ReturnType<typeof startTestServer>>;
@@ -18,8 +18,6 @@ afterAll(async () => {
   await web?.close();
 });
 
-const types = (run: { events: { type: string; stepId: string | null }[] }) =>
-  run.events.map((event) => (event.stepId ? `${event.type}:${event.stepId}` : event.type));
 
 describe("run engine", () => {
   it("R2 R4 R11 R16: a one-step http.request run succeeds with status, headers and parsed JSON body", async () => {
@@ -35,7 +33,7 @@ describe("run engine", () => {
     expect(call.output).toMatchObject({ status: 200, headers: { "content-type": "application/json" }, body: { ok: true, method: "GET" } });
     expect(run.steps.find((step) => step.stepId === "start")).toMatchObject({ status: "succeeded", output: { hello: "world" } });
     expect(run.output).toEqual({ call: call.output });
-    expect(types(run)).toEqual([
+    expect(eventTypes(run)).toEqual([
       "run.started",
       "step.started:start",
       "step.succeeded:start",
@@ -93,7 +91,7 @@ describe("run engine", () => {
     expect(stepStatuses(run)).toEqual({ start: "succeeded", call: "failed", after: "skipped" });
     const call = run.steps.find((s) => s.stepId === "call")!;
     expect(call.output).toMatchObject({ status: 500, body: { error: "boom" } });
-    expect(types(run)).toEqual([
+    expect(eventTypes(run)).toEqual([
       "run.started",
       "step.started:start",
       "step.succeeded:start",
@@ -172,7 +170,7 @@ describe("run engine", () => {
     expect(stepStatuses(high)).toEqual({ start: "succeeded", check: "succeeded", big: "succeeded", small: "skipped", afterSmall: "skipped", join: "succeeded" });
     expect(high.steps.find((s) => s.stepId === "check")!.output).toEqual({ result: true, value: true });
     expect(high.output).toEqual({ join: "big" });
-    expect(types(high)).toContain("step.skipped:afterSmall");
+    expect(eventTypes(high)).toContain("step.skipped:afterSmall");
 
     const low = await h.run(definition, { amount: 5 });
     expect(low.status).toBe("succeeded");
@@ -186,7 +184,7 @@ describe("run engine", () => {
     expect(run.error).toMatch(/^Invalid workflow definition: /);
     expect(run.error).toMatch(/steps/);
     expect(run.steps).toEqual([]);
-    expect(types(run)).toEqual(["run.started", "run.finished"]);
+    expect(eventTypes(run)).toEqual(["run.started", "run.finished"]);
 
     const unknownType = await h.run(workflow([["x", "shell.exec", {}]], [["start", "x"]]));
     expect(unknownType.status).toBe("failed");
@@ -237,8 +235,8 @@ describe("run engine", () => {
     expect(run.output).toEqual({ shape: "stored!" });
     expect(web.requests.some((r) => r.url.includes("must-not-be-called"))).toBe(false);
     expect(run.steps.filter((s) => s.stepId === "fetch")).toHaveLength(1);
-    expect(types(run)).not.toContain("step.started:fetch");
-    expect(types(run)).not.toContain("run.started"); // it was already running: a re-delivery continues
+    expect(eventTypes(run)).not.toContain("step.started:fetch");
+    expect(eventTypes(run)).not.toContain("run.started"); // it was already running: a re-delivery continues
   });
 
   it("R10: an attempt left running by a crash is closed and retried for an idempotent step", async () => {
@@ -327,8 +325,8 @@ describe("run engine", () => {
     await h.until("the server to see the request aborted", async () => web.aborted.includes("/hang?cancel-me"));
     // Exactly one run.finished: the canceller's.
     expect(run.events.filter((e) => e.type === "run.finished")).toEqual([expect.objectContaining({ status: "canceled" })]);
-    expect(types(run)).toContain("step.failed:hang");
-    expect(types(run)).toContain("step.skipped:after");
+    expect(eventTypes(run)).toContain("step.failed:hang");
+    expect(eventTypes(run)).toContain("step.skipped:after");
     expect(await h.cancel(runId)).toBe(false); // already final: a second cancel changes nothing
   });
 });
