@@ -1,0 +1,63 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { config, oursEnv } from "./config.js";
+import { benchRoot, startChild, type Child } from "./proc.js";
+import { startPgCounter, type PgCounts } from "./pgcount.js";
+import { summariseProfile } from "./profile.js";
+
+export const profilesDir = path.join(benchRoot, "results", "profiles");
+
+/**
+ * Our server + collab + worker in one child process on the bench database. With BENCH_PROFILE=1,
+ * `profile(work)` CPU-profiles it for exactly `work` (the measured rounds) and writes the summary to
+ * bench/results/profiles/<scenario>.txt.
+ */
+export async function startOurs(scenario: string, env: Record<string, string> = {}): Promise<Child & { profile<T>(work: () => Promise<T>, label?: string): Promise<T>; profiled: string[] }> {
+  const child = await startChild("ours", "ours.ts", oursEnv(env));
+  const ask = (message: object, reply: string) =>
+    new Promise<void>((resolve) => {
+      const onMessage = (answer: Record<string, unknown>) => {
+        if (answer?.[reply]) {
+          child.process.off("message", onMessage);
+          resolve();
+        }
+      };
+      child.process.on("message", onMessage);
+      child.process.send(message);
+    });
+  const ours = {
+    ...child,
+    profiled: [] as string[],
+    async profile<T>(work: () => Promise<T>, label?: string): Promise<T> {
+      const name = label ? `${scenario}-${label}` : scenario;
+      if (!config.profile) return work();
+      mkdirSync(profilesDir, { recursive: true });
+      const file = path.join(profilesDir, `${name}.cpuprofile`);
+      await ask({ profile: "start" }, "profiling");
+      try {
+        return await work();
+      } finally {
+        await ask({ profile: "stop", file }, "profiled");
+        summariseProfile(file, path.join(profilesDir, `${name}.txt`));
+        ours.profiled.push(`bench/results/profiles/${name}.txt`);
+      }
+    },
+  };
+  return ours;
+}
+
+/**
+ * A second instance of ours whose PostgreSQL traffic goes through a counting proxy, for breakdowns of how
+ * many statements a run, step or request costs. Stop the measured instance first: both would consume the
+ * same queue.
+ */
+export async function withCountedOurs<T>(work: (url: string, counts: PgCounts) => Promise<T>): Promise<T> {
+  const proxy = await startPgCounter(config.databaseUrl);
+  const child = await startChild("ours-counted", "ours.ts", oursEnv({ DATABASE_URL: proxy.url }));
+  try {
+    return await work(child.info.url, proxy.counts);
+  } finally {
+    await child.stop();
+    await proxy.close();
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * 2. Engine overhead per step: chains of 1, 10 and 100 no-op transform steps run one at a time through our
+ * engine (webhook in output mode → run → response), against a hand-written chain of raw BullMQ jobs on the
+ * same Redis (each job enqueues the next; the last publishes "done"). Cost per step is the slope
+ * (T(100) − T(1)) / 99 of the medians, so the fixed cost of starting and answering cancels out.
+ */
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { log } from "../lib/alternate.js";
+import { createWorkflow, edge, postJson, signUp, step } from "../lib/api.js";
+import { config } from "../lib/config.js";
+import { startOurs, withCountedOurs } from "../lib/ours.js";
+import { sampleRss, startChild } from "../lib/proc.js";
+import { latency, median, round } from "../lib/stats.js";
+import { mib, row, type Scenario, type ScenarioResult } from "../lib/types.js";
+
+const NAME = "engine";
+const LENGTHS = [1, 10, 100] as const;
+
+function chainDefinition(length: number) {
+  const ids = Array.from({ length }, (_, index) => `s${index + 1}`);
+  return {
+    name: `bench chain ${length}`,
+    steps: [step("hook", "trigger.webhook", { responseMode: "output" }), ...ids.map((id, index) => step(id, "transform", { expression: "input.body" }, 200 * (index + 1)))],
+    edges: ids.map((id, index) => edge(index === 0 ? "hook" : ids[index - 1]!, id)),
+  };
+}
+
+export const engine: Scenario = {
+  name: NAME,
+  title: "engine overhead per step (chains of 1/10/100 no-op steps)",
+  async run(): Promise<ScenarioResult> {
+    const ours = await startOurs(NAME);
+    const raw = await startChild("raw-bullmq", "raw-bullmq-chain.ts", { REDIS_URL: config.redisUrl, REDIS_PREFIX: config.redisPrefix });
+    const notes: string[] = [];
+    const queue = new Queue("chain", { connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }), prefix: raw.info.queuePrefix });
+    const subscriber = new Redis(config.redisUrl);
+    const waiting = new Map<string, () => void>();
+    subscriber.on("message", (_channel: string, message: string) => waiting.get((JSON.parse(message) as { chainId: string }).chainId)?.());
+    await subscriber.subscribe(`${config.redisPrefix}bench-chain-done`);
+    try {
+      const user = await signUp(ours.info.url);
+      const hooks = new Map<number, string>();
+      for (const length of LENGTHS) {
+        const workflow = await createWorkflow(ours.info.url, user, chainDefinition(length));
+        hooks.set(length, `${ours.info.url}${workflow.webhookPath}`);
+      }
+      const runOurs = async (length: number) => {
+        const started = performance.now();
+        const response = await postJson(hooks.get(length)!, { n: 1 });
+        if (response.status !== 200) throw new Error(`chain of ${length} answered ${response.status}: ${JSON.stringify(response.body)}`);
+        return performance.now() - started;
+      };
+      const runRaw = async (length: number) => {
+        const chainId = randomUUID();
+        const started = performance.now();
+        const done = new Promise<void>((resolve) => waiting.set(chainId, resolve));
+        await queue.add("step", { chainId, index: 0, length }, { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600 } });
+        await done;
+        waiting.delete(chainId);
+        return performance.now() - started;
+      };
+      // Warm-up, then A B A B per length (fewer repetitions for long chains), bounded by count.
+      for (const length of LENGTHS) for (let i = 0; i < 3; i++) await runOurs(length), await runRaw(length);
+      const reps: Record<number, number> = { 1: Math.max(6, Math.round(30 * config.scale)), 10: Math.max(4, Math.round(15 * config.scale)), 100: Math.max(3, Math.round(8 * config.scale)) };
+      const times = { ours: new Map<number, number[]>(), raw: new Map<number, number[]>() };
+      const rssOurs = sampleRss([ours.pid]);
+      const rssRaw = sampleRss([raw.pid]);
+      await ours.profile(async () => {
+      for (const length of LENGTHS) {
+        times.ours.set(length, []);
+        times.raw.set(length, []);
+        for (let i = 0; i < reps[length]!; i++) {
+          times.ours.get(length)!.push(await runOurs(length));
+          times.raw.get(length)!.push(await runRaw(length));
+        }
+        log(NAME, `chain of ${length}: ours median ${round(median(times.ours.get(length)!), 2)} ms, raw BullMQ ${round(median(times.raw.get(length)!), 2)} ms`);
+      }
+      });
+      const peakOurs = rssOurs.stop();
+      const peakRaw = rssRaw.stop();
+      const slope = (side: Map<number, number[]>) => (median(side.get(100)!) - median(side.get(1)!)) / 99;
+      const oursPerStep = slope(times.ours);
+      const rawPerStep = slope(times.raw);
+      const result = row(
+        NAME,
+        "cost per step (slope 1 → 100 steps)",
+        "ms/step",
+        "ms",
+        false,
+        { name: "ours", value: round(oursPerStep, 3), latency: latency(times.ours.get(100)!), peakRssMiB: mib(peakOurs) },
+        { name: "raw BullMQ chain", value: round(rawPerStep, 3), latency: latency(times.raw.get(100)!), peakRssMiB: mib(peakRaw) },
+      );
+      const perLength = LENGTHS.map((length) =>
+        row(
+          NAME,
+          `run of ${length} step${length > 1 ? "s" : ""}, one at a time`,
+          "median ms",
+          "ms",
+          false,
+          { name: "ours", value: round(median(times.ours.get(length)!), 2), latency: latency(times.ours.get(length)!) },
+          { name: "raw BullMQ chain", value: round(median(times.raw.get(length)!), 2), latency: latency(times.raw.get(length)!) },
+        ),
+      );
+
+      // Where our time per step goes: the ledger's own timestamps of the last 100-step run.
+      const breakdown = await stepBreakdown();
+      if (breakdown) notes.push(breakdown);
+      await ours.stop();
+      for (const file of new Set(ours.profiled)) notes.push(`CPU profile of ours during the measured rounds: ${file}`);
+      ours.profiled = [];
+      notes.push(await statementsPerStep(hooks));
+      return {
+        name: NAME,
+        title: this.title,
+        rows: [result, ...perLength],
+        goals: [
+          {
+            scenario: NAME,
+            goal: "≤ 1.5× the raw BullMQ cost per step",
+            measured: `${round(oursPerStep / rawPerStep, 2)}× (${round(oursPerStep, 3)} vs ${round(rawPerStep, 3)} ms/step)`,
+            pass: oursPerStep <= 1.5 * rawPerStep,
+          },
+        ],
+        notes,
+      };
+    } finally {
+      await queue.close();
+      subscriber.disconnect();
+      await raw.stop();
+      await ours.stop();
+      for (const file of new Set(ours.profiled)) notes.push(`CPU profile of ours during the measured rounds: ${file}`);
+      ours.profiled = [];
+    }
+  },
+};
+
+/**
+ * Per-step phases of the newest 100-step run, from RunStep timestamps: time inside steps (startedAt →
+ * finishedAt) and between them (finishedAt → next startedAt), and run queue/start/finish gaps.
+ */
+async function stepBreakdown(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: config.databaseUrl });
+  await client.connect();
+  try {
+    const run = await client.query(
+      `SELECT r.id, r."createdAt", r."startedAt", r."finishedAt" FROM "Run" r JOIN "Workflow" w ON w.id = r."workflowId" WHERE w.name = 'bench chain 100' ORDER BY r."createdAt" DESC LIMIT 1`,
+    );
+    if (!run.rows[0]) return null;
+    const steps = await client.query(`SELECT "stepId", "startedAt", "finishedAt" FROM "RunStep" WHERE "runId" = $1 ORDER BY "startedAt" ASC`, [run.rows[0].id]);
+    const inside: number[] = [];
+    const between: number[] = [];
+    let previous: Date | null = null;
+    for (const s of steps.rows as { startedAt: Date | null; finishedAt: Date | null }[]) {
+      if (s.startedAt && s.finishedAt) inside.push(s.finishedAt.getTime() - s.startedAt.getTime());
+      if (previous && s.startedAt) between.push(s.startedAt.getTime() - previous.getTime());
+      previous = s.finishedAt;
+    }
+    const events = await client.query(`SELECT count(*)::int AS n FROM "RunEvent" WHERE "runId" = $1`, [run.rows[0].id]);
+    const r = run.rows[0] as { createdAt: Date; startedAt: Date; finishedAt: Date };
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    return (
+      `breakdown of one 100-step run (ledger timestamps, ms resolution): queued → started ${r.startedAt.getTime() - r.createdAt.getTime()} ms, ` +
+      `started → finished ${r.finishedAt.getTime() - r.startedAt.getTime()} ms; ${steps.rowCount} step rows, ${events.rows[0].n} run events stored; ` +
+      `inside steps (startedAt → finishedAt) total ${sum(inside)} ms (${round(sum(inside) / (inside.length || 1), 2)} ms/step), ` +
+      `between steps (finishedAt → next startedAt) total ${sum(between)} ms (${round(sum(between) / (between.length || 1), 2)} ms/step)`
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/** PostgreSQL statements and round trips per step: runs of 1 and 100 steps through a counting proxy, slope. */
+async function statementsPerStep(hooks: Map<number, string>): Promise<string> {
+  return withCountedOurs(async (url, counts) => {
+    const per = async (length: number) => {
+      const hook = new URL(hooks.get(length)!);
+      const target = `${url}${hook.pathname}`;
+      await postJson(target, { n: 1 }); // warm (caches, prepared statements)
+      const before = { ...counts };
+      for (let i = 0; i < 3; i++) if ((await postJson(target, { n: 1 })).status !== 200) throw new Error("counted run failed");
+      await new Promise((resolve) => setTimeout(resolve, 300)); // trailing writes after the response
+      return { statements: (counts.statements - before.statements) / 3, roundTrips: (counts.roundTrips - before.roundTrips) / 3 };
+    };
+    const one = await per(1);
+    const hundred = await per(100);
+    return (
+      `PostgreSQL statements (counting proxy): a 1-step webhook run ${round(one.statements, 1)} statements / ${round(one.roundTrips, 1)} round trips; ` +
+      `a 100-step run ${round(hundred.statements, 1)} / ${round(hundred.roundTrips, 1)}; per added step ${round((hundred.statements - one.statements) / 99, 2)} statements, ${round((hundred.roundTrips - one.roundTrips) / 99, 2)} round trips`
+    );
+  });
+}

@@ -1,0 +1,185 @@
+/**
+ * 5. Run-event subscriptions: 1,000 graphql-ws subscribers (one socket each) to `runEvents` of 10 live runs
+ * (100 per run), vs a raw `ws` broadcast fed from the same Redis channels. The bench publishes run events
+ * on `<prefix>run-events:<runId>` — exactly where the worker publishes them — stamped with the send time;
+ * delivery latency is publish → parsed by the subscriber (same process, same clock). Rounds alternate.
+ */
+import { Redis } from "ioredis";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import { log } from "../lib/alternate.js";
+import { createWorkflow, edge, gql, signUp, step } from "../lib/api.js";
+import { config, seconds } from "../lib/config.js";
+import { startOurs } from "../lib/ours.js";
+import { sampleRss, startChild } from "../lib/proc.js";
+import { latency, median, pool, round, sleep } from "../lib/stats.js";
+import { mib, row, type Scenario, type ScenarioResult } from "../lib/types.js";
+
+const NAME = "subscriptions";
+/** Short rounds, many of them: the figure is the median of the rounds' p99s (one burst of machine noise does not decide it). */
+const ROUNDS = 4;
+const SUBSCRIBERS = 1000;
+const RUNS = 10;
+const SUBSCRIPTION = `subscription($id: ID!) { runEvents(runId: $id) { seq type status stepId at output } }`;
+
+/** Every delivery lands here: (event index) → send time, and the latency samples of the current round. */
+class Deliveries {
+  sent = new Map<number, number>();
+  samples: number[] = [];
+  receive(output: unknown) {
+    const index = (output as { bench?: number } | null)?.bench;
+    if (typeof index !== "number") return;
+    const at = this.sent.get(index);
+    if (at !== undefined) this.samples.push(performance.now() - at);
+  }
+}
+
+export const subscriptions: Scenario = {
+  name: NAME,
+  title: "run-event subscriptions: 1,000 subscribers, delivery latency",
+  async run(): Promise<ScenarioResult> {
+    const ours = await startOurs(NAME);
+    const raw = await startChild("raw-ws-broadcast", "raw-ws-broadcast.ts", { REDIS_URL: config.redisUrl, REDIS_PREFIX: config.redisPrefix });
+    const notes: string[] = [];
+    const publisher = new Redis(config.redisUrl);
+    const deliveries = new Deliveries();
+    const clients: Client[] = [];
+    const sockets: WebSocket[] = [];
+    try {
+      const user = await signUp(ours.info.url);
+      // Live runs that stay open: a manual trigger, then a one-hour delay (the run waits, holding no worker slot).
+      const workflow = await createWorkflow(ours.info.url, user, {
+        name: "bench subscriptions",
+        steps: [step("start", "trigger.manual"), step("wait", "delay", { durationMs: 3_600_000 }, 200)],
+        edges: [edge("start", "wait")],
+      });
+      const runs: { id: string; workflowId: string }[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const data = await gql(ours.info.url, `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`, { input: { workflowId: workflow.id, input: {} } }, user.token);
+        runs.push({ id: data.startRun.id, workflowId: workflow.id });
+      }
+      await sleep(1500); // let the runs reach their delay (their own events are stored by then)
+
+      // Ours: 1,000 graphql-ws clients, each on its own socket; live once the replayed history has arrived.
+      const wsUrl = ours.info.url.replace(/^http/, "ws") + "/graphql";
+      let connected = performance.now();
+      await pool(Array.from({ length: SUBSCRIBERS }, (_, i) => i), 50, async (i) => {
+        const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { token: user.token }, retryAttempts: 0, lazy: false });
+        clients.push(client);
+        await new Promise<void>((resolve, reject) => {
+          let first = true;
+          client.subscribe<{ runEvents: { output: unknown } }>(
+            { query: SUBSCRIPTION, variables: { id: runs[i % RUNS]!.id } },
+            {
+              next: (message) => {
+                if (first) (first = false), resolve();
+                deliveries.receive(message.data?.runEvents.output);
+              },
+              error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+              complete: () => {},
+            },
+          );
+        });
+      });
+      log(NAME, `${SUBSCRIBERS} graphql-ws subscribers live in ${round((performance.now() - connected) / 1000, 1)} s`);
+
+      // Peer: 1,000 raw sockets on 10 channels of their own (so rounds can alternate).
+      const peerRuns = Array.from({ length: RUNS }, (_, i) => `peer-${config.runId}-${i}`);
+      connected = performance.now();
+      await pool(Array.from({ length: SUBSCRIBERS }, (_, i) => i), 50, async (i) => {
+        const socket = new WebSocket(`${raw.info.url.replace(/^http/, "ws")}/events?runId=${peerRuns[i % RUNS]}`);
+        sockets.push(socket);
+        await new Promise<void>((resolve, reject) => {
+          socket.once("error", reject);
+          socket.on("message", (data: Buffer) => {
+            const message = JSON.parse(data.toString()) as { subscribed?: string; output?: unknown };
+            if (message.subscribed) resolve();
+            else deliveries.receive(message.output);
+          });
+        });
+      });
+      log(NAME, `${SUBSCRIBERS} raw ws subscribers live in ${round((performance.now() - connected) / 1000, 1)} s`);
+
+      let index = 0;
+      let seq = 1_000_000;
+      /** `events` events, round-robin over the runs, evenly over `durationMs`; each reaches 100 subscribers. */
+      const publish = async (targets: { id: string; workflowId: string }[], events: number, durationMs: number) => {
+        deliveries.samples = [];
+        const interval = durationMs / events;
+        const started = performance.now();
+        for (let i = 0; i < events; i++) {
+          const due = started + i * interval;
+          const wait = due - performance.now();
+          if (wait > 1) await sleep(wait);
+          const target = targets[i % targets.length]!;
+          const bench = index++;
+          const event = { seq: seq++, type: "step.chunk", runId: target.id, workflowId: target.workflowId, stepId: "wait", status: "running", at: new Date().toISOString(), output: { bench } };
+          deliveries.sent.set(bench, performance.now());
+          await publisher.publish(`${config.redisPrefix}run-events:${target.id}`, JSON.stringify(event));
+        }
+        const expected = events * (SUBSCRIBERS / RUNS);
+        const deadline = performance.now() + 5_000;
+        while (deliveries.samples.length < expected && performance.now() < deadline) await sleep(20);
+        return { samples: deliveries.samples, expected };
+      };
+
+      const events = Math.max(20, Math.round(100 * config.scale));
+      const durationMs = seconds(2.5) * 1000;
+      await publish(runs, 20, 1000);
+      await publish(peerRuns.map((id) => ({ id, workflowId: "peer" })), 20, 1000);
+      const all = { ours: [] as number[], peer: [] as number[] };
+      const roundP99 = { ours: [] as number[], peer: [] as number[] };
+      const peaks = { ours: 0, peer: 0 };
+      let missing = 0;
+      for (let r = 0; r < ROUNDS; r++) {
+        let sampler = sampleRss([ours.pid]);
+        const a = await ours.profile(() => publish(runs, events, durationMs), `round${r + 1}`);
+        peaks.ours = Math.max(peaks.ours, sampler.stop());
+        all.ours.push(...a.samples);
+        roundP99.ours.push(latency(a.samples).p99);
+        missing += a.expected - a.samples.length;
+        log(NAME, `ours: ${a.samples.length}/${a.expected} deliveries, p99 ${latency(a.samples).p99} ms`);
+        sampler = sampleRss([raw.pid]);
+        const b = await publish(peerRuns.map((id) => ({ id, workflowId: "peer" })), events, durationMs);
+        peaks.peer = Math.max(peaks.peer, sampler.stop());
+        all.peer.push(...b.samples);
+        roundP99.peer.push(latency(b.samples).p99);
+        log(NAME, `raw ws: ${b.samples.length}/${b.expected} deliveries, p99 ${latency(b.samples).p99} ms`);
+      }
+      const oursLat = { ...latency(all.ours), p99: round(median(roundP99.ours), 3) };
+      const peerLat = { ...latency(all.peer), p99: round(median(roundP99.peer), 3) };
+      return {
+        name: NAME,
+        title: this.title,
+        rows: [
+          row(
+            NAME,
+            `${SUBSCRIBERS} subscribers: delivery p99, median of ${ROUNDS} rounds (${round((events / (durationMs / 1000)) * (SUBSCRIBERS / RUNS), 0)} deliveries/s)`,
+            "p99",
+            "ms",
+            false,
+            { name: "ours", value: oursLat.p99, latency: oursLat, peakRssMiB: mib(peaks.ours), rounds: roundP99.ours },
+            { name: "raw ws broadcast", value: peerLat.p99, latency: peerLat, peakRssMiB: mib(peaks.peer), rounds: roundP99.peer },
+          ),
+        ],
+        goals: [
+          {
+            scenario: NAME,
+            goal: "delivery p99 < 50 ms with 1,000 subscribers",
+            measured: `p99 ${oursLat.p99} ms, rounds ${roundP99.ours.join(" / ")} (raw ws ${peerLat.p99} ms, ${round(oursLat.p99 / peerLat.p99, 2)}×)${missing ? `; ${missing} deliveries missing` : ""}`,
+            pass: oursLat.p99 < 50 && missing === 0,
+          },
+        ],
+        notes,
+      };
+    } finally {
+      await Promise.all(clients.map((client) => client.dispose()));
+      for (const socket of sockets) socket.terminate();
+      publisher.disconnect();
+      await raw.stop();
+      await ours.stop();
+      for (const file of new Set(ours.profiled)) notes.push(`CPU profile of ours during the measured rounds: ${file}`);
+      ours.profiled = [];
+    }
+  },
+};

@@ -1,0 +1,208 @@
+/**
+ * 1. Webhook → 3-step run (transform, condition, transform) → response, against n8n 1.123 running the same
+ * workflow (Webhook → Set → IF → Set), with its default and its tuned settings.
+ */
+import { alternate, log } from "../lib/alternate.js";
+import { createWorkflow, edge, postJson, signUp, step } from "../lib/api.js";
+import { config, seconds } from "../lib/config.js";
+import { load, type LoadResult } from "../lib/load.js";
+import { startOurs } from "../lib/ours.js";
+import { sampleRss } from "../lib/proc.js";
+import { median, round } from "../lib/stats.js";
+import pg from "pg";
+import { mib, row, type Goal, type Row, type Scenario, type ScenarioResult } from "../lib/types.js";
+import { installN8n, n8nInstallation } from "../peers/n8n-install.js";
+import { N8N_TUNED, prepareN8n, startN8n } from "../peers/n8n.js";
+
+const NAME = "webhook";
+const BODY = JSON.stringify({ n: 21 });
+const CONNECTIONS = 20;
+
+export const webhookDefinition = {
+  name: "bench webhook 3 steps",
+  steps: [
+    step("hook", "trigger.webhook", { responseMode: "output" }, 0),
+    step("shape", "transform", { expression: `{ "value": input.body.n * 2 }` }, 200),
+    step("big", "condition", { expression: "steps.shape.output.value > 10" }, 400),
+    step("answer", "transform", { expression: `{ "result": "big", "value": steps.shape.output.value }` }, 600),
+  ],
+  edges: [edge("hook", "shape"), edge("shape", "big"), edge("big", "answer", "true")],
+};
+
+const run = (url: string, durationS: number, rate?: number) =>
+  load({ url, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: CONNECTIONS, durationS, rate });
+
+const describe = (result: LoadResult) =>
+  `${round(result.rps, 1)} runs/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests - result.ok} not 2xx`;
+
+export const webhook: Scenario = {
+  name: NAME,
+  title: "webhook → transform → condition → transform → response",
+  async run(): Promise<ScenarioResult> {
+    const notes: string[] = [];
+    let install = n8nInstallation();
+    if (!install && process.env.BENCH_N8N_INSTALL !== "0") {
+      log(NAME, "n8n is not installed yet: installing it into the bench cache (about 4 minutes, once)");
+      try {
+        install = installN8n();
+      } catch (error) {
+        log(NAME, `n8n install failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+
+    const ours = await startOurs(NAME);
+    const rows: Row[] = [];
+    const goals: Goal[] = [];
+    try {
+      const user = await signUp(ours.info.url);
+      const workflow = await createWorkflow(ours.info.url, user, webhookDefinition);
+      const oursUrl = `${ours.info.url}${workflow.webhookPath}`;
+      const check = await postJson(oursUrl, { n: 21 });
+      if (check.status !== 200 || check.body?.answer?.result !== "big" || check.body?.answer?.value !== 42)
+        throw new Error(`our webhook answered ${check.status} ${JSON.stringify(check.body)}`);
+      log(NAME, `ours answers ${JSON.stringify(check.body)}`);
+
+      const oursRounds: LoadResult[] = [];
+      const oursRss: number[] = [];
+      const measureOurs = async () => {
+        const rss = sampleRss([ours.pid]);
+        const result = await run(oursUrl, seconds(5));
+        oursRss.push(rss.stop());
+        oursRounds.push(result);
+        log(NAME, `ours: ${describe(result)}`);
+        return result;
+      };
+      await run(oursUrl, seconds(3)); // warm-up
+      notes.push(await phaseBreakdown(oursUrl));
+
+      // p99 at 200 req/s (open loop), ours alone.
+      const rss200 = sampleRss([ours.pid]);
+      const at200 = await ours.profile(() => run(oursUrl, seconds(10), 200));
+      const peak200 = rss200.stop();
+      log(NAME, `ours at 200 req/s: ${describe(at200)}`);
+      const at200ok = at200.ok >= at200.requests * 0.999;
+      rows.push(
+        row(NAME, "latency at 200 req/s (open loop)", "p99", "ms", false, { name: "ours", value: at200.latency.p99, latency: at200.latency, peakRssMiB: mib(peak200) }, null),
+      );
+      goals.push({
+        scenario: NAME,
+        goal: "p99 < 25 ms at 200 req/s",
+        measured: `p99 ${at200.latency.p99} ms at ${round(at200.rps, 1)} runs/s (${at200.requests - at200.ok} not 2xx)`,
+        pass: at200.latency.p99 < 25 && at200ok,
+      });
+
+      if (!install) {
+        const skipped = "n8n is not installed (run `npx tsx bench/peers/n8n-install.ts`); the n8n comparison is skipped";
+        log(NAME, `SKIP n8n: ${skipped}`);
+        notes.push(skipped);
+        await measureOurs();
+        rows.push(row(NAME, "throughput (no peer)", "runs/s", "runs/s", true, { name: "ours", value: round(oursRounds[0]!.rps, 1), latency: oursRounds[0]!.latency, peakRssMiB: mib(oursRss[0]!) }, null));
+        goals.push({ scenario: NAME, goal: "≥ 5× n8n runs/s", measured: "skipped: n8n not installed", pass: false });
+        return { name: NAME, title: this.title, rows, goals, notes };
+      }
+
+      const userFolder = prepareN8n(install, config.runId);
+      log(NAME, `n8n ${install.version} workflow imported and activated (${userFolder})`);
+      let best = 0;
+      for (const [label, extra] of [
+        ["n8n default", {}],
+        ["n8n tuned", N8N_TUNED],
+      ] as const) {
+        const n8n = await startN8n(install, userFolder, extra);
+        try {
+          log(NAME, `${label} up at ${n8n.url}`);
+          await run(n8n.webhookUrl, seconds(3)); // warm-up
+          const peerRss: number[] = [];
+          const before = oursRounds.length;
+          const rounds = await alternate(2, measureOurs, async () => {
+            const rss = sampleRss([n8n.pid]);
+            const result = await run(n8n.webhookUrl, seconds(5));
+            peerRss.push(rss.stop());
+            log(NAME, `${label}: ${describe(result)}`);
+            return result;
+          });
+          const oursHere = oursRounds.slice(before);
+          const peerValue = median(rounds.peer.map((r) => r.rps));
+          best = Math.max(best, peerValue);
+          rows.push(
+            row(
+              NAME,
+              `throughput vs ${label} (${CONNECTIONS} connections)`,
+              "runs/s",
+              "runs/s",
+              true,
+              {
+                name: "ours",
+                value: round(median(oursHere.map((r) => r.rps)), 1),
+                latency: oursHere[oursHere.length - 1]!.latency,
+                peakRssMiB: mib(Math.max(...oursRss.slice(before))),
+                rounds: oursHere.map((r) => round(r.rps, 1)),
+              },
+              {
+                name: `${label} ${install.version}`,
+                value: round(peerValue, 1),
+                latency: rounds.peer[rounds.peer.length - 1]!.latency,
+                peakRssMiB: mib(Math.max(...peerRss)),
+                rounds: rounds.peer.map((r) => round(r.rps, 1)),
+              },
+            ),
+          );
+        } finally {
+          await n8n.stop();
+        }
+      }
+      const oursBest = median(oursRounds.map((r) => r.rps));
+      goals.unshift({
+        scenario: NAME,
+        goal: "≥ 5× n8n runs/s (best of its default and tuned settings)",
+        measured: `${round(oursBest / best, 2)}× (${round(oursBest, 1)} vs ${round(best, 1)} runs/s)`,
+        pass: oursBest >= 5 * best,
+      });
+      notes.push(
+        `n8n ${install.version} on Node ${install.nodeHome.includes("node22") ? "22" : "?"}, SQLite, regular (single-process) mode; tuned = ${Object.entries(N8N_TUNED).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+      );
+      return { name: NAME, title: this.title, rows, goals, notes };
+    } finally {
+      await ours.stop();
+      for (const file of new Set(ours.profiled)) notes.push(`CPU profile of ours during the measured rounds: ${file}`);
+      ours.profiled = [];
+    }
+  },
+};
+
+/**
+ * Where one webhook run's time goes, unloaded: 20 sequential requests, each matched to its Run row; the
+ * phases come from the ledger's timestamps (ms resolution, same clock as the client).
+ */
+async function phaseBreakdown(url: string): Promise<string> {
+  const tag = `phase-${Date.now()}`;
+  const client: { i: number; sent: number; answered: number }[] = [];
+  for (let i = 0; i < 20; i++) {
+    const sent = Date.now();
+    const response = await postJson(url, { n: 21, tag, i });
+    if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
+    client.push({ i, sent, answered: Date.now() });
+  }
+  const db = new pg.Client({ connectionString: config.databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query(
+      `SELECT (input->'body'->>'i')::int AS i, "createdAt", "startedAt", "finishedAt" FROM "Run" WHERE input->'body'->>'tag' = $1`,
+      [tag],
+    );
+    const phases = { "request → run row": [] as number[], "row → worker start": [] as number[], "start → finished (3 steps)": [] as number[], "finished → response": [] as number[] };
+    for (const r of rows as { i: number; createdAt: Date; startedAt: Date; finishedAt: Date }[]) {
+      const c = client[r.i]!;
+      phases["request → run row"].push(r.createdAt.getTime() - c.sent);
+      phases["row → worker start"].push(r.startedAt.getTime() - r.createdAt.getTime());
+      phases["start → finished (3 steps)"].push(r.finishedAt.getTime() - r.startedAt.getTime());
+      phases["finished → response"].push(c.answered - r.finishedAt.getTime());
+    }
+    const total = median(client.map((c) => c.answered - c.sent));
+    return `phase breakdown, 20 sequential webhook runs (median ms): total ${round(total, 1)}; ${Object.entries(phases)
+      .map(([name, values]) => `${name} ${round(median(values), 1)}`)
+      .join("; ")}`;
+  } finally {
+    await db.end();
+  }
+}
