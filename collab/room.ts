@@ -1,6 +1,5 @@
 import { COLLAB_CLOSE } from "@algorythmos/domain";
 import {
-  bytes,
   compactWorkflowDoc,
   loadWorkflowState,
   materialiseDefinition,
@@ -19,6 +18,8 @@ export const MESSAGE = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 } as 
 
 export interface RoomOptions {
   db: Db;
+  /** Makes updates durable (shared by every room of the process: see appender.ts). */
+  append: (rows: { workflowId: string; update: Uint8Array }[]) => Promise<void>;
   logger: Logger;
   /** Fold the update log into the snapshot after this many appended updates. */
   compactEvery: number;
@@ -213,9 +214,7 @@ export class Room {
       while (this.pending.length) {
         const batch = this.pending.splice(0);
         try {
-          await this.options.db.workflowUpdate.createMany({
-            data: batch.map((item) => ({ workflowId: this.workflowId, update: bytes(item.update) })),
-          });
+          await this.options.append(batch.map((item) => ({ workflowId: this.workflowId, update: item.update })));
         } catch (error) {
           this.options.logger.error("collab append failed", { workflowId: this.workflowId, error });
           for (const item of batch) item.done(error as Error);

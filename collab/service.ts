@@ -3,6 +3,7 @@ import { authenticateUpgrade, roleForWorkflow, type Db, type Logger } from "@alg
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { UpdateAppender } from "./appender.js";
 import type { DocRelay } from "./relay.js";
 import { ProtocolError, Room, type RoomOptions } from "./room.js";
 
@@ -35,8 +36,10 @@ const toBytes = (data: RawData): Uint8Array =>
  * meanwhile are queued. See docs/collab.md.
  */
 export function createCollabService(options: CollabOptions): CollabService {
+  const appender = new UpdateAppender(options.db, options.logger);
   const roomOptions: RoomOptions = {
     db: options.db,
+    append: (rows) => appender.append(rows),
     logger: options.logger,
     compactEvery: options.compactEvery ?? 500,
     materialiseAfterMs: options.materialiseAfterMs ?? 300,
