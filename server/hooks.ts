@@ -1,5 +1,5 @@
 import { parseStepConfig, type RunEvent } from "@algorythmos/domain";
-import { workflowRunsChannel } from "@algorythmos/platform";
+import { loadLiveWorkflow, workflowRunsChannel } from "@algorythmos/platform";
 import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -7,7 +7,6 @@ import type { ServerDeps } from "./context.js";
 import { AppError } from "./errors.js";
 import type { ChannelHub } from "./realtime.js";
 import { startAuthorisedRun } from "./services/runs.js";
-import { liveDefinition } from "./services/workflows.js";
 
 /** How long a webhook in `output` mode waits for the run before answering 202 with the run id. */
 export const WEBHOOK_WAIT_MS = 30_000;
@@ -35,10 +34,10 @@ export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
   );
   hooks.post("/:workflowId/:secret", async (c) => {
     const workflowId = c.req.param("workflowId");
-    const workflow = await deps.db.workflow.findUnique({ where: { id: workflowId }, select: { webhookSecret: true } });
+    const workflow = await loadLiveWorkflow(deps.db, workflowId);
     // A wrong secret and a missing workflow look the same: the caller learns nothing.
     if (!workflow || !sameSecret(c.req.param("secret"), workflow.webhookSecret)) throw new AppError("NOT_FOUND", "No webhook at this address");
-    const trigger = (await liveDefinition(deps.db, workflowId)).steps.find((step) => step.type === "trigger.webhook");
+    const trigger = workflow.definition.steps.find((step) => step.type === "trigger.webhook");
     if (!trigger) throw new AppError("NOT_FOUND", "This workflow has no webhook trigger; add one in the studio");
     const { responseMode } = parseStepConfig("trigger.webhook", trigger.config);
 
@@ -55,7 +54,7 @@ export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
     const input = { body, query: c.req.query(), headers };
 
     if (responseMode !== "output") {
-      const run = await startAuthorisedRun(deps, workflowId, input, "webhook");
+      const run = await startAuthorisedRun(deps, workflow, input, "webhook");
       return c.json({ runId: run.id, status: run.status }, 202);
     }
     // Listen on the workflow's runs before starting, so the run cannot finish unseen.
@@ -70,7 +69,7 @@ export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
       else if (event.runId === runId) finished(event);
     });
     try {
-      const run = await startAuthorisedRun(deps, workflowId, input, "webhook");
+      const run = await startAuthorisedRun(deps, workflow, input, "webhook");
       runId = run.id;
       const seen = early.find((event) => event.runId === runId);
       if (seen) finished(seen);

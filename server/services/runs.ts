@@ -1,5 +1,4 @@
 import {
-  definitionFromDoc,
   isStepType,
   newId,
   parseStepConfig,
@@ -10,7 +9,7 @@ import {
   type RunStatus,
   type StepStatus,
 } from "@algorythmos/domain";
-import { cancelRunChannel, enqueueRun, json, loadWorkflowDoc, nullableJson, publishRunEvent, transaction } from "@algorythmos/platform";
+import { cancelRunChannel, enqueueRun, json, loadLiveWorkflow, nullableJson, publishRunEvent, transaction, type LiveWorkflow } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput, fromZodError, notFound } from "../errors.js";
 import { requireWorkflowRole } from "./access.js";
@@ -74,16 +73,14 @@ export async function startRun(deps: ServerDeps, caller: Caller, rawInput: unkno
   const parsed = StartRunInput.safeParse(rawInput);
   if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
   await requireWorkflowRole(deps.db, caller, parsed.data.workflowId, "write");
-  return startAuthorisedRun(deps, parsed.data.workflowId, parsed.data.input, "manual");
+  const workflow = await loadLiveWorkflow(deps.db, parsed.data.workflowId);
+  if (!workflow) throw notFound("Workflow");
+  return startAuthorisedRun(deps, workflow, parsed.data.input, "manual");
 }
 
-/** Starts a run the caller was already allowed to start (the API above, webhooks). */
-export async function startAuthorisedRun(deps: ServerDeps, workflowId: string, input: unknown, trigger: string): Promise<RunView> {
-  const workflow = await deps.db.workflow.findUnique({ where: { id: workflowId }, select: { workspaceId: true } });
-  const doc = await loadWorkflowDoc(deps.db, workflowId);
-  if (!workflow || !doc) throw notFound("Workflow");
-  const { definition, problems } = definitionFromDoc(doc);
-  doc.destroy();
+/** Starts a run of a workflow the caller was already allowed to run (the API above, webhooks). */
+export async function startAuthorisedRun(deps: ServerDeps, workflow: LiveWorkflow, input: unknown, trigger: string): Promise<RunView> {
+  const { id: workflowId, definition, problems } = workflow;
   if (problems.length) {
     throw new AppError("UNPROCESSABLE", `The workflow cannot run: ${problems.map((p) => p.message).join("; ")}`, { problems });
   }

@@ -13,7 +13,7 @@ import {
   WorkflowDefinition,
   type Problem,
 } from "@algorythmos/domain";
-import { bytes, changeWorkflowDoc, json, loadWorkflowDoc, type Db } from "@algorythmos/platform";
+import { bytes, changeWorkflowDoc, json, loadLiveWorkflow, type Db } from "@algorythmos/platform";
 import { definitionFromDoc } from "@algorythmos/domain";
 import type { Caller, ServerDeps } from "../context.js";
 import { badInput, fromZodError, notFound } from "../errors.js";
@@ -147,13 +147,9 @@ export async function deleteWorkflow(deps: ServerDeps, caller: Caller, id: strin
 
 /** The live definition (every acknowledged edit, even before it is materialised). */
 export async function liveDefinition(db: Db, workflowId: string): Promise<WorkflowDefinition> {
-  const doc = await loadWorkflowDoc(db, workflowId);
-  if (!doc) throw notFound("Workflow");
-  try {
-    return definitionFromDoc(doc).definition;
-  } finally {
-    doc.destroy();
-  }
+  const workflow = await loadLiveWorkflow(db, workflowId);
+  if (!workflow) throw notFound("Workflow");
+  return workflow.definition;
 }
 
 export async function duplicateWorkflow(deps: ServerDeps, caller: Caller, id: string): Promise<WorkflowView> {

@@ -9,14 +9,38 @@ import { bytes, json, transaction, type Db } from "./db.js";
  */
 
 /** The stored state merged with every logged update, as one update; null when the workflow does not exist. */
-export async function loadWorkflowState(db: Db, workflowId: string): Promise<{ state: Uint8Array; lastUpdateId: bigint } | null> {
+export async function loadWorkflowState(
+  db: Db,
+  workflowId: string,
+): Promise<{ state: Uint8Array; lastUpdateId: bigint; workspaceId: string; webhookSecret: string } | null> {
   const [workflow, updates] = await Promise.all([
-    db.workflow.findUnique({ where: { id: workflowId }, select: { yjsState: true } }),
+    db.workflow.findUnique({ where: { id: workflowId }, select: { yjsState: true, workspaceId: true, webhookSecret: true } }),
     db.workflowUpdate.findMany({ where: { workflowId }, orderBy: { id: "asc" }, select: { id: true, update: true } }),
   ]);
   if (!workflow) return null;
   const parts = [workflow.yjsState, ...updates.map((row) => row.update)];
-  return { state: Y.mergeUpdates(parts), lastUpdateId: updates.at(-1)?.id ?? 0n };
+  return { state: Y.mergeUpdates(parts), lastUpdateId: updates.at(-1)?.id ?? 0n, workspaceId: workflow.workspaceId, webhookSecret: workflow.webhookSecret };
+}
+
+/** A workflow as it is now: every acknowledged edit, read through the domain mapping. */
+export interface LiveWorkflow {
+  id: string;
+  workspaceId: string;
+  webhookSecret: string;
+  definition: WorkflowDefinition;
+  problems: Problem[];
+}
+
+export async function loadLiveWorkflow(db: Db, workflowId: string): Promise<LiveWorkflow | null> {
+  const stored = await loadWorkflowState(db, workflowId);
+  if (!stored) return null;
+  const doc = new Y.Doc();
+  try {
+    Y.applyUpdate(doc, stored.state);
+    return { id: workflowId, workspaceId: stored.workspaceId, webhookSecret: stored.webhookSecret, ...definitionFromDoc(doc) };
+  } finally {
+    doc.destroy();
+  }
 }
 
 export async function loadWorkflowDoc(db: Db, workflowId: string): Promise<Y.Doc | null> {
