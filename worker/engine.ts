@@ -52,6 +52,8 @@ export const STEP_TIMEOUT_DEFAULTS: Partial<Record<StepType, number>> = { "opena
 export const ENGINE_STEP_TIMEOUT_MS = 5 * 60_000;
 /** Partial LLM output is published at most this often (R20). */
 export const CHUNK_INTERVAL_MS = 50;
+/** How often a running delivery re-reads its run's status between steps (R15). */
+export const STATUS_CHECK_MS = 200;
 
 interface LedgerRow {
   id: string;
@@ -217,6 +219,16 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
     return status ?? "missing";
   };
 
+  // R15: a cancel message aborts `stop` at once; the database is asked too, in case the message was lost, but
+  // at most every STATUS_CHECK_MS, so a chain of fast steps does not pay a query per step.
+  let statusCheckedAt = 0;
+  const stillRunning = async () => {
+    if (stop.aborted) return false;
+    if (Date.now() - statusCheckedAt < STATUS_CHECK_MS) return true;
+    statusCheckedAt = Date.now();
+    return (await currentStatus(db, runId)) === "running";
+  };
+
   /** An executing step: its attempts (R17) until it succeeds, fails for good, or the run is stopped. */
   let halted = false;
   let crash: { error: unknown } | null = null;
@@ -309,7 +321,7 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
             continue;
           }
           // R15: a run canceled (or timed out) meanwhile starts nothing more.
-          if ((await currentStatus(db, runId)) !== "running" || stop.aborted) {
+          if (!(await stillRunning())) {
             halted = true;
             break;
           }
