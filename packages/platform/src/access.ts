@@ -1,13 +1,16 @@
 import type { Role } from "@algorythmos/domain";
 import type { Db } from "./db.js";
 
-/** The caller's role in the workspace that owns a workflow, or null (outsiders learn nothing). */
+/**
+ * The caller's role in the workspace that owns a workflow, or null (outsiders learn nothing). Asked on every
+ * workflow operation, so it is one indexed join rather than a nested read.
+ */
 export async function roleForWorkflow(db: Db, userId: string, workflowId: string): Promise<Role | null> {
-  const workflow = await db.workflow.findUnique({
-    where: { id: workflowId },
-    select: { workspace: { select: { memberships: { where: { userId }, select: { role: true } } } } },
-  });
-  return workflow?.workspace.memberships[0]?.role ?? null;
+  const rows = await db.$queryRaw<{ role: Role }[]>`
+    SELECT m.role::text AS role
+    FROM "Workflow" w JOIN "Membership" m ON m."workspaceId" = w."workspaceId" AND m."userId" = ${userId}
+    WHERE w.id = ${workflowId}`;
+  return rows[0]?.role ?? null;
 }
 
 export async function roleForWorkspace(db: Db, userId: string, workspaceId: string): Promise<Role | null> {
