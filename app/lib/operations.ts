@@ -61,6 +61,8 @@ export interface RunEventData {
   runId: string;
   stepId: string | null;
   status: string;
+  /** The step attempt a step event is about (null for run events). */
+  attempt: number | null;
   at: string;
   error: string | null;
 }
@@ -118,7 +120,7 @@ export const START_RUN = op<{ startRun: RunSummary }, { input: { workflowId: str
 
 export const RUN_EVENTS = op<{ runEvents: RunEventData }, { runId: string }>(/* GraphQL */ `
   subscription RunEvents($runId: ID!) {
-    runEvents(runId: $runId) { seq type runId stepId status at error }
+    runEvents(runId: $runId) { seq type runId stepId status attempt at error }
   }
 `);
 
@@ -147,10 +149,16 @@ export interface RunStepAttempt {
   output: unknown;
   error: string | null;
 }
+/** The part of a captured definition the trace reads (the JSON is the workflow definition schema). */
+export interface CapturedDefinition {
+  steps?: { id: string; name?: string; type: string; config?: Record<string, unknown> }[];
+}
 export interface RunDetail extends RunListItem {
   workflowId: string;
   input: unknown;
   output: unknown;
+  /** The workflow definition captured when the run started (later edits do not change it). */
+  definition: CapturedDefinition;
   steps: RunStepAttempt[];
 }
 /** A run event with its payload (output carries `{ delta }` on STEP_CHUNK). */
@@ -174,19 +182,16 @@ export const WORKFLOW_RUNS_PAGE = op<
 export const RUN_DETAIL = op<{ run: RunDetail }, { id: string }>(/* GraphQL */ `
   query RunDetail($id: ID!) {
     run(id: $id) {
-      ${RUN_LIST_FIELDS} workflowId input output
+      ${RUN_LIST_FIELDS} workflowId input output definition
       steps { id stepId type attempt status startedAt finishedAt input output error }
     }
   }
 `);
 
-export const RUN_WORKFLOW = op<
-  { me: Me; workflow: { id: string; name: string; workspaceId: string; definition: { steps: { id: string; name: string; type: string; config?: Record<string, unknown> }[] } } },
-  { id: string }
->(/* GraphQL */ `
+export const RUN_WORKFLOW = op<{ me: Me; workflow: { id: string; name: string; workspaceId: string } }, { id: string }>(/* GraphQL */ `
   query RunWorkflow($id: ID!) {
     me { id email name workspaces { id name role } }
-    workflow(id: $id) { id name workspaceId definition }
+    workflow(id: $id) { id name workspaceId }
   }
 `);
 
@@ -202,7 +207,7 @@ export const RETRY_RUN = op<{ retryRun: { id: string; status: RunStatus } }, { i
   }
 `);
 
-const EVENT_FIELDS = "seq type runId workflowId stepId status at error output";
+const EVENT_FIELDS = "seq type runId workflowId stepId status attempt at error output";
 
 export const RUN_EVENTS_LIVE = op<{ runEvents: RunEventWithOutput }, { runId: string }>(/* GraphQL */ `
   subscription RunEventsLive($runId: ID!) {
@@ -224,11 +229,13 @@ export interface VersionInfo {
   version: number;
   createdAt: string;
   authorId: string | null;
+  /** Who saved it; null when that account is gone (or no one did). */
+  author: { name: string } | null;
   definition: unknown;
 }
 export const VERSIONS = op<{ workflow: { id: string; versions: VersionInfo[] } }, { id: string }>(/* GraphQL */ `
   query Versions($id: ID!) {
-    workflow(id: $id) { id versions { id label version createdAt authorId definition } }
+    workflow(id: $id) { id versions { id label version createdAt authorId author { name } definition } }
   }
 `);
 
@@ -266,11 +273,12 @@ export interface ApiTokenInfo {
 }
 
 export const SETTINGS = op<
-  { me: Omit<Me, "workspaces"> & { workspaces: (Workspace & { members: MemberInfo[] })[] }; apiTokens: ApiTokenInfo[] },
-  Record<string, never>
+  { me: Omit<Me, "workspaces">; workspace: Workspace & { members: MemberInfo[] }; apiTokens: ApiTokenInfo[] },
+  { workspaceId: string }
 >(/* GraphQL */ `
-  query Settings {
-    me { id email name workspaces { id name role members { role user { id name email } } } }
+  query Settings($workspaceId: ID!) {
+    me { id email name }
+    workspace(id: $workspaceId) { id name role members { role user { id name email } } }
     apiTokens { id name createdAt lastUsedAt revokedAt }
   }
 `);

@@ -18,9 +18,11 @@ export async function loader({ context, request, params }: LoaderFunctionArgs) {
   const { run } = await requireData(context, request, RUN_DETAIL, { id: params.runId ?? "" });
   const { me, workflow } = await requireData(context, request, RUN_WORKFLOW, { id: run.workflowId });
   const role = me.workspaces.find((w) => w.id === workflow.workspaceId)?.role ?? "viewer";
+  // Names, types and configs as the run captured them: the workflow may have changed since.
+  const { definition, ...rest } = run;
   const stepNames: Record<string, { name: string; type: string; config: unknown }> = {};
-  for (const step of workflow.definition.steps ?? []) stepNames[step.id] = { name: step.name || step.id, type: step.type, config: step.config ?? {} };
-  return { me: { id: me.id, name: me.name }, run, workflow: { id: workflow.id, name: workflow.name, workspaceId: workflow.workspaceId }, stepNames, canWrite: role !== "viewer" };
+  for (const step of definition.steps ?? []) stepNames[step.id] = { name: step.name || step.id, type: step.type, config: step.config ?? {} };
+  return { me: { id: me.id, name: me.name }, run: rest, workflow: { id: workflow.id, name: workflow.name, workspaceId: workflow.workspaceId }, stepNames, canWrite: role !== "viewer" };
 }
 
 type ActionResult = Result<{ message: string }>;
@@ -59,12 +61,25 @@ export default function RunRoute() {
 
 type Data = ReturnType<typeof useLoaderData<typeof loader>>;
 
+/** One step attempt as its events describe it ("stepId#attempt" keys). */
+interface LiveAttempt {
+  stepId: string;
+  attempt: number;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
 interface LiveState {
   status: RunStatus | null;
-  steps: Record<string, { status: string; at: string; error: string | null }>;
-  /** Streamed text per step (STEP_CHUNK deltas, in order). */
+  attempts: Record<string, LiveAttempt>;
+  /** Streamed text of each step's latest attempt (STEP_CHUNK deltas, in order). */
   chunks: Record<string, string>;
 }
+
+/** Where a status sits in an attempt's life: an event only moves a row forward. */
+const progress = (status: string) => (status === "pending" ? 0 : status === "running" ? 1 : 2);
 
 interface Row extends Omit<RunStepAttempt, "id"> {
   key: string;
@@ -80,12 +95,16 @@ function usage(output: unknown): { prompt?: number; completion?: number; total?:
 }
 
 function RunTrace({ run, workflow, stepNames, canWrite, me }: Data) {
-  const [live, setLive] = useState<LiveState>({ status: null, steps: {}, chunks: {} });
+  const [live, setLive] = useState<LiveState>({ status: null, attempts: {}, chunks: {} });
   const [streamError, setStreamError] = useState<string | null>(null);
   const revalidate = useDebouncedRevalidate(150);
   const lastSeq = useRef(-1);
   const finalRef = useRef(FINAL_RUN_STATUSES.includes(run.status));
   finalRef.current = FINAL_RUN_STATUSES.includes(run.status);
+  // The latest attempt of each step the loader knows, for events that do not name their attempt.
+  const loadedAttempts = useRef<Record<string, number>>({});
+  loadedAttempts.current = {};
+  for (const step of run.steps) loadedAttempts.current[step.stepId] = Math.max(loadedAttempts.current[step.stepId] ?? 0, step.attempt);
 
   useEffect(
     () =>
@@ -100,8 +119,23 @@ function RunTrace({ run, workflow, stepNames, canWrite, me }: Data) {
               return { ...current, chunks: { ...current.chunks, [event.stepId]: (current.chunks[event.stepId] ?? "") + delta } };
             }
             if (event.type.startsWith("RUN_")) return { ...current, status: event.status as RunStatus };
-            if (event.stepId) return { ...current, steps: { ...current.steps, [event.stepId]: { status: event.status, at: event.at, error: event.error } } };
-            return current;
+            if (!event.stepId) return current;
+            const stepId = event.stepId;
+            const latestLive = Math.max(0, ...Object.values(current.attempts).filter((a) => a.stepId === stepId).map((a) => a.attempt));
+            const attempt = event.attempt ?? (Math.max(latestLive, loadedAttempts.current[stepId] ?? 0) || 1);
+            const key = `${stepId}#${attempt}`;
+            const previous = current.attempts[key];
+            const next: LiveAttempt = {
+              stepId,
+              attempt,
+              status: previous && progress(previous.status) > progress(event.status) ? previous.status : event.status,
+              startedAt: previous?.startedAt ?? event.at,
+              finishedAt: progress(event.status) === 2 ? event.at : (previous?.finishedAt ?? null),
+              error: event.error ?? previous?.error ?? null,
+            };
+            // A new attempt streams its own text.
+            const chunks = event.type === "STEP_STARTED" && attempt > 1 ? { ...current.chunks, [stepId]: "" } : current.chunks;
+            return { ...current, attempts: { ...current.attempts, [key]: next }, chunks };
           });
           // The replay of a finished run needs no reloads: the page already shows its final state.
           if (event.type !== "STEP_CHUNK" && !finalRef.current) revalidate();
@@ -120,33 +154,35 @@ function RunTrace({ run, workflow, stepNames, canWrite, me }: Data) {
   const finished = FINAL_RUN_STATUSES.includes(status);
   const now = useNow(!finished);
 
+  // The loaded attempts, moved forward by the live events of the same attempt; attempts the loader has not
+  // seen yet (a step just started, a retry) appear from their events alone.
   const rows = useMemo(() => {
     const rows: Row[] = run.steps.map((s) => ({ ...s, key: s.id, live: false }));
-    const latest = new Map<string, Row>();
-    for (const row of rows) if ((latest.get(row.stepId)?.attempt ?? 0) <= row.attempt) latest.set(row.stepId, row);
-    for (const [stepId, event] of Object.entries(live.steps)) {
-      const known = latest.get(stepId);
+    for (const event of Object.values(live.attempts)) {
+      const known = rows.find((row) => row.stepId === event.stepId && row.attempt === event.attempt);
       if (!known) {
         rows.push({
-          key: `live-${stepId}`,
+          key: `live-${event.stepId}-${event.attempt}`,
           live: true,
-          stepId,
-          type: stepNames[stepId]?.type ?? "",
-          attempt: 1,
+          stepId: event.stepId,
+          type: stepNames[event.stepId]?.type ?? "",
+          attempt: event.attempt,
           status: event.status as Row["status"],
-          startedAt: event.at,
-          finishedAt: ["succeeded", "failed", "skipped"].includes(event.status) ? event.at : null,
+          startedAt: event.startedAt,
+          finishedAt: event.finishedAt,
           input: null,
           output: null,
           error: event.error,
         });
-      } else if (known.status === "running" || known.status === "pending") {
+      } else if (progress(event.status) > progress(known.status)) {
         known.status = event.status as Row["status"];
+        known.finishedAt ??= event.finishedAt;
+        known.error ??= event.error;
       }
     }
     const time = (r: Row) => (r.startedAt ? Date.parse(r.startedAt) : Number.MAX_SAFE_INTEGER);
     return rows.sort((a, b) => time(a) - time(b) || a.attempt - b.attempt);
-  }, [run.steps, live.steps, stepNames]);
+  }, [run.steps, live.attempts, stepNames]);
 
   const starts = rows.map((r) => r.startedAt).filter((t): t is string => !!t).map(Date.parse);
   const t0 = run.startedAt ? Date.parse(run.startedAt) : starts.length ? Math.min(...starts) : Date.parse(run.createdAt);

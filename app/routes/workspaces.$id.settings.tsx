@@ -22,14 +22,15 @@ import {
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.workspace.name ?? "Workspace"} settings · Algorythmos Studio` }];
 
 export async function loader({ context, request, params }: LoaderFunctionArgs) {
-  const { me, apiTokens } = await requireData(context, request, SETTINGS);
-  const workspace = me.workspaces.find((w) => w.id === params.id);
-  if (!workspace) throw new Response("You are not a member of this workspace (or it does not exist).", { status: 404, statusText: "Not Found" });
-  const credentials = await execute(context, request, CREDENTIALS, { workspaceId: workspace.id });
+  const workspaceId = params.id ?? "";
+  // Just this workspace (a NOT_FOUND for one the caller is not a member of becomes a 404).
+  const [{ me, workspace, apiTokens }, credentials] = await Promise.all([
+    requireData(context, request, SETTINGS, { workspaceId }),
+    execute(context, request, CREDENTIALS, { workspaceId }),
+  ]);
   return {
     me: { id: me.id, name: me.name },
     workspace,
-    workspaces: me.workspaces.map(({ id, name, role }) => ({ id, name, role })),
     credentials: credentials.ok ? credentials.data.credentials : [],
     credentialsError: credentials.ok ? null : credentials.error.message,
     apiTokens,

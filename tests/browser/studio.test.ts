@@ -28,6 +28,8 @@ let contextB: BrowserContext;
 let pageA: Page;
 let pageB: Page;
 let workflowId = "";
+/** The "Ask the model" workflow (an openai.chat step), co-edited in the prompt test. */
+let askWorkflowId = "";
 const consoleErrors: string[] = [];
 
 const nodes = (page: Page) => page.locator(".react-flow__node:not(.ghost-node)");
@@ -230,6 +232,7 @@ describe("studio: two people, one workflow", () => {
     await pageA.getByLabel("Version label").fill("As imported");
     await pageA.getByRole("button", { name: "Save version" }).click();
     await pageA.getByTestId("version-1").waitFor({ timeout: 5_000 });
+    expect(await pageA.getByTestId("version-1").getByTestId("version-meta").textContent()).toContain("by Ada");
 
     // Bea changes the workflow: a new step.
     await pageB.getByRole("button", { name: "Add Condition" }).click();
@@ -332,6 +335,7 @@ describe("studio: two people, one workflow", () => {
     await pageA.getByLabel("Workflow JSON").fill(JSON.stringify(definition));
     await pageA.getByRole("button", { name: "Import workflow" }).click();
     await pageA.waitForURL(/\/workflows\/[^/]+$/);
+    askWorkflowId = decodeURIComponent(new URL(pageA.url()).pathname.split("/").pop()!);
     await until(pageA.getByTestId("connection-status"), textOf, "connected");
     // The step panel offers the credential by name and the prompt as a list of messages.
     await pageA.locator('.react-flow__node[data-id="ask"]').click();
@@ -357,6 +361,68 @@ describe("studio: two people, one workflow", () => {
     expect(llm.requests).toBeGreaterThan(0);
     await shot(pageA, "run-trace-llm");
   }, 90_000);
+
+  it("two people co-edit one prompt live, with carets, and the run captures the combined text", async () => {
+    for (const page of [pageA, pageB]) {
+      await page.goto(`${stack.url}/workflows/${askWorkflowId}`);
+      await until(page.getByTestId("connection-status"), textOf, "connected");
+      await page.locator('.react-flow__node[data-id="ask"]').click();
+    }
+    // The prompt's text without the carets drawn inside it.
+    const text = (locator: import("playwright-core").Locator) =>
+      locator.evaluate((element) => {
+        const copy = element.cloneNode(true) as HTMLElement;
+        copy.querySelectorAll(".collaboration-carets__caret").forEach((caret) => caret.remove());
+        return copy.textContent;
+      });
+    const promptA = pageA.getByRole("textbox", { name: "Message 1 text" });
+    const promptB = pageB.getByRole("textbox", { name: "Message 1 text" });
+    await until(promptB, text, "Say hello twice", 5_000);
+
+    await promptA.click();
+    await pageA.keyboard.press("Control+End");
+    await pageA.keyboard.type(" from Ada");
+    await until(promptB, text, "Say hello twice from Ada", 3_000);
+    await promptB.locator(".collaboration-carets__label", { hasText: "Ada" }).waitFor({ timeout: 3_000 });
+
+    await promptB.click();
+    await pageB.keyboard.press("Control+End");
+    await pageB.keyboard.type(" and Bea");
+    await until(promptA, text, "Say hello twice from Ada and Bea", 3_000);
+    await promptA.locator(".collaboration-carets__label", { hasText: "Bea" }).waitFor({ timeout: 3_000 });
+    await shot(pageA, "editor-prompt-coediting");
+
+    // Bea adds a message and writes it; Ada sets its role: both see both.
+    await pageB.getByRole("button", { name: "Add message" }).click();
+    const secondA = pageA.getByRole("textbox", { name: "Message 2 text" });
+    await secondA.waitFor({ timeout: 3_000 });
+    await pageB.getByRole("textbox", { name: "Message 2 text" }).click();
+    await pageB.keyboard.type("Then say goodbye");
+    await until(secondA, text, "Then say goodbye", 3_000);
+    await pageA.getByLabel("Message 2 role").selectOption("assistant");
+    await until(pageB.getByLabel("Message 2 role"), valueOf, "assistant", 3_000);
+
+    // The run captures the prompt as both wrote it.
+    await pageA.getByRole("button", { name: "Run", exact: true }).click();
+    await pageA.getByTestId("open-trace").click();
+    await pageA.waitForURL(/\/runs\/[^/]+$/);
+    const runId = decodeURIComponent(new URL(pageA.url()).pathname.split("/").pop()!);
+    const captured = await pageA.evaluate(async (id) => {
+      const response = await fetch("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-algorythmos-csrf": "1" },
+        body: JSON.stringify({ query: "query ($id: ID!) { run(id: $id) { definition } }", variables: { id } }),
+      });
+      return (await response.json()) as { data?: { run: { definition: { steps: { id: string; config: { messages: unknown } }[] } } } };
+    }, runId);
+    expect(captured.data?.run.definition.steps.find((step) => step.id === "ask")?.config.messages).toEqual([
+      { role: "user", content: "Say hello twice from Ada and Bea" },
+      { role: "assistant", content: "Then say goodbye" },
+    ]);
+    // The trace names its steps from the captured definition.
+    await until(pageA.getByTestId("trace-step-ask").locator(".waterfall-name"), textOf, "Ask", 10_000);
+    await until(pageA.getByTestId("trace-run-status"), textOf, "succeeded", 20_000);
+  }, 60_000);
 
   it("searches, duplicates, exports and deletes workflows from the list", async () => {
     await pageA.goto(`${stack.url}/workflows`);

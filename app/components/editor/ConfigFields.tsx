@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from "react";
+import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import type { JsonSchema } from "~/lib/operations";
 
 const LABELS: Record<string, string> = {
@@ -27,32 +27,47 @@ interface ConfigFieldsProps {
   /** The workspace's credentials usable by this step (for `credentialId`); undefined when unknown. */
   credentials?: { id: string; name: string }[] | undefined;
   onChange(key: string, value: unknown): void;
+  /** A field rendered by the caller instead of the generated control (null: the generated one). */
+  renderField?: ((key: string, field: GeneratedField) => ReactNode | null) | undefined;
+}
+
+/** What the generated form knows about a field, for a caller that renders it itself. */
+export interface GeneratedField {
+  label: string;
+  schema: JsonSchema;
+  value: unknown;
+  required: boolean;
+  error: string | undefined;
 }
 
 /**
  * A form generated from a step type's JSON Schema: enums as selects, strings, numbers and booleans as
  * inputs, anything structured as a JSON text area. Values write straight into the step's config Y.Map.
  */
-export function ConfigFields({ schema, config, errors, multiline, readOnly, credentials, onChange }: ConfigFieldsProps) {
+export function ConfigFields({ schema, config, errors, multiline, readOnly, credentials, onChange, renderField }: ConfigFieldsProps) {
   const entries = Object.entries(schema.properties ?? {});
   if (entries.length === 0) return <p className="muted">This step has nothing to configure.</p>;
   const required = new Set(schema.required ?? []);
   return (
     <>
-      {entries.map(([key, property]) => (
-        <ConfigField
-          key={key}
-          name={key}
-          schema={property}
-          value={config[key] ?? property.default}
-          required={required.has(key)}
-          multiline={multiline.includes(key)}
-          error={errors[key]}
-          readOnly={readOnly}
-          credentials={key === "credentialId" ? credentials : undefined}
-          onChange={(value) => onChange(key, value)}
-        />
-      ))}
+      {entries.map(([key, property]) => {
+        const custom = renderField?.(key, { label: labelFor(key), schema: property, value: config[key] ?? property.default, required: required.has(key), error: errors[key] });
+        if (custom) return <Fragment key={key}>{custom}</Fragment>;
+        return (
+          <ConfigField
+            key={key}
+            name={key}
+            schema={property}
+            value={config[key] ?? property.default}
+            required={required.has(key)}
+            multiline={multiline.includes(key)}
+            error={errors[key]}
+            readOnly={readOnly}
+            credentials={key === "credentialId" ? credentials : undefined}
+            onChange={(value) => onChange(key, value)}
+          />
+        );
+      })}
     </>
   );
 }

@@ -3,6 +3,7 @@ import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import { EditorContent, useEditor } from "@tiptap/react";
 import StarterKit from "@tiptap/starter-kit";
 import { yCursorPlugin } from "@tiptap/y-tiptap";
+import { useEffect, useRef } from "react";
 import type { WebsocketProvider } from "y-websocket";
 import type * as Y from "yjs";
 import type { PresenceUser } from "~/lib/collab";
@@ -47,35 +48,93 @@ const NotesCaret = CollaborationCaret.extend({
   },
 });
 
-/**
- * The step's notes: rich text bound to its Y.XmlFragment, with the other editors' carets. Collaboration
- * brings its own Yjs undo (Ctrl+Z inside the editor), so StarterKit's history is off.
- */
-export function NotesEditor({
-  fragment,
-  readOnly,
-  labelId,
-  provider,
-  me,
-}: {
+/** Everything StarterKit brings except what a prompt cannot hold as plain text: paragraphs of text only. */
+const PLAIN_TEXT_KIT = StarterKit.configure({
+  undoRedo: false,
+  blockquote: false,
+  bold: false,
+  bulletList: false,
+  code: false,
+  codeBlock: false,
+  hardBreak: false,
+  heading: false,
+  horizontalRule: false,
+  italic: false,
+  link: false,
+  listItem: false,
+  listKeymap: false,
+  orderedList: false,
+  strike: false,
+  underline: false,
+});
+
+/** ProseMirror position of a plain-text offset in a document of paragraphs (one per line). */
+function positionOfOffset(text: string, offset: number): number {
+  const lines = text.slice(0, offset).split("\n");
+  return lines.slice(0, -1).reduce((position, line) => position + line.length + 2, 0) + 1 + lines[lines.length - 1]!.length;
+}
+
+export interface CollabTextEditorProps {
   fragment: Y.XmlFragment;
   readOnly: boolean;
-  labelId: string;
   provider: WebsocketProvider | null;
   me: PresenceUser | null;
-}) {
+  /** The element naming the editor, or a label of its own. */
+  labelId?: string | undefined;
+  label?: string | undefined;
+  /** "rich": StarterKit (notes); "plain": paragraphs of text only (prompts). */
+  variant?: "rich" | "plain";
+  className?: string;
+  /** Focus the editor once it exists, with the caret at this plain-text offset. */
+  focusAtOffset?: number | undefined;
+  testId?: string | undefined;
+}
+
+/**
+ * Text bound to a Y.XmlFragment, with the other editors' carets. Collaboration brings its own Yjs undo
+ * (Ctrl+Z inside the editor), so StarterKit's history is off.
+ */
+export function CollabTextEditor({ fragment, readOnly, provider, me, labelId, label, variant = "rich", className = "notes-editor", focusAtOffset, testId }: CollabTextEditorProps) {
   const editor = useEditor(
     {
       immediatelyRender: false,
       editable: !readOnly,
       extensions: [
-        StarterKit.configure({ undoRedo: false }),
+        variant === "plain" ? PLAIN_TEXT_KIT : StarterKit.configure({ undoRedo: false }),
         Collaboration.configure({ fragment }),
         ...(provider && me ? [NotesCaret.configure({ provider, user: me })] : []),
       ],
-      editorProps: { attributes: { class: "notes-editor", "aria-labelledby": labelId, role: "textbox", "aria-multiline": "true" } },
+      editorProps: {
+        attributes: {
+          class: className,
+          role: "textbox",
+          "aria-multiline": "true",
+          ...(labelId ? { "aria-labelledby": labelId } : {}),
+          ...(label ? { "aria-label": label } : {}),
+          ...(readOnly ? { "aria-readonly": "true" } : {}),
+          ...(testId ? { "data-testid": testId } : {}),
+        },
+      },
     },
     [fragment, readOnly, provider, me],
   );
+  const focusRequest = useRef(focusAtOffset);
+  useEffect(() => {
+    const offset = focusRequest.current;
+    if (!editor || offset === undefined) return;
+    focusRequest.current = undefined;
+    // After Collaboration has rendered the fragment into the editor.
+    const timer = setTimeout(() => {
+      if (editor.isDestroyed) return;
+      const text = editor.state.doc.textBetween(0, editor.state.doc.content.size, "\n");
+      editor.commands.focus(Math.min(positionOfOffset(text, offset), editor.state.doc.content.size - 1));
+    }, 0);
+    return () => clearTimeout(timer);
+  }, [editor]);
   return <EditorContent editor={editor} />;
+}
+
+/** The step's notes: rich text bound to its Y.XmlFragment. */
+export function NotesEditor(props: { fragment: Y.XmlFragment; readOnly: boolean; labelId: string; provider: WebsocketProvider | null; me: PresenceUser | null }) {
+  return <CollabTextEditor {...props} />;
 }

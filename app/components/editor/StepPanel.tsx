@@ -1,4 +1,4 @@
-import { isStepType, stepTypes, type Step } from "@algorythmos/domain";
+import { hasPromptMessages, isStepType, PROMPT_MESSAGES_KEY, stepTypes, type Step } from "@algorythmos/domain";
 import { useId } from "react";
 import type { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
@@ -7,6 +7,7 @@ import { deleteSteps, setConfigValue, setStepName, stepMap } from "~/lib/doc-edi
 import type { StepTypeInfo } from "~/lib/operations";
 import { ConfigFields } from "./ConfigFields";
 import { NotesEditor } from "./NotesEditor";
+import { PromptMessages } from "./PromptMessages";
 
 interface StepPanelProps {
   doc: Y.Doc;
@@ -14,7 +15,7 @@ interface StepPanelProps {
   stepType: StepTypeInfo | undefined;
   problems: { message: string; path?: (string | number)[] }[];
   readOnly: boolean;
-  /** For the notes editor's remote carets. */
+  /** For the notes and prompt editors' remote carets. */
   provider: WebsocketProvider | null;
   me: PresenceUser | null;
   /** The workspace's credentials (name and type), for steps that use one. */
@@ -57,6 +58,23 @@ export function StepPanel({ doc, step, stepType, problems, readOnly, provider, m
           readOnly={readOnly}
           credentials={usable}
           onChange={(key, value) => setConfigValue(doc, step.id, key, value)}
+          renderField={(key, field) =>
+            key === PROMPT_MESSAGES_KEY && hasPromptMessages(step.type) ? (
+              <PromptMessages
+                key={step.id}
+                doc={doc}
+                stepId={step.id}
+                value={field.value}
+                roles={(field.schema.items?.properties?.role?.enum ?? []).map(String)}
+                label={field.label}
+                required={field.required}
+                error={field.error}
+                readOnly={readOnly}
+                provider={provider}
+                me={me}
+              />
+            ) : null
+          }
         />
       ) : (
         <p className="form-error">Unknown step type “{step.type}”.</p>

@@ -93,7 +93,10 @@ function VersionItem({ version, readOnly, comparing, onCompare }: { version: Ver
         <span className="version-number">v{version.version}</span>
         <span className="version-label">{version.label}</span>
       </div>
-      <div className="muted small">{formatTime(version.createdAt)}</div>
+      <div className="muted small" data-testid="version-meta">
+        {formatTime(version.createdAt)}
+        {version.author ? ` · by ${version.author.name}` : version.authorId ? " · by a former member" : ""}
+      </div>
       <div className="version-actions">
         <button type="button" aria-pressed={comparing} aria-label={`Compare ${name} with now`} onClick={() => onCompare(comparing ? null : version.id)}>
           {comparing ? "Comparing" : "Compare"}

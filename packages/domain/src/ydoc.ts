@@ -8,6 +8,8 @@ import { validateDefinition } from "./validation.js";
  *   meta:  Y.Map { schemaVersion, name, description }
  *   steps: Y.Map stepId → Y.Map { type, name, config: Y.Map, position: Y.Map { x, y }, notes: Y.XmlFragment }
  *   edges: Y.Map edgeId → Y.Map { source, target, label }
+ * For `openai.chat` steps, `config.messages` may be a Y.Array of Y.Map { role: string, content: Y.XmlFragment }
+ * (collaborative prompts) instead of a plain JSON array; both read as the same definition JSON.
  * Maps are keyed by id so concurrent adds and deletes of different steps merge cleanly.
  */
 export const DOC_KEYS = { meta: "meta", steps: "steps", edges: "edges" } as const;
@@ -84,6 +86,8 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
     }
   }
   if (notes !== undefined && !(notes instanceof Y.XmlFragment)) wrong("notes", "a Y.XmlFragment");
+  const readConfigValue = (key: string, value: unknown) =>
+    key === PROMPT_MESSAGES_KEY && hasPromptMessages(type) ? readPromptMessages(value, wrong) : yValueToJson(value);
   const step: Step = {
     id,
     type: asString(type),
@@ -91,7 +95,7 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
     // Keys sorted, like step and edge ids: a Y.Map iterates in the order this replica received its keys.
     config:
       config instanceof Y.Map
-        ? (Object.fromEntries([...config.keys()].sort().map((k) => [k, yValueToJson(config.get(k))])) as Step["config"])
+        ? (Object.fromEntries([...config.keys()].sort().map((k) => [k, readConfigValue(k, config.get(k))])) as Step["config"])
         : {},
     position:
       position instanceof Y.Map ? { x: asNumber(position.get("x")), y: asNumber(position.get("y")) } : { x: 0, y: 0 },
@@ -102,6 +106,66 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
   }
   return step;
 }
+
+// ---------- openai.chat prompts (config.messages) ----------
+
+/** The config key that may hold collaborative prompt messages. */
+export const PROMPT_MESSAGES_KEY = "messages";
+
+/** Whether a step of this type keeps `config.messages` as collaborative prompts (a Y.Array of message maps). */
+export const hasPromptMessages = (type: unknown): boolean => type === "openai.chat";
+
+/** A chat message as the definition JSON holds it. */
+export interface PromptMessage {
+  role: string;
+  content: string;
+}
+
+/** A message of the Y.Array form: Y.Map { role: string, content: Y.XmlFragment }. */
+export type PromptMessageMap = Y.Map<unknown>;
+
+/**
+ * Reads `config.messages` of an openai.chat step: a plain JSON value is returned as is (config validation
+ * judges it); the Y.Array form becomes `[{ role, content }]` with `content` the fragment's plain text.
+ * Items of the wrong shape are reported (and read as well as they can be, or skipped when not a map).
+ */
+function readPromptMessages(value: unknown, wrong: FieldProblem): unknown {
+  if (!(value instanceof Y.Array)) {
+    if (value instanceof Y.AbstractType) wrong(`config.${PROMPT_MESSAGES_KEY}`, "a JSON array or a Y.Array of Y.Map { role, content }");
+    return yValueToJson(value);
+  }
+  const messages: PromptMessage[] = [];
+  value.toArray().forEach((item: unknown, index: number) => {
+    const at = `config.${PROMPT_MESSAGES_KEY}.${index}`;
+    if (!(item instanceof Y.Map)) {
+      wrong(at, "a Y.Map { role, content }");
+      return;
+    }
+    const role = item.get("role");
+    const content = item.get("content");
+    if (typeof role !== "string") wrong(`${at}.role`, "a string");
+    if (!(content instanceof Y.XmlFragment)) wrong(`${at}.content`, "a Y.XmlFragment");
+    messages.push({
+      role: asString(role),
+      content: content instanceof Y.XmlFragment ? fragmentText(content) : asString(content),
+    });
+  });
+  return messages;
+}
+
+/** The messages when `value` is an array of exactly `{ role: string, content: string }` (what the Y.Array form can hold). */
+function asPromptMessages(value: unknown): PromptMessage[] | null {
+  if (!Array.isArray(value)) return null;
+  for (const item of value) {
+    if (!item || typeof item !== "object" || Array.isArray(item)) return null;
+    const keys = Object.keys(item);
+    if (keys.length !== 2 || typeof item.role !== "string" || typeof item.content !== "string") return null;
+  }
+  return value as PromptMessage[];
+}
+
+const samePromptMessages = (a: PromptMessage[], b: PromptMessage[]) =>
+  a.length === b.length && a.every((m, i) => m.role === b[i]!.role && m.content === b[i]!.content);
 
 function readEdge(id: string, map: unknown, wrong: FieldProblem): Edge | null {
   if (!(map instanceof Y.Map)) return null;
@@ -194,12 +258,98 @@ function writeNotes(fragment: Y.XmlFragment, text: string | undefined) {
   fragment.insert(0, paragraphs); // the fragment is empty here; insert(0) works before it joins a document
 }
 
+/** Creates the Y.Map of one prompt message (not yet in a document). */
+export function createPromptMessageMap(message: PromptMessage): PromptMessageMap {
+  const map = new Y.Map<unknown>();
+  map.set("role", message.role);
+  const content = new Y.XmlFragment();
+  map.set("content", content);
+  writeNotes(content, message.content);
+  return map;
+}
+
+/** The Y.Array form of a message list (not yet in a document). */
+export function createPromptMessagesArray(messages: PromptMessage[]): Y.Array<PromptMessageMap> {
+  const array = new Y.Array<PromptMessageMap>();
+  array.insert(0, messages.map(createPromptMessageMap));
+  return array;
+}
+
+function writePromptContent(map: PromptMessageMap, text: string) {
+  const content = map.get("content");
+  if (content instanceof Y.XmlFragment) writeNotes(content, text);
+  else {
+    const fragment = new Y.XmlFragment();
+    map.set("content", fragment);
+    writeNotes(fragment, text);
+  }
+}
+
+function writePromptMessage(map: PromptMessageMap, message: PromptMessage) {
+  setIfChanged(map, "role", message.role);
+  writePromptContent(map, message.content);
+}
+
+function isSameMessage(item: unknown, message: PromptMessage): boolean {
+  if (!(item instanceof Y.Map) || item.get("role") !== message.role) return false;
+  const content = item.get("content");
+  return content instanceof Y.XmlFragment && fragmentText(content) === message.content;
+}
+
+/**
+ * Writes the messages of an openai.chat step in the Y.Array form, as a minimal change: unchanged messages are
+ * untouched, a changed message gets its role key set and/or its fragment rewritten, added and removed messages
+ * are inserted into / deleted from the array. A plain JSON array that already holds these messages is left
+ * alone (the studio converts it on the first edit); a value the Y.Array form cannot hold stays plain JSON.
+ */
+function writePromptMessages(config: Y.Map<unknown>, value: unknown) {
+  const messages = asPromptMessages(value);
+  const current = config.get(PROMPT_MESSAGES_KEY);
+  if (!messages) {
+    setIfChanged(config, PROMPT_MESSAGES_KEY, value);
+    return;
+  }
+  if (!(current instanceof Y.Array)) {
+    const plain = current instanceof Y.AbstractType ? null : asPromptMessages(current);
+    if (plain && samePromptMessages(plain, messages)) return;
+    config.set(PROMPT_MESSAGES_KEY, createPromptMessagesArray(messages));
+    return;
+  }
+  const array = current as Y.Array<unknown>;
+  const items = array.toArray();
+  let start = 0;
+  while (start < items.length && start < messages.length && isSameMessage(items[start], messages[start]!)) start++;
+  let endItems = items.length;
+  let endMessages = messages.length;
+  while (endItems > start && endMessages > start && isSameMessage(items[endItems - 1], messages[endMessages - 1]!)) {
+    endItems--;
+    endMessages--;
+  }
+  // What lies between the common head and tail: update in place pairwise, then delete or insert the rest.
+  const overlap = Math.min(endItems - start, endMessages - start);
+  for (let i = start; i < start + overlap; i++) {
+    const item = items[i];
+    if (item instanceof Y.Map) writePromptMessage(item, messages[i]!);
+    else {
+      array.delete(i, 1);
+      array.insert(i, [createPromptMessageMap(messages[i]!)]);
+    }
+  }
+  if (endItems - start > overlap) array.delete(start + overlap, endItems - start - overlap);
+  else if (endMessages - start > overlap) array.insert(start + overlap, messages.slice(start + overlap, endMessages).map(createPromptMessageMap));
+}
+
 /** Creates the Y.Map of a step, ready to insert into `steps`. */
 export function createStepMap(step: Step): StepMap {
   const map = new Y.Map<unknown>();
   map.set("type", step.type);
   map.set("name", step.name);
-  map.set("config", new Y.Map(Object.entries(step.config)));
+  const config = new Y.Map<unknown>();
+  for (const [key, value] of Object.entries(step.config)) {
+    const messages = key === PROMPT_MESSAGES_KEY && hasPromptMessages(step.type) ? asPromptMessages(value) : null;
+    config.set(key, messages ? createPromptMessagesArray(messages) : value);
+  }
+  map.set("config", config);
   map.set("position", new Y.Map<unknown>([["x", step.position.x], ["y", step.position.y]]));
   const notes = new Y.XmlFragment();
   map.set("notes", notes);
@@ -214,7 +364,10 @@ function writeStep(map: StepMap, step: Step) {
   if (!(config instanceof Y.Map)) map.set("config", (config = new Y.Map()));
   const configMap = config as Y.Map<unknown>;
   for (const key of [...configMap.keys()]) if (!Object.hasOwn(step.config, key)) configMap.delete(key);
-  for (const [key, value] of Object.entries(step.config)) setIfChanged(configMap, key, value);
+  for (const [key, value] of Object.entries(step.config)) {
+    if (key === PROMPT_MESSAGES_KEY && hasPromptMessages(step.type)) writePromptMessages(configMap, value);
+    else setIfChanged(configMap, key, value);
+  }
   let position = map.get("position");
   if (!(position instanceof Y.Map)) map.set("position", (position = new Y.Map()));
   setIfChanged(position as Y.Map<unknown>, "x", step.position.x);
@@ -277,4 +430,63 @@ export function removeStep(doc: Y.Doc, stepId: string, origin: unknown = null): 
       if (edge instanceof Y.Map && (edge.get("source") === stepId || edge.get("target") === stepId)) edges.delete(id);
     }
   }, origin);
+}
+
+/** The Y.Array form of an openai.chat step's messages, or null while the step holds none or the plain JSON form. */
+export function promptMessagesArray(doc: Y.Doc, stepId: string): Y.Array<PromptMessageMap> | null {
+  const step = docMaps(doc).steps.get(stepId);
+  const config = step instanceof Y.Map ? step.get("config") : undefined;
+  const messages = config instanceof Y.Map ? config.get(PROMPT_MESSAGES_KEY) : undefined;
+  return messages instanceof Y.Array ? (messages as Y.Array<PromptMessageMap>) : null;
+}
+
+/**
+ * Runs `edit` on the step's messages in the Y.Array form, in one transaction. A step that still holds the
+ * plain JSON form (or no messages) is converted first, in the same transaction: items keep their role and
+ * text (a missing or non-text role reads "user", a missing or non-text content ""). No-op for a step that is
+ * not an openai.chat step.
+ */
+export function editPromptMessages(doc: Y.Doc, stepId: string, edit: (messages: Y.Array<PromptMessageMap>) => void, origin: unknown = null): void {
+  const step = docMaps(doc).steps.get(stepId);
+  if (!(step instanceof Y.Map) || !hasPromptMessages(step.get("type"))) return;
+  doc.transact(() => {
+    let config = step.get("config");
+    if (!(config instanceof Y.Map)) step.set("config", (config = new Y.Map()));
+    const configMap = config as Y.Map<unknown>;
+    let messages = configMap.get(PROMPT_MESSAGES_KEY);
+    if (!(messages instanceof Y.Array)) {
+      const plain = Array.isArray(messages) ? (messages as unknown[]) : [];
+      const converted = plain.map((item) => {
+        const record = item && typeof item === "object" ? (item as Record<string, unknown>) : {};
+        return { role: typeof record.role === "string" ? record.role : "user", content: typeof record.content === "string" ? record.content : "" };
+      });
+      configMap.set(PROMPT_MESSAGES_KEY, (messages = createPromptMessagesArray(converted)));
+    }
+    edit(messages as Y.Array<PromptMessageMap>);
+  }, origin);
+}
+
+/** Sets the role and/or the text of message `index` (converting the plain JSON form first). */
+export function updatePromptMessage(doc: Y.Doc, stepId: string, index: number, patch: Partial<PromptMessage>, origin: unknown = null): void {
+  editPromptMessages(
+    doc,
+    stepId,
+    (messages) => {
+      const item = messages.get(index);
+      if (!(item instanceof Y.Map)) return;
+      if (patch.role !== undefined) setIfChanged(item, "role", patch.role);
+      if (patch.content !== undefined) writePromptContent(item, patch.content);
+    },
+    origin,
+  );
+}
+
+/** Inserts a message at `index` (the end when omitted). */
+export function insertPromptMessage(doc: Y.Doc, stepId: string, message: PromptMessage, index?: number, origin: unknown = null): void {
+  editPromptMessages(doc, stepId, (messages) => messages.insert(Math.min(index ?? messages.length, messages.length), [createPromptMessageMap(message)]), origin);
+}
+
+/** Removes message `index`. */
+export function removePromptMessage(doc: Y.Doc, stepId: string, index: number, origin: unknown = null): void {
+  editPromptMessages(doc, stepId, (messages) => (index >= 0 && index < messages.length ? messages.delete(index, 1) : undefined), origin);
 }
