@@ -1,5 +1,6 @@
 import * as Y from "yjs";
 import { describe, expect, it } from "vitest";
+import { int, mulberry32, pick, shuffle, type Rng } from "../support/random.js";
 import {
   applyDefinitionToDoc,
   createStepMap,
@@ -9,29 +10,6 @@ import {
   STEP_TYPE_NAMES,
   WorkflowDefinition,
 } from "@algorythmos/domain";
-
-/** mulberry32: a tiny seeded PRNG, so a failing seed replays exactly. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Rng = ReturnType<typeof mulberry32>;
-const int = (rng: Rng, n: number) => Math.floor(rng() * n);
-const pick = <T>(rng: Rng, items: readonly T[]): T | undefined => (items.length ? items[int(rng, items.length)] : undefined);
-function shuffle<T>(rng: Rng, items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = int(rng, i + 1);
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
 
 const REMOTE = Symbol("remote");
 

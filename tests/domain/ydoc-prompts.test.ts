@@ -4,6 +4,7 @@
  */
 import * as Y from "yjs";
 import { describe, expect, it } from "vitest";
+import { mulberry32 } from "../support/random.js";
 import {
   applyDefinitionToDoc,
   createStepMap,
@@ -340,17 +341,6 @@ describe("malformed prompt messages yield INVALID_DEFINITION problems naming the
 });
 
 describe("seeded concurrent prompt editing converges", () => {
-  function mulberry32(seed: number) {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   /** 3 replicas starting from the plain JSON form; studio edits and imports; random delivery order. */
   function runSeed(seed: number): string | null {
     const rng = mulberry32(seed);
