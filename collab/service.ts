@@ -15,7 +15,7 @@ export interface CollabOptions {
   jwtSecret: string;
   compactEvery?: number;
   materialiseAfterMs?: number;
-  /** Messages per second one client may send (sustained), and the burst above it. */
+  /** Tokens per second one client may spend (sustained), and the burst above it; a message costs one token per started 16 KiB. */
   rateLimit?: { perSecond: number; burst: number };
 }
 
@@ -26,6 +26,9 @@ export interface CollabService {
   /** Stops taking connections, flushes every room, closes every socket. */
   close(): Promise<void>;
 }
+
+const byteLength = (data: RawData): number =>
+  Array.isArray(data) ? data.reduce((sum, part) => sum + part.byteLength, 0) : data.byteLength;
 
 const toBytes = (data: RawData): Uint8Array =>
   Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data);
@@ -120,7 +123,9 @@ export function createCollabService(options: CollabOptions): CollabService {
       const now = Date.now();
       tokens = Math.min(rate.burst, tokens + ((now - lastRefill) / 1000) * rate.perSecond);
       lastRefill = now;
-      if (--tokens < 0) {
+      // Big messages cost more: one token per started 16 KiB, so the budget bounds bytes as well as messages.
+      tokens -= Math.max(1, Math.ceil(byteLength(raw) / 16_384));
+      if (tokens < 0) {
         socket.close(COLLAB_CLOSE.RATE_LIMITED, "Too many messages");
         return;
       }

@@ -167,7 +167,7 @@ describe("collab malformed input", () => {
     await expectRejected(stack.url, 4400, ({ socket }) => socket.send(encoding.toUint8Array(encoder)));
   });
 
-  it("a message over 1 MiB: 4413 (even a well-formed edit)", async () => {
+  it("a message over COLLAB_MAX_MESSAGE_BYTES (512 KiB): 4413 (even a well-formed edit)", async () => {
     const message = syncMessage(syncProtocol.messageYjsUpdate, stepUpdate("x".repeat(COLLAB_MAX_MESSAGE_BYTES + 100)));
     expect(message.byteLength).toBeGreaterThan(COLLAB_MAX_MESSAGE_BYTES);
     await expectRejected(stack.url, COLLAB_CLOSE.TOO_LARGE, ({ socket }) => socket.send(message));

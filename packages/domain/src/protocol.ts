@@ -22,7 +22,11 @@ export const COLLAB_CLOSE = {
   UNAVAILABLE: 4503,
 } as const;
 
-export const COLLAB_MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * The largest collab message. Sized so one message cannot hold the event loop for 100 ms: a 450 KB update of
+ * ~40,000 small edits (the costliest shape per byte) takes ~70 ms to check and apply here (docs/collab.md).
+ */
+export const COLLAB_MAX_MESSAGE_BYTES = 512 * 1024;
 
 /** A GraphQL response as the studio sees it. */
 export interface GraphQLResponse<Data = Record<string, unknown>> {
