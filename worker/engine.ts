@@ -18,7 +18,7 @@ import {
   type StepStatus,
   type StepType,
 } from "@algorythmos/domain";
-import { decryptSecret, isUniqueViolation, Prisma, publishRunEvent, type Db, type Env, type Logger, type Redis } from "@algorythmos/platform";
+import { decryptSecret, isUniqueViolation, Prisma, publishRunEvent, updatedIf, type Db, type Env, type Logger, type Redis } from "@algorythmos/platform";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AbortedError, DuplicateDelivery, ShutdownAbort, StepError, SuspendRun, errorMessage } from "./errors.js";
 import { executors, type ExecutorArgs, type ExecutorResult, type RunContext } from "./executors/index.js";
@@ -130,22 +130,27 @@ export async function executeRun(deps: EngineDeps, runId: string, control: RunCo
 
   // R2: queued → running (once; a re-delivery finds it running and continues).
   if (run.status === "queued") {
-    const started = await db.run.updateMany({ where: { id: runId, status: "queued" }, data: { status: "running", startedAt: new Date() } });
-    if (started.count === 0) return executeRun(deps, runId, control); // changed under us (canceled, or another delivery): look again
+    const started = await updatedIf(
+      db.run.update({ where: { id: runId, status: "queued" }, data: { status: "running", startedAt: new Date() }, select: { id: true } }),
+    );
+    if (!started) return executeRun(deps, runId, control); // changed under us (canceled, or another delivery): look again
     await publish({ type: "run.started", stepId: null, status: "running" });
   }
 
   const finish: Finish = async (status, result) => {
-    const done = await db.run.updateMany({
-      where: { id: runId, status: "running" },
-      data: {
-        status,
-        output: result.output === undefined ? undefined : jsonValue(result.output),
-        error: result.error ?? null,
-        finishedAt: new Date(),
-      },
-    });
-    if (done.count === 0) return (await currentStatus(db, runId)) ?? "missing";
+    const done = await updatedIf(
+      db.run.update({
+        where: { id: runId, status: "running" },
+        data: {
+          status,
+          output: result.output === undefined ? undefined : jsonValue(result.output),
+          error: result.error ?? null,
+          finishedAt: new Date(),
+        },
+        select: { id: true },
+      }),
+    );
+    if (!done) return (await currentStatus(db, runId)) ?? "missing";
     await publish({ type: "run.finished", stepId: null, status, output: result.output, error: result.error ?? null });
     logger.info("run finished", { runId, status, error: result.error });
     return status;
@@ -716,16 +721,19 @@ async function attempt(
   }
 
   const output = toJson(result.output);
-  const done = await db.runStep.updateMany({
-    where: { id: rowId, status: "running" },
-    data: {
-      status: "succeeded",
-      output: jsonValue(output),
-      ...(result.input === undefined ? {} : { input: jsonValue(toJson(result.input)) }),
-      finishedAt: new Date(),
-    },
-  });
-  if (done.count === 0) return { status: "stopped" }; // closed by a cancel meanwhile (R15)
+  const done = await updatedIf(
+    db.runStep.update({
+      where: { id: rowId, status: "running" },
+      data: {
+        status: "succeeded",
+        output: jsonValue(output),
+        ...(result.input === undefined ? {} : { input: jsonValue(toJson(result.input)) }),
+        finishedAt: new Date(),
+      },
+      select: { id: true },
+    }),
+  );
+  if (!done) return { status: "stopped" }; // closed by a cancel meanwhile (R15)
   await publish({ type: "step.succeeded", stepId: step.id, status: "succeeded", attempt: attemptNo, output });
   return { status: "succeeded", output, branch: result.branch };
 }

@@ -33,3 +33,21 @@ export function bytes(value: Uint8Array): Uint8Array<ArrayBuffer> {
 export function nullableJson(value: unknown): Prisma.InputJsonValue | typeof Prisma.DbNull {
   return value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue);
 }
+
+export function isRecordNotFound(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025";
+}
+
+/**
+ * Awaits a conditional single-row `update` (its `where` holds the id and the expected state): one statement,
+ * where `updateMany` costs a transaction of three round trips. False when no row was in that state.
+ */
+export async function updatedIf(update: PromiseLike<unknown>): Promise<boolean> {
+  try {
+    await update;
+    return true;
+  } catch (error) {
+    if (isRecordNotFound(error)) return false;
+    throw error;
+  }
+}
