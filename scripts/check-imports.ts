@@ -7,7 +7,6 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
 const projectRoot = path.resolve(import.meta.dirname, "..");
-let root = projectRoot;
 
 /** Top-level parts and the parts each may import. */
 const ALLOWED: Record<string, string[]> = {
@@ -19,7 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   domain: [],
 };
 
-function partOf(file: string): string | null {
+function partOf(root: string, file: string): string | null {
   const relative = path.relative(root, file).split(path.sep);
   if (relative[0] === "packages") return relative[1] ?? null;
   return relative[0] && relative[0] in ALLOWED ? relative[0] : null;
@@ -36,33 +35,32 @@ function sourceFiles(dir: string): string[] {
 
 const IMPORT = /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
-function resolveImport(from: string, specifier: string): { file: string | null; part: string | null } {
+function resolveImport(root: string, from: string, specifier: string): { file: string | null; part: string | null } {
   if (specifier.startsWith("@algorythmos/")) return { file: null, part: specifier.split("/")[1]! };
   if (specifier.startsWith("~/")) specifier = path.relative(path.dirname(from), path.join(root, "app", specifier.slice(2))) || ".";
   if (!specifier.startsWith(".")) return { file: null, part: null }; // an npm package
   const base = path.resolve(path.dirname(from), specifier).replace(/\.js$/, "");
   for (const candidate of [base + ".ts", base + ".tsx", path.join(base, "index.ts"), path.join(base, "index.tsx"), base]) {
     try {
-      if (statSync(candidate).isFile()) return { file: candidate, part: partOf(candidate) };
+      if (statSync(candidate).isFile()) return { file: candidate, part: partOf(root, candidate) };
     } catch {
       // try the next candidate
     }
   }
-  return { file: null, part: partOf(base) };
+  return { file: null, part: partOf(root, base) };
 }
 
-/** Returns one line per problem; `rootDir` lets the tests check a fixture tree. */
-export function checkImports(rootDir: string = projectRoot): string[] {
-  root = rootDir;
+/** Returns one line per problem; `root` lets the tests check a fixture tree. */
+export function checkImports(root: string = projectRoot): string[] {
   const problems: string[] = [];
   const graph = new Map<string, string[]>();
   const parts = ["app", "server", "collab", "worker", "packages/domain", "packages/platform"];
   for (const file of parts.filter((part) => existsSync(path.join(root, part))).flatMap((part) => sourceFiles(path.join(root, part)))) {
-    const from = partOf(file)!;
+    const from = partOf(root, file)!;
     const edges: string[] = [];
     for (const match of readFileSync(file, "utf8").matchAll(IMPORT)) {
       const specifier = (match[1] ?? match[2])!;
-      const target = resolveImport(file, specifier);
+      const target = resolveImport(root, file, specifier);
       if (target.part && target.part !== from && !ALLOWED[from]!.includes(target.part)) {
         problems.push(`${path.relative(root, file)}: ${from} must not import ${target.part} ("${specifier}")`);
       }
