@@ -35,12 +35,12 @@ try {
   const given = process.env;
   const logLevel = (given.LOG_LEVEL as "info" | undefined) ?? "info";
   const logger = createLogger("start", logLevel);
+  // Each service is recorded as soon as it runs, so a failure of the other still stops it.
+  const started = (service: Service) => (services.push(service), service);
   const [postgres, redis] = await Promise.all([
-    given.DATABASE_URL ? null : startEmbeddedPostgres(path.join(dataDir, "postgres")),
-    given.REDIS_URL ? null : startPrivateRedis(path.join(dataDir, "redis")),
+    given.DATABASE_URL ? null : startEmbeddedPostgres(path.join(dataDir, "postgres")).then(started),
+    given.REDIS_URL ? null : startPrivateRedis(path.join(dataDir, "redis")).then(started),
   ]);
-  if (postgres) services.push(postgres);
-  if (redis) services.push(redis);
   const env = loadEnv({
     ...localSecrets(),
     // The demo workflow calls the studio itself; other private addresses stay refused.
