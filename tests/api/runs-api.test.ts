@@ -1,7 +1,8 @@
 /** Runs through the API: webhooks, cancel, re-run from a step (the engine's own rules are in tests/worker). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
-import { graphql, signUpUser, startTestStack, waitFor } from "../support/stack.js";
+import { runEventChannel } from "@algorythmos/platform";
+import { graphql, graphqlWsClient, signUpUser, startTestStack, waitFor } from "../support/stack.js";
 
 let stack: Stack;
 let idle: Stack; // no worker: runs stay queued
@@ -118,5 +119,31 @@ describe("re-run from a step", () => {
 
     const unknown = await graphql(stack.url, `mutation($input: RetryRunInput!) { retryRun(input: $input) { id } }`, { input: { runId: first.id, fromStepId: "nope" } }, user.token);
     expect(unknown.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+});
+
+describe("run event subscriptions", () => {
+  it("deliver events published out of their seq order (two publishers), and end at run.finished", async () => {
+    const user = await signUpUser(idle.url);
+    const workflow = await createWorkflow(idle.url, user.token, user.workspaceId, { name: "Order", steps: [step("start", "trigger.manual")], edges: [] });
+    const started = await graphql(idle.url, `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`, { input: { workflowId: workflow.id } }, user.token);
+    const runId = started.data.startRun.id;
+    const client = graphqlWsClient(idle.url, user.token);
+    const received: { type: string; seq: number }[] = [];
+    const done = new Promise<void>((resolve, reject) =>
+      client.subscribe(
+        { query: `subscription($runId: ID!) { runEvents(runId: $runId) { type seq } }`, variables: { runId } },
+        { next: (message) => received.push((message.data as any).runEvents), error: reject, complete: resolve },
+      ),
+    );
+    await waitFor("the replayed run.queued event", async () => received.length === 1);
+    // A worker's event numbered after the server's run.finished, but published before it.
+    const channel = runEventChannel(idle.deps.env.REDIS_PREFIX, runId);
+    const event = (type: string, seq: number) => JSON.stringify({ type, seq, runId, workflowId: workflow.id, stepId: null, status: "canceled", at: new Date().toISOString() });
+    await idle.deps.redis.publish(channel, event("step.skipped", 2_000_000_002));
+    await idle.deps.redis.publish(channel, event("run.finished", 2_000_000_001));
+    await done;
+    await client.dispose();
+    expect(received.map((item) => item.type)).toEqual(["RUN_QUEUED", "STEP_SKIPPED", "RUN_FINISHED"]);
   });
 });

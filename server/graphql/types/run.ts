@@ -125,16 +125,18 @@ async function* runEventStream(ctx: GraphQLContext, runId: string): AsyncGenerat
   const run = await getRun(ctx.deps, ctx.caller, runId); // authorises, NOT_FOUND for outsiders
   const live = await ctx.hub.iterate(runEventChannel(ctx.deps.env.REDIS_PREFIX, run.id));
   try {
-    let lastSeq = 0;
+    // Replay and live overlap: skip exactly the events already sent. Not "seq <= last seen": two processes
+    // (a worker, the server canceling) may publish in another order than their rows were numbered.
+    const sent = new Set<number>();
     for (const event of await storedRunEvents(ctx.deps.db, run.id)) {
-      lastSeq = event.seq;
+      sent.add(event.seq);
       yield event;
       if (event.type === "run.finished") return;
     }
     for await (const message of live) {
       const event = JSON.parse(message) as RunEvent;
-      if (event.seq <= lastSeq) continue;
-      lastSeq = event.seq;
+      if (sent.has(event.seq)) continue;
+      sent.add(event.seq);
       yield event;
       if (event.type === "run.finished") return;
     }
