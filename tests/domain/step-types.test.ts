@@ -141,7 +141,7 @@ describe("stepConfigJsonSchema", () => {
       "trigger.manual": [],
       "trigger.webhook": ["responseMode"],
       "trigger.cron": ["cron", "timezone"],
-      "http.request": ["method", "url", "headers", "body", "timeoutMs", "retry"],
+      "http.request": ["method", "url", "headers", "body", "credentialId", "timeoutMs", "retry"],
       "openai.chat": ["credentialId", "model", "messages", "temperature", "jsonMode", "timeoutMs", "retry"],
       "email.postmark": ["credentialId", "from", "to", "subject", "textBody", "htmlBody", "messageStream", "timeoutMs", "retry"],
       transform: ["expression"],

@@ -6,7 +6,7 @@ import { newId } from "@algorythmos/domain";
 import { encryptSecret } from "@algorythmos/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpenAiServer, startPostmarkServer } from "./fakes.js";
-import { startHarness, workflow, type Harness } from "./harness.js";
+import { startHarness, startTestServer, workflow, type Harness } from "./harness.js";
 
 let h: Harness;
 let openai: Awaited<ReturnType<typeof startOpenAiServer>>;
@@ -199,6 +199,38 @@ describe("email.postmark", () => {
       await other.close();
       dropper.closeAllConnections();
       await new Promise<void>((resolve) => dropper.close(() => resolve()));
+    }
+  });
+});
+
+describe("http.request with a credential", () => {
+  it("R14: sends an httpHeader credential's header; the ledger and the events show it redacted", async () => {
+    const web = await startTestServer();
+    try {
+      const secretValue = "Bearer very-secret-token-123";
+      const id = await credential("httpHeader", { headerName: "Authorization", headerValue: secretValue });
+      const run = await h.run(workflow([["call", "http.request", { method: "GET", url: `${web.url}/json?with-credential`, credentialId: id }]], [["start", "call"]]));
+      expect(run.status).toBe("succeeded");
+      const request = web.requests.find((item) => item.url.includes("with-credential"));
+      expect(request?.headers.authorization).toBe(secretValue);
+      const step = run.steps.find((row) => row.stepId === "call")!;
+      expect((step.input as { headers: Record<string, string> }).headers.authorization).toBe("[redacted]");
+      expect(JSON.stringify(run)).not.toContain("very-secret-token-123");
+    } finally {
+      await web.close();
+    }
+  });
+
+  it("R14: a credential of another type is a clear step failure", async () => {
+    const web = await startTestServer();
+    try {
+      const id = await credential("postmark", { serverToken: "pm" });
+      const run = await h.run(workflow([["call", "http.request", { method: "GET", url: `${web.url}/json`, credentialId: id }]], [["start", "call"]]));
+      expect(run.status).toBe("failed");
+      expect(run.steps.find((row) => row.stepId === "call")!.error).toMatch(/httpHeader/);
+      expect(web.requests).toHaveLength(0);
+    } finally {
+      await web.close();
     }
   });
 });

@@ -5,6 +5,8 @@ import { renderString, renderValue } from "../templates.js";
 import type { Executor } from "./types.js";
 
 export const MAX_REDIRECTS = 5;
+/** What the ledger shows instead of a credential's value. */
+export const REDACTED = "[redacted]";
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** Headers not carried to another origin on a redirect. */
 const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
@@ -16,7 +18,7 @@ const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
  * Each hop connects to the address the guard checked (no DNS rebinding). Methods other than GET and HEAD
  * carry `Idempotency-Key: <runId>:<stepId>:<attempt>` unless the config sets one (R18).
  */
-export const httpRequest: Executor<"http.request"> = async ({ config, context, signal, env, idempotencyKey }) => {
+export const httpRequest: Executor<"http.request"> = async ({ config, context, signal, env, idempotencyKey, credential }) => {
   let url = parseUrl(renderString(config.url, context));
   let method: string = config.method;
   const headers = new Headers();
@@ -31,7 +33,14 @@ export const httpRequest: Executor<"http.request"> = async ({ config, context, s
     }
   }
   if (method !== "GET" && method !== "HEAD" && !headers.has("idempotency-key")) headers.set("idempotency-key", idempotencyKey);
-  const input = { method, url: url.toString(), headers: Object.fromEntries(headers), body: body ?? null };
+  // R14: a credential's header is sent but never recorded: the ledger shows it redacted.
+  const secret = config.credentialId ? await credential(config.credentialId, "httpHeader") : null;
+  const recorded = Object.fromEntries(headers);
+  if (secret) {
+    headers.set(secret.headerName, secret.headerValue);
+    recorded[secret.headerName.toLowerCase()] = REDACTED;
+  }
+  const input = { method, url: url.toString(), headers: recorded, body: body ?? null };
 
   const timeout = AbortSignal.timeout(config.timeoutMs);
   const combined = AbortSignal.any([signal, timeout]);
@@ -54,7 +63,10 @@ export const httpRequest: Executor<"http.request"> = async ({ config, context, s
         done();
         if (hop >= MAX_REDIRECTS) throw new StepError(`Too many redirects (more than ${MAX_REDIRECTS}) from ${input.url}`);
         const next = parseUrl(location, url);
-        if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+        if (next.origin !== url.origin) {
+          for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+          if (secret) headers.delete(secret.headerName);
+        }
         if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
           method = method === "HEAD" ? "HEAD" : "GET";
           body = undefined;

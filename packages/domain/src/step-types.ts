@@ -87,6 +87,8 @@ export const stepTypes = {
       url: z.string().trim().min(1, "URL is required").max(8192),
       headers: z.record(z.string(), z.string()).default({}),
       body: z.unknown().optional(),
+      /** An `httpHeader` credential (e.g. Authorization), added at run time and redacted from the ledger. */
+      credentialId: z.string().min(1).optional(),
       timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
       retry: RetryPolicy.optional(),
     }),
