@@ -2,11 +2,13 @@ import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.js";
 import "./types/scalars.js";
 import "./types/user.js";
+import "./types/auth.js";
 import "./types/workflow.js";
 import "./types/step-type.js";
 import "./types/run.js";
 import "./types/version.js";
 import "./types/workspace.js";
+import "./types/connector.js";
 
 export const schema = builder.toSchema();
 

@@ -1,9 +1,7 @@
 import { ROLES } from "@algorythmos/domain";
 import { builder } from "../builder.js";
 import { createWorkspace } from "../../services/workspaces.js";
-import { createApiToken, listApiTokens, revokeApiToken, type ApiTokenView } from "../../services/api-tokens.js";
-import { logOut, refreshSession } from "../../services/sessions.js";
-import { getMe, getMyWorkspace, listMyWorkspaces, logIn, signUp, type AuthPayload, type UserView, type WorkspaceView } from "../../services/users.js";
+import { getMe, getMyWorkspace, listMyWorkspaces, type UserView, type WorkspaceView } from "../../services/users.js";
 
 export const RoleEnum = builder.enumType("Role", { values: ROLES });
 
@@ -27,26 +25,6 @@ export const UserRef = builder.objectRef<UserView>("User").implement({
   }),
 });
 
-const AuthPayloadRef = builder.objectRef<AuthPayload>("AuthPayload").implement({
-  fields: (t) => ({
-    token: t.exposeString("token", { description: "A bearer token (JWT) for the Authorization header." }),
-    refreshToken: t.exposeString("refreshToken", { description: "Exchanged once, through refreshSession, for a new token pair." }),
-    user: t.field({ type: UserRef, resolve: (payload) => payload.user }),
-  }),
-});
-
-const SignUpInput = builder.inputType("SignUpInput", {
-  fields: (t) => ({
-    email: t.string({ required: true }),
-    password: t.string({ required: true }),
-    name: t.string({ required: true }),
-  }),
-});
-
-const LogInInput = builder.inputType("LogInInput", {
-  fields: (t) => ({ email: t.string({ required: true }), password: t.string({ required: true }) }),
-});
-
 const CreateWorkspaceInput = builder.inputType("CreateWorkspaceInput", {
   fields: (t) => ({ name: t.string({ required: true }) }),
 });
@@ -64,75 +42,9 @@ builder.queryField("me", (t) =>
 );
 
 builder.mutationFields((t) => ({
-  signUp: t.field({
-    type: AuthPayloadRef,
-    args: { input: t.arg({ type: SignUpInput, required: true }) },
-    resolve: (_root, { input }, ctx) => signUp(ctx.deps, ctx.caller, input),
-  }),
-  logIn: t.field({
-    type: AuthPayloadRef,
-    args: { input: t.arg({ type: LogInInput, required: true }) },
-    resolve: (_root, { input }, ctx) => logIn(ctx.deps, ctx.caller, input),
-  }),
   createWorkspace: t.field({
     type: WorkspaceRef,
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
     resolve: (_root, { input }, ctx) => createWorkspace(ctx.deps, ctx.caller, input),
-  }),
-}));
-
-const ApiTokenRef = builder.objectRef<ApiTokenView>("ApiToken").implement({
-  description: "A personal API token. The token itself is shown only once, when it is created.",
-  fields: (t) => ({
-    id: t.exposeID("id"),
-    name: t.exposeString("name"),
-    createdAt: t.field({ type: "DateTime", resolve: (token) => token.createdAt }),
-    lastUsedAt: t.field({ type: "DateTime", nullable: true, resolve: (token) => token.lastUsedAt }),
-    revokedAt: t.field({ type: "DateTime", nullable: true, resolve: (token) => token.revokedAt }),
-  }),
-});
-
-const CreatedApiTokenRef = builder.objectRef<{ token: string; apiToken: ApiTokenView }>("CreatedApiToken").implement({
-  fields: (t) => ({
-    token: t.exposeString("token", { description: "Send as `Authorization: Bearer <token>`. Not shown again." }),
-    apiToken: t.field({ type: ApiTokenRef, resolve: (created) => created.apiToken }),
-  }),
-});
-
-const RefreshSessionInput = builder.inputType("RefreshSessionInput", {
-  fields: (t) => ({ refreshToken: t.string({ required: true }) }),
-});
-const LogOutInput = builder.inputType("LogOutInput", {
-  fields: (t) => ({ refreshToken: t.string({ required: true }) }),
-});
-const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
-  fields: (t) => ({ name: t.string({ required: true }) }),
-});
-
-builder.queryField("apiTokens", (t) =>
-  t.field({ type: [ApiTokenRef], description: "The caller's personal API tokens.", resolve: (_root, _args, ctx) => listApiTokens(ctx.deps, ctx.caller) }),
-);
-
-builder.mutationFields((t) => ({
-  refreshSession: t.field({
-    type: AuthPayloadRef,
-    description: "Exchanges a refresh token for a new pair. Reusing a refresh token revokes its whole session.",
-    args: { input: t.arg({ type: RefreshSessionInput, required: true }) },
-    resolve: (_root, { input }, ctx) => refreshSession(ctx.deps, ctx.caller, input),
-  }),
-  logOut: t.boolean({
-    description: "Revokes the session the refresh token belongs to.",
-    args: { input: t.arg({ type: LogOutInput, required: true }) },
-    resolve: (_root, { input }, ctx) => logOut(ctx.deps, input),
-  }),
-  createApiToken: t.field({
-    type: CreatedApiTokenRef,
-    args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
-    resolve: (_root, { input }, ctx) => createApiToken(ctx.deps, ctx.caller, input),
-  }),
-  revokeApiToken: t.field({
-    type: ApiTokenRef,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => revokeApiToken(ctx.deps, ctx.caller, String(args.id)),
   }),
 }));

@@ -1,6 +1,5 @@
 import { CREDENTIAL_TYPE_NAMES } from "@algorythmos/domain";
 import { builder } from "../builder.js";
-import { testConnector } from "../../services/connectors.js";
 import { createCredential, deleteCredential, listCredentials, type CredentialView } from "../../services/credentials.js";
 import { inviteMember, listMembers, removeMember, type MemberView } from "../../services/workspaces.js";
 import { RoleEnum, UserRef, WorkspaceRef } from "./user.js";
@@ -76,24 +75,3 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) => deleteCredential(ctx.deps, ctx.caller, String(args.id)),
   }),
 }));
-
-const ConnectorTestResultRef = builder.objectRef<{ ok: boolean; message: string }>("ConnectorTestResult").implement({
-  fields: (t) => ({ ok: t.exposeBoolean("ok"), message: t.exposeString("message") }),
-});
-
-const TestConnectorInput = builder.inputType("TestConnectorInput", {
-  fields: (t) => ({
-    type: t.string({ required: true, description: "http.request, openai.chat or email.postmark" }),
-    config: t.field({ type: "JSON", description: "The step config to try (for http.request: method and url)." }),
-    credentialId: t.id(),
-  }),
-});
-
-builder.mutationField("testConnector", (t) =>
-  t.field({
-    type: ConnectorTestResultRef,
-    description: "Tries a connector from a worker, with the guards a run uses. Never sends email or side-effecting requests.",
-    args: { input: t.arg({ type: TestConnectorInput, required: true }) },
-    resolve: (_root, { input }, ctx) => testConnector(ctx.deps, ctx.caller, input),
-  }),
-);
