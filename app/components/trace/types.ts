@@ -1,0 +1,18 @@
+import type { Result } from "~/lib/errors";
+import type { RunStepAttempt } from "~/lib/operations";
+
+/** What the run page's action returns when it does not redirect (cancel, or a refused re-run). */
+export type TraceActionResult = Result<{ message: string }>;
+
+/** A step as the run captured it: the workflow may have changed since. */
+export interface CapturedStep {
+  name: string;
+  type: string;
+  config: unknown;
+}
+
+/** One row of the waterfall: a step attempt, loaded or (`live`) known so far only from its events. */
+export interface TraceRow extends Omit<RunStepAttempt, "id"> {
+  key: string;
+  live: boolean;
+}
