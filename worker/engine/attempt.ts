@@ -1,0 +1,196 @@
+import { isStepType, newId, stepTypes, type Step, type StepType } from "@algorythmos/domain";
+import { isUniqueViolation, updatedIf, type Logger } from "@algorythmos/platform";
+import { AbortedError, DuplicateDelivery, ShutdownAbort, StepError, errorMessage } from "../errors.js";
+import { executors, type ExecutorArgs, type ExecutorResult, type RunContext } from "../executors/index.js";
+import { loadCredential } from "./credentials.js";
+import { jsonValue, toJson } from "./ledger.js";
+import { backoffDelay, CHUNK_INTERVAL_MS, retryPolicy, stepTimeout } from "./policy.js";
+import { stepConfig } from "./step-config.js";
+import type { EngineDeps, LedgerRow, Publish, RunState } from "./types.js";
+
+export type AttemptResult =
+  | { status: "succeeded"; output: unknown; branch?: "true" | "false" }
+  | { status: "failed"; error: string }
+  | { status: "retrying"; delayMs: number; row: LedgerRow }
+  | { status: "stopped" };
+
+/**
+ * One attempt of one step: a ledger row, step.started, the executor, then step.succeeded, step.retrying
+ * (a retryable failure with attempts left) or step.failed (R5, R9, R17).
+ */
+export async function attempt(
+  deps: EngineDeps,
+  stop: AbortSignal,
+  args: { run: RunState; step: Step; prior: LedgerRow | undefined; context: RunContext; publish: Publish },
+): Promise<AttemptResult> {
+  const { db, logger } = deps;
+  const { run, step, prior, context, publish } = args;
+  const { runId } = run;
+  const type = step.type as StepType; // validated in executeRun (R3)
+  const atMostOnce = isStepType(type) && stepTypes[type].sideEffects === "at-most-once";
+
+  if (prior?.status === "retrying") {
+    // R17: the previous attempt failed retryably; it is closed as failed when the next one starts.
+    await db.runStep.updateMany({ where: { id: prior.id, status: "retrying" }, data: { status: "failed" } });
+  } else if (prior && (prior.status === "running" || prior.status === "pending")) {
+    // R10: an attempt left `running` was interrupted (crash or shutdown). Close it; repeat the step only
+    // when repeating it is safe (sideEffects "none" or "idempotent").
+    const error = atMostOnce
+      ? "Interrupted while running; outcome unknown — not repeated because it may already have taken effect"
+      : "Interrupted while running (the worker stopped); attempted again";
+    await db.runStep.updateMany({ where: { id: prior.id, status: prior.status }, data: { status: "failed", error, finishedAt: new Date() } });
+    if (atMostOnce) {
+      await publish({ type: "step.failed", stepId: step.id, status: "failed", error });
+      return { status: "failed", error };
+    }
+  }
+
+  const attemptNo = (prior?.attempt ?? 0) + 1;
+  const rowId = newId("rst");
+  const resolved = stepConfig(run, step);
+  try {
+    await db.runStep.create({
+      data: {
+        id: rowId,
+        runId,
+        stepId: step.id,
+        type: step.type,
+        attempt: attemptNo,
+        status: "running",
+        input: jsonValue(resolved.error === undefined ? resolved.config : resolved.raw),
+        startedAt: new Date(),
+      },
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DuplicateDelivery(runId, step.id);
+    throw error;
+  }
+  await publish({ type: "step.started", stepId: step.id, status: "running", attempt: attemptNo });
+
+  const policy = retryPolicy(type, resolved.config);
+  const timeoutMs = stepTimeout(type, resolved.config);
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), timeoutMs);
+  const signal = AbortSignal.any([deps.signal, stop, timeout.signal]);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new AbortedError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  const chunks = chunkPublisher(publish, step.id, logger);
+
+  let result: ExecutorResult;
+  try {
+    if (resolved.error !== undefined) throw new StepError(resolved.error);
+    const executor = executors[type] as (args: ExecutorArgs<StepType>) => Promise<ExecutorResult>;
+    if (!executor) throw new StepError(`No executor for step type "${step.type}"`);
+    // The race bounds executors that cannot be interrupted (the abort wins; their late result is ignored).
+    result = await Promise.race([
+      executor({
+        config: resolved.config as ExecutorArgs<StepType>["config"],
+        context,
+        signal,
+        env: deps.env,
+        logger: deps.logger,
+        stepId: step.id,
+        runId,
+        attempt: attemptNo,
+        idempotencyKey: `${runId}:${step.id}:${attemptNo}`,
+        chunk: chunks.push,
+        credential: (id, credentialType) => loadCredential(deps, run.workspaceId, id, credentialType),
+      }),
+      aborted,
+    ]);
+    await chunks.flush();
+  } catch (caught) {
+    await chunks.flush();
+    if (stop.aborted) {
+      // R15: canceled while it ran — the attempt is closed by closeStoppedRun with the reason.
+      return { status: "stopped" };
+    }
+    if (deps.signal.aborted) throw new ShutdownAbort();
+    let error = caught;
+    if (timeout.signal.aborted) {
+      error = atMostOnce
+        ? new StepError(`Timed out after ${timeoutMs} ms; outcome unknown — not repeated because it may already have taken effect`)
+        : new StepError(`Timed out after ${timeoutMs} ms`, { retryable: true, cause: caught });
+    }
+    const message = errorMessage(error);
+    const output = error instanceof StepError ? error.output : undefined;
+    const retryable = error instanceof StepError && error.retryable;
+    const retry = retryable && attemptNo < policy.maxAttempts;
+    logger.info("step failed", { runId, stepId: step.id, type, attempt: attemptNo, error: message, retryable, retry });
+    const status = retry ? "retrying" : "failed";
+    await db.runStep.update({
+      where: { id: rowId },
+      data: { status, error: message, output: output === undefined ? undefined : jsonValue(output), finishedAt: new Date() },
+    });
+    if (retry) {
+      const delayMs = backoffDelay(policy.backoffMs, attemptNo);
+      await publish({
+        type: "step.retrying",
+        stepId: step.id,
+        status: "retrying",
+        attempt: attemptNo,
+        error: message,
+        output: { attempt: attemptNo, maxAttempts: policy.maxAttempts, retryInMs: delayMs },
+      });
+      return {
+        status: "retrying",
+        delayMs,
+        row: { id: rowId, stepId: step.id, attempt: attemptNo, status: "retrying", output: null, error: message, startedAt: null },
+      };
+    }
+    await publish({ type: "step.failed", stepId: step.id, status: "failed", attempt: attemptNo, error: message, ...(output === undefined ? {} : { output }) });
+    return { status: "failed", error: message };
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+
+  const output = toJson(result.output);
+  const done = await updatedIf(
+    db.runStep.update({
+      where: { id: rowId, status: "running" },
+      data: {
+        status: "succeeded",
+        output: jsonValue(output),
+        ...(result.input === undefined ? {} : { input: jsonValue(toJson(result.input)) }),
+        finishedAt: new Date(),
+      },
+      select: { id: true },
+    }),
+  );
+  if (!done) return { status: "stopped" }; // closed by a cancel meanwhile (R15)
+  await publish({ type: "step.succeeded", stepId: step.id, status: "succeeded", attempt: attemptNo, output });
+  return { status: "succeeded", output, branch: result.branch };
+}
+
+/** R20: partial output batched into `step.chunk` events, at most one per CHUNK_INTERVAL_MS. */
+function chunkPublisher(publish: Publish, stepId: string, logger: Logger) {
+  let buffer = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let pending: Promise<unknown> = Promise.resolve();
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (buffer) {
+      const delta = buffer;
+      buffer = "";
+      pending = pending
+        .then(() => publish({ type: "step.chunk", stepId, status: "running", output: { delta } }))
+        .catch((error) => logger.warn("step.chunk not published", { stepId, error: errorMessage(error) }));
+    }
+    return pending;
+  };
+  return {
+    push: (delta: string) => {
+      if (!delta) return;
+      buffer += delta;
+      timer ??= setTimeout(flush, CHUNK_INTERVAL_MS);
+    },
+    flush,
+  };
+}

@@ -1,0 +1,49 @@
+/** The shapes the engine's modules share: its dependencies, a run's state, ledger rows and event publishing. */
+import type { RunEvent, RunStatus, StepStatus, WorkflowDefinition } from "@algorythmos/domain";
+import type { Db, Env, Logger, Redis } from "@algorythmos/platform";
+
+export interface EngineDeps {
+  env: Env;
+  db: Db;
+  /** Non-blocking connection, for publishing run events. */
+  redis: Redis;
+  logger: Logger;
+  /** Aborted when the worker shuts down: the run is left for the next delivery (R10). */
+  signal: AbortSignal;
+}
+
+export interface RunControl {
+  /** Aborted when the run was stopped from outside (canceled, or timed out by the reconciler): R15. */
+  stop?: AbortSignal;
+}
+
+export type RunOutcome = RunStatus | "missing" | "skipped";
+
+export interface LedgerRow {
+  id: string;
+  stepId: string;
+  attempt: number;
+  status: StepStatus;
+  output: unknown;
+  error: string | null;
+  startedAt: Date | null;
+}
+
+export interface Settled {
+  status: "succeeded" | "failed" | "skipped";
+  output?: unknown;
+  branch?: "true" | "false";
+}
+
+export type EventInput = Pick<RunEvent, "type" | "stepId" | "status"> & Partial<Pick<RunEvent, "output" | "error" | "attempt">>;
+export type Publish = (event: EventInput) => Promise<unknown>;
+export type Finish = (status: "succeeded" | "failed", result: { output?: unknown; error?: string }) => Promise<RunOutcome>;
+
+export interface RunState {
+  runId: string;
+  workspaceId: string;
+  input: unknown;
+  definition: WorkflowDefinition;
+  fromStepId: string | null;
+  stepInputOverride: unknown;
+}
