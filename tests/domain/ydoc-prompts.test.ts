@@ -19,6 +19,7 @@ import {
   updatePromptMessage,
   WorkflowDefinition,
 } from "@algorythmos/domain";
+import { updatesDuring } from "../support/yjs.js";
 
 const MESSAGES = [
   { role: "system", content: "You are terse.\n\nAnswer in English." },
@@ -51,18 +52,6 @@ function plainDoc(messages: unknown = MESSAGES): Y.Doc {
   const doc = docFromDefinition(sample());
   configOf(doc, "ask").set("messages", structuredClone(messages));
   return doc;
-}
-
-function updatesDuring(doc: Y.Doc, fn: () => void): Uint8Array[] {
-  const updates: Uint8Array[] = [];
-  const listener = (update: Uint8Array) => updates.push(update);
-  doc.on("update", listener);
-  try {
-    fn();
-  } finally {
-    doc.off("update", listener);
-  }
-  return updates;
 }
 
 /** What `updates` change on a replica of `before`, as "path: keys" or "path: (content)" lines. */

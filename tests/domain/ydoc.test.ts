@@ -12,6 +12,7 @@ import {
   WorkflowDefinition,
   type WorkflowDefinitionInput,
 } from "@algorythmos/domain";
+import { updatesDuring } from "../support/yjs.js";
 
 function sample(): WorkflowDefinition {
   const input: WorkflowDefinitionInput = {
@@ -43,19 +44,6 @@ function sample(): WorkflowDefinition {
 
 const byId = <T extends { id: string }>(items: T[]) => [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 const sorted = (definition: WorkflowDefinition) => ({ ...definition, steps: byId(definition.steps), edges: byId(definition.edges) });
-
-/** Collects the binary updates a doc emits while `fn` runs. */
-function updatesDuring(doc: Y.Doc, fn: () => void): Uint8Array[] {
-  const updates: Uint8Array[] = [];
-  const listener = (update: Uint8Array) => updates.push(update);
-  doc.on("update", listener);
-  try {
-    fn();
-  } finally {
-    doc.off("update", listener);
-  }
-  return updates;
-}
 
 /**
  * Applies `updates` to a replica of `before` and reports what changed there, as "target: keys" lines, where

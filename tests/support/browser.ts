@@ -1,4 +1,5 @@
 import { chromium, type Browser, type Locator } from "playwright-core";
+import { listenOnLoopback } from "./http.js";
 
 /** Debian's chromium, headless, with the flags that keep it off the (closed) network. */
 export function launchBrowser(): Promise<Browser> {
@@ -91,14 +92,12 @@ export async function startFakeOpenAI(): Promise<{ url: string; requests: number
       response.end("data: [DONE]\n\n");
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${url}/v1`,
     get requests() {
       return state.requests;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close,
   };
 }

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import WebSocket from "ws";
 import { startStack, type Stack, type StackOptions } from "../../scripts/stack.js";
 import { testEnv } from "./env.js";
+import { listenOnLoopback } from "./http.js";
 
 /** The studio's processes in this test process, on a free port, on the test database and a fresh Redis prefix. */
 export async function startTestStack(options: StackOptions = {}, envOverrides: Record<string, string> = {}): Promise<Stack> {
@@ -51,14 +52,8 @@ export async function startEchoServer(): Promise<{ url: string; requests: { meth
     const status = request.url?.startsWith("/fail") ? 500 : 200;
     response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ ok: status === 200, path: request.url }));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const { url, close } = await listenOnLoopback(server);
+  return { url, requests, close };
 }
 
 /** Polls until `check` returns a value, failing with `what` after the deadline. */

@@ -18,6 +18,7 @@ import {
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { startRunWorker } from "../../worker/run-worker.js";
 import { testEnv } from "../support/env.js";
+import { listenOnLoopback } from "../support/http.js";
 
 export interface Harness {
   env: Env;
@@ -232,19 +233,10 @@ export async function startTestServer() {
       else response.writeHead(404).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    ...(await listenOnLoopback(server)),
     requests,
     aborted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }
 
