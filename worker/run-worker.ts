@@ -68,6 +68,10 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
         // R13: the rest of the run waits for a delay — no worker slot is held meanwhile.
         if (error instanceof SuspendRun && token) {
           await job.moveToDelayed(error.resumeAt.getTime(), token);
+          // R15: a cancel that arrived while this delivery was still in flight only aborted `stop` (its
+          // message handler promotes waiting jobs, not in-flight ones): promote it here, so the next
+          // delivery closes the run now rather than when the delay ends.
+          if (stop.signal.aborted) await job.promote().catch(() => {}); // promoted meanwhile
           throw new DelayedError();
         }
         // R10: interrupted by shutdown — hand the job back; the next delivery resumes from the ledger.

@@ -1,9 +1,9 @@
 import { isStepType, newId, stepTypes, type Step, type StepType } from "@algorythmos/domain";
-import { isUniqueViolation, updatedIf, type Logger } from "@algorythmos/platform";
+import { isUniqueViolation, Prisma, type Logger } from "@algorythmos/platform";
 import { AbortedError, DuplicateDelivery, ShutdownAbort, StepError, errorMessage } from "../errors.js";
 import { executors, type ExecutorArgs, type ExecutorResult, type RunContext } from "../executors/index.js";
 import { loadCredential } from "./credentials.js";
-import { jsonValue, toJson } from "./ledger.js";
+import { jsonParam, jsonValue, timestampParam, toJson } from "./ledger.js";
 import { backoffDelay, CHUNK_INTERVAL_MS, retryPolicy, stepTimeout } from "./policy.js";
 import { stepConfig } from "./step-config.js";
 import type { EngineDeps, LedgerRow, Publish, RunState } from "./types.js";
@@ -48,24 +48,21 @@ export async function attempt(
   const attemptNo = (prior?.attempt ?? 0) + 1;
   const rowId = newId("rst");
   const resolved = stepConfig(run, step);
+  // R5: the ledger row and its step.started event in one statement (one round trip).
+  const input = jsonParam(resolved.error === undefined ? resolved.config : resolved.raw);
   try {
-    await db.runStep.create({
-      data: {
-        id: rowId,
-        runId,
-        stepId: step.id,
-        type: step.type,
-        attempt: attemptNo,
-        status: "running",
-        input: jsonValue(resolved.error === undefined ? resolved.config : resolved.raw),
-        startedAt: new Date(),
-      },
-    });
+    await publish.withLedger(
+      { type: "step.started", stepId: step.id, status: "running", attempt: attemptNo },
+      (storeEventFrom) => Prisma.sql`WITH s AS (
+        INSERT INTO "RunStep" ("id", "runId", "stepId", "type", "attempt", "status", "input", "startedAt")
+        VALUES (${rowId}, ${runId}, ${step.id}, ${step.type}, ${attemptNo}::integer, 'running'::"StepStatus", ${input}::jsonb, ${timestampParam()}::timestamp(3))
+        RETURNING "id"
+      ) ${storeEventFrom("s")}`,
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw new DuplicateDelivery(runId, step.id);
     throw error;
   }
-  await publish({ type: "step.started", stepId: step.id, status: "running", attempt: attemptNo });
 
   const policy = retryPolicy(type, resolved.config);
   const timeoutMs = stepTimeout(type, resolved.config);
@@ -151,20 +148,19 @@ export async function attempt(
   }
 
   const output = toJson(result.output);
-  const done = await updatedIf(
-    db.runStep.update({
-      where: { id: rowId, status: "running" },
-      data: {
-        status: "succeeded",
-        output: jsonValue(output),
-        ...(result.input === undefined ? {} : { input: jsonValue(toJson(result.input)) }),
-        finishedAt: new Date(),
-      },
-      select: { id: true },
-    }),
+  // The conditional update and its step.succeeded event in one statement: the event is stored only when
+  // the update matched, i.e. the attempt was not closed by a cancel meanwhile (R15).
+  const stepInput = result.input === undefined ? Prisma.empty : Prisma.sql`"input" = ${jsonParam(toJson(result.input))}::jsonb,`;
+  const done = await publish.withLedger(
+    { type: "step.succeeded", stepId: step.id, status: "succeeded", attempt: attemptNo, output },
+    (storeEventFrom) => Prisma.sql`WITH u AS (
+      UPDATE "RunStep"
+      SET "status" = 'succeeded'::"StepStatus", "output" = ${jsonParam(output)}::jsonb, ${stepInput} "finishedAt" = ${timestampParam()}::timestamp(3)
+      WHERE "id" = ${rowId} AND "status" = 'running'::"StepStatus"
+      RETURNING "id"
+    ) ${storeEventFrom("u")}`,
   );
   if (!done) return { status: "stopped" }; // closed by a cancel meanwhile (R15)
-  await publish({ type: "step.succeeded", stepId: step.id, status: "succeeded", attempt: attemptNo, output });
   return { status: "succeeded", output, branch: result.branch };
 }
 

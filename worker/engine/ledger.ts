@@ -104,3 +104,19 @@ export function toJson(value: unknown): unknown {
 export function jsonValue(value: unknown): Prisma.InputJsonValue | typeof Prisma.JsonNull {
   return value === null || value === undefined ? Prisma.JsonNull : (value as Prisma.InputJsonValue);
 }
+
+/**
+ * A JSON column value as a `::jsonb` parameter of a raw statement: the same JSON Prisma stores for
+ * jsonValue (null/undefined → a JSON null).
+ */
+export function jsonParam(value: unknown): string {
+  return JSON.stringify(value ?? null) ?? "null";
+}
+
+/**
+ * Now, as a `::timestamp(3)` parameter of a raw statement: Prisma stores DateTime as UTC in these
+ * `timestamp without time zone` columns; PostgreSQL ignores the "Z" of the ISO string for that type.
+ */
+export function timestampParam(date: Date = new Date()): string {
+  return date.toISOString();
+}

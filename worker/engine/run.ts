@@ -1,6 +1,6 @@
 /** executeRun: load the run, start it (R2), decide its steps in dataflow order (R6), finish it. Overview in worker/engine.ts. */
 import { FINAL_RUN_STATUSES, outgoingEdges, topologicalOrder, validateDefinition, WorkflowDefinition, type Edge, type Step } from "@algorythmos/domain";
-import { publishRunEvent, updatedIf } from "@algorythmos/platform";
+import { announceRunEvent, publishRunEvent, storeRunEventWith, updatedIf } from "@algorythmos/platform";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DuplicateDelivery, ShutdownAbort, SuspendRun, errorMessage } from "../errors.js";
 import type { RunContext } from "../executors/index.js";
@@ -8,7 +8,7 @@ import { attempt, type AttemptResult } from "./attempt.js";
 import { delayStep } from "./delay.js";
 import { closeStoppedRun, currentStatus, jsonValue, OPEN_STATUSES, readLedger, skipStep } from "./ledger.js";
 import { STATUS_CHECK_MS } from "./policy.js";
-import type { EngineDeps, Finish, LedgerRow, Publish, RunControl, RunOutcome, RunState, Settled } from "./types.js";
+import type { EngineDeps, EventInput, Finish, LedgerRow, Publish, RunControl, RunOutcome, RunState, Settled } from "./types.js";
 
 const NEVER = new AbortController().signal;
 
@@ -34,14 +34,23 @@ export async function executeRun(deps: EngineDeps, runId: string, control: RunCo
   }
 
   // Events are stored, then published; the ledger is the truth, so an event that cannot be stored or
-  // published (Redis restarting) is logged and the run goes on.
-  const publish: Publish = (event) =>
-    publishRunEvent(deps.db, deps.redis, deps.env.REDIS_PREFIX, {
-      ...event,
-      runId,
-      workflowId: run.workflowId,
-      at: new Date().toISOString(),
-    }).catch((error) => logger.warn("run event not published", { runId, type: event.type, stepId: event.stepId, error: errorMessage(error) }));
+  // published (Redis restarting) is logged and the run goes on. publish.withLedger stores an event in the
+  // same statement as its ledger write (step start and success: one round trip each); only its Redis
+  // publish is best-effort, the statement's errors are the ledger write's.
+  const full = (event: EventInput) => ({ ...event, runId, workflowId: run.workflowId, at: new Date().toISOString() });
+  const notPublished = (event: EventInput) => (error: unknown) =>
+    logger.warn("run event not published", { runId, type: event.type, stepId: event.stepId, error: errorMessage(error) });
+  const publish: Publish = Object.assign(
+    (event: EventInput) => publishRunEvent(deps.db, deps.redis, deps.env.REDIS_PREFIX, full(event)).catch(notPublished(event)),
+    {
+      withLedger: async (event: EventInput, statement: Parameters<Publish["withLedger"]>[1]) => {
+        const stored = await storeRunEventWith(deps.db, full(event), statement);
+        if (!stored) return false;
+        await announceRunEvent(deps.redis, deps.env.REDIS_PREFIX, stored).catch(notPublished(event));
+        return true;
+      },
+    },
+  );
 
   if (FINAL_RUN_STATUSES.includes(run.status)) {
     // R1: a final run is never executed again. R15: one stopped from outside (canceled, timed out) while a

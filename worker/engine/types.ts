@@ -1,6 +1,6 @@
 /** The shapes the engine's modules share: its dependencies, a run's state, ledger rows and event publishing. */
 import type { RunEvent, RunStatus, StepStatus, WorkflowDefinition } from "@algorythmos/domain";
-import type { Db, Env, Logger, Redis } from "@algorythmos/platform";
+import type { Db, Env, Logger, Prisma, Redis } from "@algorythmos/platform";
 
 export interface EngineDeps {
   env: Env;
@@ -36,7 +36,15 @@ export interface Settled {
 }
 
 export type EventInput = Pick<RunEvent, "type" | "stepId" | "status"> & Partial<Pick<RunEvent, "output" | "error" | "attempt">>;
-export type Publish = (event: EventInput) => Promise<unknown>;
+/** Stores and publishes a run event; a failure is logged and the run goes on (the ledger is the truth). */
+export type Publish = ((event: EventInput) => Promise<unknown>) & {
+  /**
+   * Stores the event in the same SQL statement as a ledger write (one round trip; storeRunEventWith), then
+   * publishes it. False when the statement stored no event (its write matched no row). Database errors are
+   * thrown (the write did not happen either); a failure to publish to Redis is logged.
+   */
+  withLedger(event: EventInput, statement: (storeEventFrom: (source: string) => Prisma.Sql) => Prisma.Sql): Promise<boolean>;
+};
 export type Finish = (status: "succeeded" | "failed", result: { output?: unknown; error?: string }) => Promise<RunOutcome>;
 
 export interface RunState {

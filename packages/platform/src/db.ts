@@ -15,8 +15,18 @@ export function transaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T>
   return db.$transaction(work, { maxWait: 5_000, timeout: 15_000 });
 }
 
+/**
+ * A unique constraint violation: P2002 from the query API; from $queryRaw/$executeRaw, P2010 ("raw query
+ * failed") whose meta holds SQLSTATE 23505 — through the pg driver adapter as
+ * `meta.driverAdapterError.cause` ({ kind: "UniqueConstraintViolation", originalCode: "23505" }).
+ */
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (error.code === "P2002") return true;
+  if (error.code !== "P2010") return false;
+  const meta = error.meta as { code?: unknown; driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } | undefined;
+  const cause = meta?.driverAdapterError?.cause;
+  return meta?.code === "23505" || cause?.kind === "UniqueConstraintViolation" || cause?.originalCode === "23505";
 }
 
 /** Prisma's Json input type for a value we know is JSON-serialisable. */
