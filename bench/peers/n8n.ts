@@ -161,23 +161,24 @@ export async function startN8n(install: N8nInstall, userFolder: string, extra: R
   const url = `http://127.0.0.1:${port}`;
   const webhookUrl = `${url}/webhook/${N8N_WEBHOOK_PATH}`;
   const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}):\n${log}`);
-    try {
-      const response = await fetch(webhookUrl, { method: "POST", headers: { "content-type": "application/json" }, body: '{"n":21}' });
-      const body = await response.text();
-      if (response.status === 200) {
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}):\n${log}`);
+      const body = await fetch(webhookUrl, { method: "POST", headers: { "content-type": "application/json" }, body: '{"n":21}' }).then(
+        (response) => (response.status === 200 ? response.text() : null),
+        () => null, // not listening yet
+      );
+      // While it boots, n8n answers 200 with "n8n is starting up. Please wait": not ready yet.
+      if (body !== null && !body.includes("starting up")) {
         if (!body.includes('"result":"big"')) throw new Error(`n8n answered an unexpected body: ${body}`);
         break;
       }
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith("n8n answered")) throw error;
+      if (Date.now() > deadline) throw new Error(`n8n did not serve the webhook within 90 s:\n${log}`);
+      await sleep(250);
     }
-    if (Date.now() > deadline) {
-      await stopProcess(child);
-      throw new Error(`n8n did not serve the webhook within 90 s:\n${log}`);
-    }
-    await sleep(250);
+  } catch (error) {
+    await stopProcess(child); // never leave an n8n behind when it did not come up
+    throw error;
   }
   return { url, webhookUrl, pid: child.pid!, stop: () => stopProcess(child, 20_000) };
 }
