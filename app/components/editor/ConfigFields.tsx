@@ -158,8 +158,6 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
     ) : (
       <input {...common} type="text" value={text} onChange={(e) => write(e.target.value)} />
     );
-  } else if (isMessageList(schema)) {
-    return <MessagesField label={label} schema={schema} value={value} required={required} error={error} readOnly={readOnly} onChange={onChange} />;
   } else {
     // Objects, arrays and "any JSON" (e.g. an HTTP body, which may also be plain text).
     const acceptsText = type === undefined;
@@ -270,65 +268,3 @@ function JsonField({ id, label, hint, value, acceptsText, error, readOnly, onCha
   );
 }
 
-/** A chat message list (openai.chat `messages`): an array of { role (enum), content (string) }. */
-function isMessageList(schema: JsonSchema): boolean {
-  const item = schema.items;
-  return typeOf(schema) === "array" && !!item?.properties?.role?.enum && typeOf(item.properties.content ?? {}) === "string";
-}
-
-type Message = { role: string; content: string };
-
-/** Messages as a list of role + text pairs, written back as one array (what the step's config holds). */
-function MessagesField({ label, schema, value, required, error, readOnly, onChange }: { label: string; schema: JsonSchema; value: unknown; required: boolean; error: string | undefined; readOnly: boolean; onChange(value: unknown): void }) {
-  const id = useId();
-  const roles = (schema.items?.properties?.role?.enum ?? []).map(String);
-  const messages: Message[] = Array.isArray(value)
-    ? value.map((m) => ({ role: typeof m?.role === "string" ? m.role : roles[0] ?? "user", content: typeof m?.content === "string" ? m.content : "" }))
-    : [];
-  const write = (next: Message[]) => onChange(next.length === 0 && !required ? undefined : next);
-  const change = (index: number, patch: Partial<Message>) => write(messages.map((m, i) => (i === index ? { ...m, ...patch } : m)));
-  return (
-    <fieldset className="field messages" aria-describedby={error ? `${id}-error` : undefined}>
-      <legend className="label">
-        {label}
-        {required ? <span className="muted small"> required</span> : null}
-      </legend>
-      {messages.length === 0 ? <p className="muted small">No messages yet.</p> : null}
-      {messages.map((message, index) => (
-        <div className="message" key={index}>
-          <div className="message-head">
-            <label htmlFor={`${id}-${index}-role`} className="visually-hidden">
-              Message {index + 1} role
-            </label>
-            <select id={`${id}-${index}-role`} value={message.role} disabled={readOnly} onChange={(e) => change(index, { role: e.target.value })}>
-              {roles.map((role) => (
-                <option key={role} value={role}>
-                  {role}
-                </option>
-              ))}
-            </select>
-            {readOnly ? null : (
-              <button type="button" className="small-button" aria-label={`Remove message ${index + 1}`} onClick={() => write(messages.filter((_, i) => i !== index))}>
-                Remove
-              </button>
-            )}
-          </div>
-          <label htmlFor={`${id}-${index}-content`} className="visually-hidden">
-            Message {index + 1} text
-          </label>
-          <textarea id={`${id}-${index}-content`} rows={3} value={message.content} disabled={readOnly} onChange={(e) => change(index, { content: e.target.value })} placeholder="Text; {{ input.name }} inserts a value" />
-        </div>
-      ))}
-      {readOnly ? null : (
-        <button type="button" className="small-button" onClick={() => write([...messages, { role: messages.length === 0 && roles.includes("system") ? "system" : "user", content: "" }])}>
-          Add message
-        </button>
-      )}
-      {error ? (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-    </fieldset>
-  );
-}
