@@ -12,7 +12,7 @@ import {
 import { cancelRunChannel, enqueueRun, json, loadLiveWorkflow, nullableJson, publishRunEvent, transaction, type LiveWorkflow } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput, fromZodError, notFound } from "../errors.js";
-import { requireWorkflowRole } from "./access.js";
+import { requireWorkflowRole, type Need } from "./access.js";
 import { PAGE_ORDER, pageRequest, toPage, type Page } from "./pagination.js";
 
 const RUN_SELECT = {
@@ -118,8 +118,7 @@ async function announceRun(deps: ServerDeps, run: RunView): Promise<void> {
 
 /** Cancels a queued or running run; the worker stops it between steps and aborts its in-flight call. */
 export async function cancelRun(deps: ServerDeps, caller: Caller, id: string): Promise<RunView> {
-  const run = await getRun(deps, caller, id);
-  await requireWorkflowRole(deps.db, caller, run.workflowId, "write");
+  const run = await getRun(deps, caller, id, "write");
   const user = await deps.db.user.findUnique({ where: { id: caller.principal!.userId }, select: { name: true } });
   const finishedAt = new Date();
   const canceled = await deps.db.run.updateMany({
@@ -149,8 +148,7 @@ export async function retryRun(deps: ServerDeps, caller: Caller, rawInput: unkno
   const parsed = RetryRunInput.safeParse(rawInput);
   if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
   const { runId, fromStepId, input: override } = parsed.data;
-  const original = await getRun(deps, caller, runId);
-  await requireWorkflowRole(deps.db, caller, original.workflowId, "write");
+  const original = await getRun(deps, caller, runId, "write");
   const source = await deps.db.run.findUniqueOrThrow({ where: { id: runId }, select: { definition: true, workspaceId: true } });
   const definition = WorkflowDefinition.parse(source.definition);
   const step = definition.steps.find((candidate) => candidate.id === fromStepId);
@@ -194,11 +192,11 @@ export async function retryRun(deps: ServerDeps, caller: Caller, rawInput: unkno
   return run;
 }
 
-/** The run, for a caller who may read its workflow. Outsiders get NOT_FOUND. */
-export async function getRun(deps: ServerDeps, caller: Caller, id: string): Promise<RunView> {
+/** The run, for a caller with `need` on its workflow (read by default). Outsiders get NOT_FOUND. */
+export async function getRun(deps: ServerDeps, caller: Caller, id: string, need: Need = "read"): Promise<RunView> {
   const run = await deps.db.run.findUnique({ where: { id }, select: RUN_SELECT });
   if (!run) throw notFound("Run");
-  await requireWorkflowRole(deps.db, caller, run.workflowId, "read", "Run");
+  await requireWorkflowRole(deps.db, caller, run.workflowId, need, "Run");
   return run;
 }
 

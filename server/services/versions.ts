@@ -3,7 +3,7 @@ import { bytes, changeWorkflowDoc, json, loadWorkflowState, transaction } from "
 import * as Y from "yjs";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, fromZodError, notFound } from "../errors.js";
-import { requireWorkflowRole } from "./access.js";
+import { requireWorkflowRole, type Need } from "./access.js";
 import { getWorkflow, liveDefinition, type WorkflowView } from "./workflows.js";
 
 export interface VersionView {
@@ -31,10 +31,10 @@ export async function listVersions(deps: ServerDeps, caller: Caller, workflowId:
 }
 
 /** A version, for a caller who may read its workflow; outsiders get NOT_FOUND. */
-export async function getVersion(deps: ServerDeps, caller: Caller, id: string): Promise<VersionView> {
+export async function getVersion(deps: ServerDeps, caller: Caller, id: string, need: Need = "read"): Promise<VersionView> {
   const row = await deps.db.workflowSnapshot.findUnique({ where: { id }, select: VERSION_SELECT });
   if (!row) throw notFound("Version");
-  await requireWorkflowRole(deps.db, caller, row.workflowId, "read", "Version");
+  await requireWorkflowRole(deps.db, caller, row.workflowId, need, "Version");
   return toView(row);
 }
 
@@ -65,8 +65,7 @@ export async function createVersion(deps: ServerDeps, caller: Caller, rawInput: 
  * editor receives it like anyone's edit.
  */
 export async function restoreVersion(deps: ServerDeps, caller: Caller, versionId: string): Promise<WorkflowView> {
-  const version = await getVersion(deps, caller, versionId);
-  await requireWorkflowRole(deps.db, caller, version.workflowId, "write");
+  const version = await getVersion(deps, caller, versionId, "write");
   const changed = await changeWorkflowDoc(deps.db, deps.redis, deps.env.REDIS_PREFIX, version.workflowId, (doc) =>
     applyDefinitionToDoc(doc, version.definition, "restore"),
   );

@@ -17,7 +17,7 @@ import { bytes, changeWorkflowDoc, json, loadLiveWorkflow, type Db } from "@algo
 import { definitionFromDoc } from "@algorythmos/domain";
 import type { Caller, ServerDeps } from "../context.js";
 import { badInput, fromZodError, notFound } from "../errors.js";
-import { requireUser, requireWorkflowRole, requireWorkspaceRole } from "./access.js";
+import { requireUser, requireWorkflowRole, requireWorkspaceRole, type Need } from "./access.js";
 import { PAGE_ORDER, pageRequest, toPage, type Page } from "./pagination.js";
 
 const WORKFLOW_SELECT = {
@@ -86,8 +86,8 @@ export async function insertWorkflow(db: Db, workspaceId: string, definition: Wo
   return toView(row);
 }
 
-export async function getWorkflow(deps: ServerDeps, caller: Caller, id: string): Promise<WorkflowView> {
-  await requireWorkflowRole(deps.db, caller, id, "read");
+export async function getWorkflow(deps: ServerDeps, caller: Caller, id: string, need: Need = "read"): Promise<WorkflowView> {
+  await requireWorkflowRole(deps.db, caller, id, need);
   const row = await findWorkflowRow(deps.db, id);
   if (!row) throw notFound("Workflow");
   return toView(row);
@@ -139,8 +139,7 @@ export async function updateWorkflow(deps: ServerDeps, caller: Caller, rawInput:
 }
 
 export async function deleteWorkflow(deps: ServerDeps, caller: Caller, id: string): Promise<WorkflowView> {
-  const workflow = await getWorkflow(deps, caller, id);
-  await requireWorkflowRole(deps.db, caller, id, "write");
+  const workflow = await getWorkflow(deps, caller, id, "write");
   await deps.db.workflow.delete({ where: { id } });
   return workflow;
 }
