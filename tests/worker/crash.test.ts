@@ -108,6 +108,32 @@ describe("SIGKILL", () => {
     expect(run.events.filter((e) => e.type === "run.started")).toHaveLength(1);
     expect(run.events.filter((e) => e.type === "run.finished")).toHaveLength(1);
   });
+  it("R18 R10: a worker killed with SIGKILL mid-POST → the step is sent again with the same Idempotency-Key; a cooperating API takes effect once", async () => {
+    // start ──▶ charge (POST, answers after 2.5 s) ──▶ after
+    const runId = await h.createRun(
+      workflow(
+        [
+          ["charge", "http.request", { method: "POST", url: `${web.url}/charge?ms=2500&r18-crash`, body: { amount: 5 } }],
+          ["after", "transform", { expression: "steps.charge.output.body.charged" }],
+        ],
+        [["start", "charge"], ["charge", "after"]],
+      ),
+    );
+    const first = await spawnWorker(h);
+    await h.enqueue(runId);
+    await h.until("the POST to reach the API", async () => web.requests.some((r) => r.url.includes("r18-crash")));
+    await kill(first);
+
+    await spawnWorker(h);
+    const run = await h.waitForFinal(runId);
+    expect(run.status).toBe("succeeded");
+    const sent = web.requests.filter((r) => r.url.includes("r18-crash"));
+    expect(sent.length).toBe(2); // sent, interrupted, sent again
+    expect(new Set(sent.map((r) => r.headers["idempotency-key"]))).toEqual(new Set([`${runId}:charge`]));
+    expect(run.output).toEqual({ after: `${runId}:charge` });
+    expect(web.charges.get(`${runId}:charge`)).toBe(2); // two requests, one key: the API took effect once
+    expect(run.steps.filter((s) => s.stepId === "charge").map((s) => [s.attempt, s.status])).toEqual([[1, "failed"], [2, "succeeded"]]);
+  });
 });
 
 describe("Redis restart", () => {

@@ -102,7 +102,7 @@ describe("R17 retries", () => {
     expect(backoffDelay(60_000, 10, () => 1)).toBe(300_000); // capped at 5 minutes
   });
 
-  it("R17 R18: start → call (503, 503, 200): attempts 1 and 2 fail, 3 succeeds; step.retrying between; a new key per attempt", async () => {
+  it("R17 R18: start → call (503, 503, 200): attempts 1 and 2 fail, 3 succeeds; step.retrying between; one key for every attempt", async () => {
     // start ──▶ call
     const run = await h.run(
       workflow([["call", "http.request", { method: "POST", url: `${web.url}/flaky?key=r17&fail=2`, body: { a: 1 }, retry: { maxAttempts: 3, backoffMs: 5 } }]], [["start", "call"]]),
@@ -125,7 +125,7 @@ describe("R17 retries", () => {
       "run.finished",
     ]);
     const keys = web.requests.filter((r) => r.url.includes("key=r17")).map((r) => r.headers["idempotency-key"]);
-    expect(keys).toEqual([1, 2, 3].map((n) => `${run.id}:call:${n}`));
+    expect(keys).toEqual([1, 2, 3].map(() => `${run.id}:call`)); // a cooperating API sees one operation
   });
 
   it("R17: non-retryable errors (a 404, an expression error) fail at once", async () => {
@@ -278,6 +278,9 @@ describe("R21 re-run from a step", () => {
     expect(JSON.parse(web.requests.filter((r) => r.url.includes("r21-post")).at(-1)!.body)).toEqual({ value: "v2:GET" });
     expect(eventTypes(again)).not.toContain("step.started:fetch");
     expect(eventTypes(again)).toContain("step.started:shape");
+    // R18: an explicit re-run is a new operation: its POST carries a new key.
+    const keys = web.requests.filter((r) => r.url.includes("r21-post")).slice(-2).map((r) => r.headers["idempotency-key"]);
+    expect(keys).toEqual([`${first.id}:post`, `${again.id}:post`]);
   });
 
   it("R21: an invalid edited input fails that step with the validation message", async () => {

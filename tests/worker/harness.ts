@@ -191,6 +191,8 @@ export async function startTestServer() {
   const requests: { method: string; url: string; body: string; headers: IncomingMessage["headers"] }[] = [];
   const aborted: string[] = [];
   const flaky = new Map<string, number>();
+  /** /charge: the Idempotency-Keys it honoured, each with how many requests carried it (R18). */
+  const charges = new Map<string, number>();
   const routes: Record<string, (request: IncomingMessage, response: ServerResponse, body: string) => void> = {
     "/json": (request, response, body) =>
       response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, method: request.method, echo: body || null })),
@@ -220,6 +222,16 @@ export async function startTestServer() {
       if (seen <= Number(params.get("fail") ?? 1)) response.writeHead(503, { "content-type": "text/plain" }).end("try later");
       else response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ attempt: seen }));
     },
+    // A cooperating API (R18): the first request with an Idempotency-Key takes effect (at receipt, before it
+    // answers after `?ms=`); a later one with the same key gets the same answer and takes no effect again.
+    "/charge": (request, response) => {
+      const key = String(request.headers["idempotency-key"] ?? "");
+      const seen = charges.get(key) ?? 0;
+      charges.set(key, seen + 1);
+      const ms = seen ? 0 : Number(new URL(request.url ?? "/", "http://x").searchParams.get("ms") ?? 0);
+      const timer = setTimeout(() => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ charged: key, replayed: seen > 0 })), ms);
+      response.on("close", () => clearTimeout(timer));
+    },
     "/big": (_request, response) => response.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(1024 * 1024 + 10)),
   };
   const server = createServer((request, response) => {
@@ -237,6 +249,7 @@ export async function startTestServer() {
     ...(await listenOnLoopback(server)),
     requests,
     aborted,
+    charges,
   };
 }
 

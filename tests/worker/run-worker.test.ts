@@ -58,7 +58,7 @@ describe("run engine", () => {
     expect(run.status).toBe("succeeded");
     const request = web.requests.find((r) => r.url === "/json?user=ada")!;
     expect(request.headers["x-user"]).toBe("ada");
-    expect(request.headers["idempotency-key"]).toBe(`${run.id}:post:1`);
+    expect(request.headers["idempotency-key"]).toBe(`${run.id}:post`);
     expect(web.requests.find((r) => r.url === "/text")!.headers["idempotency-key"]).toBeUndefined(); // GET carries none
     expect(request.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(request.body)).toEqual({ name: "ada", n: 3 });

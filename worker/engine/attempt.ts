@@ -94,7 +94,7 @@ export async function attempt(
         stepId: step.id,
         runId,
         attempt: attemptNo,
-        idempotencyKey: `${runId}:${step.id}:${attemptNo}`,
+        idempotencyKey: idempotencyKey(runId, step.id),
         chunk: chunks.push,
         credential: (id, credentialType) => loadCredential(deps, run.workspaceId, id, credentialType),
       }),
@@ -162,6 +162,15 @@ export async function attempt(
   );
   if (!done) return { status: "stopped" }; // closed by a cancel meanwhile (R15)
   return { status: "succeeded", output, branch: result.branch };
+}
+
+/**
+ * R18: one key per step of a run, the same on every attempt (retries after errors, re-deliveries after a
+ * crash), so an API that honours Idempotency-Key takes the step's effect once. A re-run from a step
+ * (retryRun) is a new run, hence a new key.
+ */
+export function idempotencyKey(runId: string, stepId: string): string {
+  return `${runId}:${stepId}`;
 }
 
 /** R20: partial output batched into `step.chunk` events, at most one per CHUNK_INTERVAL_MS. */
