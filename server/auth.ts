@@ -1,5 +1,5 @@
 import { CSRF_HEADER } from "@algorythmos/domain";
-import { authenticate, readCookie, SESSION_COOKIE } from "@algorythmos/platform";
+import { authenticate, readCookie, redisSessionRevocations, SESSION_COOKIE, type SessionRevocations } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "./context.js";
 import { AppError } from "./errors.js";
 
@@ -17,13 +17,16 @@ export function bearerToken(header: string | null | undefined): string | null {
   return match?.[1] ?? null;
 }
 
+/** Ended sessions, from Redis: one EXISTS per JWT-authenticated request, so a logout reaches every process at once. */
+export const sessionRevocations = (deps: ServerDeps): SessionRevocations => redisSessionRevocations(deps.redis, deps.env.REDIS_PREFIX);
+
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Resolves the caller of an HTTP request. A bad bearer token is an error, not an anonymous call. */
 export async function callerFromRequest(deps: ServerDeps, request: Request, ip: string | null): Promise<Caller> {
   const bearer = bearerToken(request.headers.get("authorization"));
   if (bearer) {
-    const principal = await authenticate(deps.db, deps.env.JWT_SECRET, bearer);
+    const principal = await authenticate(deps.db, deps.env.JWT_SECRET, bearer, sessionRevocations(deps));
     if (!principal) throw new AppError("UNAUTHENTICATED", "The bearer token is invalid, expired or revoked");
     return { principal, ip };
   }
@@ -32,5 +35,5 @@ export async function callerFromRequest(deps: ServerDeps, request: Request, ip: 
   if (!SAFE_METHODS.has(request.method) && !request.headers.get(CSRF_HEADER)) {
     throw new AppError("FORBIDDEN", `Cookie-authenticated requests must send the ${CSRF_HEADER} header`);
   }
-  return { principal: await authenticate(deps.db, deps.env.JWT_SECRET, cookie), ip };
+  return { principal: await authenticate(deps.db, deps.env.JWT_SECRET, cookie, sessionRevocations(deps)), ip };
 }

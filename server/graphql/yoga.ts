@@ -4,7 +4,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import type { IncomingMessage } from "node:http";
-import { callerFromRequest } from "../auth.js";
+import { callerFromRequest, sessionRevocations } from "../auth.js";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError } from "../errors.js";
 import type { ChannelHub } from "../realtime.js";
@@ -46,7 +46,7 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
     if (initial.upgradeRequest) {
       const token = initial.connectionParams?.token;
       const headers = initial.upgradeRequest.headers;
-      const principal = await authenticateUpgrade(deps.db, deps.env.JWT_SECRET, headers, typeof token === "string" ? token : null);
+      const principal = await authenticateUpgrade(deps.db, deps.env.JWT_SECRET, headers, typeof token === "string" ? token : null, sessionRevocations(deps));
       if (typeof token === "string" && !principal) throw new AppError("UNAUTHENTICATED", "The connection token is invalid, expired or revoked");
       return { principal, ip: initial.upgradeRequest.socket.remoteAddress ?? null };
     }

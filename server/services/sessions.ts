@@ -1,5 +1,5 @@
 import { newId, RefreshSessionInput } from "@algorythmos/domain";
-import { hashApiToken, signAccessToken, transaction } from "@algorythmos/platform";
+import { hashApiToken, revokeSessions, signAccessToken, transaction } from "@algorythmos/platform";
 import { randomBytes } from "node:crypto";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, fromZodError } from "../errors.js";
@@ -30,13 +30,23 @@ async function newRefreshToken(deps: ServerDeps, userId: string, familyId: strin
   return token;
 }
 
-/** A new session: an access token and the first refresh token of a new family. */
+/**
+ * A new session: an access token and the first refresh token of a new family. The family id is the session id
+ * every access token of the session carries, so ending the family ends them too.
+ */
 export async function issueSession(deps: ServerDeps, user: UserView): Promise<AuthPayload> {
+  const sessionId = newId("rft");
   return {
-    token: await signAccessToken(deps.env.JWT_SECRET, user.id),
-    refreshToken: await newRefreshToken(deps, user.id, newId("rft")),
+    token: await signAccessToken(deps.env.JWT_SECRET, { userId: user.id, sessionId }),
+    refreshToken: await newRefreshToken(deps, user.id, sessionId),
     user,
   };
+}
+
+/** Ends sessions everywhere: their access tokens first (Redis, checked by every request), then their refresh tokens. */
+async function endSessions(deps: ServerDeps, tx: Pick<ServerDeps["db"], "refreshToken">, familyIds: string[]): Promise<void> {
+  await revokeSessions(deps.redis, deps.env.REDIS_PREFIX, familyIds);
+  await tx.refreshToken.updateMany({ where: { familyId: { in: familyIds }, revokedAt: null }, data: { revokedAt: new Date() } });
 }
 
 /**
@@ -55,28 +65,29 @@ export async function refreshSession(deps: ServerDeps, caller: Caller, rawInput:
     });
     if (!row || row.revokedAt || row.expiresAt < new Date()) return null;
     if (row.usedAt) {
-      await tx.refreshToken.updateMany({ where: { familyId: row.familyId, revokedAt: null }, data: { revokedAt: new Date() } });
+      await endSessions(deps, tx, [row.familyId]);
       return "reused" as const;
     }
     // Conditional update: of two concurrent refreshes with one token, only one wins.
     const claimed = await tx.refreshToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: new Date() } });
     if (claimed.count !== 1) return null;
-    return { user: row.user, refreshToken: await newRefreshToken(deps, row.user.id, row.familyId, tx) };
+    return { user: row.user, sessionId: row.familyId, refreshToken: await newRefreshToken(deps, row.user.id, row.familyId, tx) };
   });
   if (outcome === "reused") {
     deps.logger.warn("refresh token reused; family revoked", {});
     throw invalid();
   }
   if (!outcome) throw invalid();
-  return { token: await signAccessToken(deps.env.JWT_SECRET, outcome.user.id), refreshToken: outcome.refreshToken, user: outcome.user };
+  const token = await signAccessToken(deps.env.JWT_SECRET, { userId: outcome.user.id, sessionId: outcome.sessionId });
+  return { token, refreshToken: outcome.refreshToken, user: outcome.user };
 }
 
-/** Ends the session the refresh token belongs to (its whole family). */
+/** Ends the session the refresh token belongs to (its whole family), access tokens included. */
 export async function logOut(deps: ServerDeps, rawInput: unknown): Promise<boolean> {
   const parsed = RefreshSessionInput.safeParse(rawInput);
   if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
   const row = await deps.db.refreshToken.findUnique({ where: { tokenHash: hashApiToken(parsed.data.refreshToken) }, select: { familyId: true } });
   if (!row) return false;
-  await deps.db.refreshToken.updateMany({ where: { familyId: row.familyId, revokedAt: null }, data: { revokedAt: new Date() } });
+  await endSessions(deps, deps.db, [row.familyId]);
   return true;
 }

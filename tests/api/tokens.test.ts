@@ -25,27 +25,29 @@ const ISSUER = "algorythmos";
 const secretKey = () => new TextEncoder().encode(stack.deps.env.JWT_SECRET);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const now = () => Math.floor(Date.now() / 1000);
+/** The session of a real token: every case below is valid but for the one thing it names (tokens need a session). */
+const sessionOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sid as string;
 
 /** Each case builds a token for the signed-up user that must not be accepted. */
 const BAD_TOKENS: { name: string; make: () => Promise<string> }[] = [
   {
     name: "forged: HS256 signed with another secret",
-    make: () => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime("1h")
+    make: () => new SignJWT({ sid: sessionOf(user.token) }).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime("1h")
       .sign(new TextEncoder().encode("not-the-server-secret-not-the-server-secret")),
   },
   {
     name: "expired: the right secret and issuer, exp in the past",
-    make: () => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer(ISSUER)
+    make: () => new SignJWT({ sid: sessionOf(user.token) }).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer(ISSUER)
       .setIssuedAt(now() - 7200).setExpirationTime(now() - 3600).sign(secretKey()),
   },
   {
     name: "alg: none (unsigned)",
-    make: async () => `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: user.userId, iss: ISSUER, iat: now(), exp: now() + 3600 })}.`,
+    make: async () => `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: user.userId, sid: sessionOf(user.token), iat: now(), iss: ISSUER, exp: now() + 3600 })}.`,
   },
   {
     name: "alg: none with the signature of a real token",
     make: async () => {
-      const real = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime("1h").sign(secretKey());
+      const real = await new SignJWT({ sid: sessionOf(user.token) }).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime("1h").sign(secretKey());
       return `${b64({ alg: "none", typ: "JWT" })}.${real.split(".")[1]}.${real.split(".")[2]}`;
     },
   },
@@ -53,25 +55,25 @@ const BAD_TOKENS: { name: string; make: () => Promise<string> }[] = [
     name: "RS256 signed by an attacker's key, its public JWK embedded in the header",
     make: async () => {
       const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
-      return new SignJWT({}).setProtectedHeader({ alg: "RS256", jwk: await exportJWK(publicKey) }).setSubject(user.userId).setIssuer(ISSUER)
+      return new SignJWT({ sid: sessionOf(user.token) }).setProtectedHeader({ alg: "RS256", jwk: await exportJWK(publicKey) }).setSubject(user.userId).setIssuer(ISSUER)
         .setIssuedAt().setExpirationTime("1h").sign(privateKey);
     },
   },
   {
     name: "RS/HS confusion: header says RS256, HMAC over it with the server secret",
     make: async () => {
-      const signingInput = `${b64({ alg: "RS256", typ: "JWT" })}.${b64({ sub: user.userId, iss: ISSUER, iat: now(), exp: now() + 3600 })}`;
+      const signingInput = `${b64({ alg: "RS256", typ: "JWT" })}.${b64({ sub: user.userId, sid: sessionOf(user.token), iat: now(), iss: ISSUER, exp: now() + 3600 })}`;
       const { createHmac } = await import("node:crypto");
       return `${signingInput}.${createHmac("sha256", stack.deps.env.JWT_SECRET).update(signingInput).digest("base64url")}`;
     },
   },
   {
     name: "outside the allow-list: HS512 with the server secret",
-    make: () => new SignJWT({}).setProtectedHeader({ alg: "HS512" }).setSubject(user.userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime("1h").sign(secretKey()),
+    make: () => new SignJWT({ sid: sessionOf(user.token) }).setProtectedHeader({ alg: "HS512" }).setSubject(user.userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime("1h").sign(secretKey()),
   },
   {
     name: "wrong issuer",
-    make: () => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer("someone-else").setIssuedAt().setExpirationTime("1h").sign(secretKey()),
+    make: () => new SignJWT({ sid: sessionOf(user.token) }).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer("someone-else").setIssuedAt().setExpirationTime("1h").sign(secretKey()),
   },
   { name: "garbage", make: async () => "garbage" },
   { name: "three garbage segments", make: async () => "aaa.bbb.ccc" },
@@ -80,7 +82,7 @@ const BAD_TOKENS: { name: string; make: () => Promise<string> }[] = [
 
 describe("rejected bearer tokens", () => {
   it("a correctly signed token is accepted (the control for every case below)", async () => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime("1h").sign(secretKey());
+    const token = await new SignJWT({ sid: sessionOf(user.token) }).setProtectedHeader({ alg: "HS256" }).setSubject(user.userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime("1h").sign(secretKey());
     expect(ok(await gql(stack.url, `{ me { id } }`, {}, token)).me.id).toBe(user.userId);
     expect((await rest(stack.url, "GET", "/api/workspaces", { token })).status).toBe(200);
   });

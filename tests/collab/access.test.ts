@@ -84,7 +84,8 @@ describe("collab access: close codes", () => {
   });
 
   const jwt = (secret: string, expiresAt: number | string) =>
-    new SignJWT({})
+    // A real session id: access tokens must name their session (docs/security.md, "Sessions and tokens").
+    new SignJWT({ sid: JSON.parse(Buffer.from(owner.token.split(".")[1]!, "base64url").toString()).sid })
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(owner.userId)
       .setIssuer(ISSUER)

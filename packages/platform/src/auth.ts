@@ -2,6 +2,7 @@ import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } fr
 import { promisify } from "node:util";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import type { Db } from "./db.js";
+import type { Redis } from "./redis.js";
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -9,6 +10,7 @@ const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, key
 const ALGORITHMS = ["HS256"];
 const ISSUER = "algorythmos";
 export const ACCESS_TOKEN_TTL = "12h";
+const ACCESS_TOKEN_TTL_SECONDS = 12 * 3600;
 /** API tokens start with this, so they are recognisable (and never mistaken for a JWT). */
 export const API_TOKEN_PREFIX = "alg_pat_";
 
@@ -28,14 +30,54 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
-export async function signAccessToken(secret: string, userId: string, ttl: string = ACCESS_TOKEN_TTL): Promise<string> {
-  return new SignJWT({})
+/**
+ * An access token names its session (`sid`, the refresh-token family), so ending the session ends the token:
+ * see SessionRevocations. Tokens without `sid`, `exp` or `iat` are refused.
+ */
+export async function signAccessToken(
+  secret: string,
+  session: { userId: string; sessionId: string },
+  ttl: string = ACCESS_TOKEN_TTL,
+): Promise<string> {
+  return new SignJWT({ sid: session.sessionId })
     .setProtectedHeader({ alg: "HS256" })
-    .setSubject(userId)
+    .setSubject(session.userId)
     .setIssuer(ISSUER)
     .setIssuedAt()
     .setExpirationTime(ttl)
     .sign(key(secret));
+}
+
+/**
+ * Which sessions have ended (logged out, or revoked for refresh-token reuse). Asked on every request that
+ * carries an access token, so ending a session reaches every process at once, not when its tokens expire.
+ */
+export interface SessionRevocations {
+  isRevoked(sessionId: string): Promise<boolean>;
+}
+
+const revokedSessionKey = (redisPrefix: string, sessionId: string) => `${redisPrefix}revoked-session:${sessionId}`;
+
+/**
+ * The fast check (one Redis EXISTS, ~0.1 ms on loopback): a key per ended session, kept as long as an access
+ * token of it can live. The server uses this one.
+ */
+export function redisSessionRevocations(redis: Redis, redisPrefix: string): SessionRevocations {
+  return { isRevoked: async (sessionId) => (await redis.exists(revokedSessionKey(redisPrefix, sessionId))) === 1 };
+}
+
+/** The check from PostgreSQL (the refresh-token family is revoked there too): for processes without Redis at hand. */
+export function dbSessionRevocations(db: Db): SessionRevocations {
+  return { isRevoked: async (sessionId) => (await db.refreshToken.count({ where: { familyId: sessionId, revokedAt: { not: null } } })) > 0 };
+}
+
+/** Marks sessions ended for every process; call before revoking their refresh tokens in the database. */
+export async function revokeSessions(redis: Redis, redisPrefix: string, sessionIds: string[]): Promise<void> {
+  if (!sessionIds.length) return;
+  const pipeline = redis.multi();
+  // A little longer than a token lives, so clock skew between processes cannot revive one.
+  for (const id of sessionIds) pipeline.set(revokedSessionKey(redisPrefix, id), "1", "EX", ACCESS_TOKEN_TTL_SECONDS + 300);
+  await pipeline.exec();
 }
 
 export function hashApiToken(token: string): string {
@@ -49,10 +91,20 @@ export function newApiToken(): string {
 export interface Principal {
   userId: string;
   via: "jwt" | "api-token";
+  /** For a JWT: the session it belongs to (the refresh-token family). */
+  sessionId?: string;
 }
 
-/** Resolves a bearer token (JWT or personal API token) to a user, or null when it is not valid. */
-export async function authenticate(db: Db, secret: string, token: string | null | undefined): Promise<Principal | null> {
+/**
+ * Resolves a bearer token (JWT or personal API token) to a user, or null when it is not valid. A JWT must carry
+ * `exp`, `iat` (no older than the access-token lifetime, whatever its `exp` says) and a session that has not ended.
+ */
+export async function authenticate(
+  db: Db,
+  secret: string,
+  token: string | null | undefined,
+  revocations: SessionRevocations = dbSessionRevocations(db),
+): Promise<Principal | null> {
   if (!token) return null;
   if (token.startsWith(API_TOKEN_PREFIX)) {
     const row = await db.apiToken.findUnique({ where: { tokenHash: hashApiToken(token) }, select: { id: true, userId: true, revokedAt: true, lastUsedAt: true } });
@@ -64,8 +116,15 @@ export async function authenticate(db: Db, secret: string, token: string | null 
     return { userId: row.userId, via: "api-token" };
   }
   try {
-    const { payload } = await jwtVerify(token, key(secret), { algorithms: ALGORITHMS, issuer: ISSUER });
-    return payload.sub ? { userId: payload.sub, via: "jwt" } : null;
+    const { payload } = await jwtVerify(token, key(secret), {
+      algorithms: ALGORITHMS,
+      issuer: ISSUER,
+      requiredClaims: ["exp", "iat", "sub", "sid"],
+      maxTokenAge: ACCESS_TOKEN_TTL,
+    });
+    if (typeof payload.sub !== "string" || !payload.sub || typeof payload.sid !== "string" || !payload.sid) return null;
+    if (await revocations.isRevoked(payload.sid)) return null;
+    return { userId: payload.sub, via: "jwt", sessionId: payload.sid };
   } catch (error) {
     if (error instanceof joseErrors.JOSEError) return null;
     throw error;
@@ -102,9 +161,10 @@ export async function authenticateUpgrade(
   secret: string,
   headers: { cookie?: string; origin?: string; host?: string },
   token: string | null,
+  revocations: SessionRevocations = dbSessionRevocations(db),
 ): Promise<Principal | null> {
-  if (token) return authenticate(db, secret, token);
+  if (token) return authenticate(db, secret, token, revocations);
   const cookie = readCookie(headers.cookie, SESSION_COOKIE);
   if (!cookie || !isSameOrigin(headers.origin, headers.host)) return null;
-  return authenticate(db, secret, cookie);
+  return authenticate(db, secret, cookie, revocations);
 }

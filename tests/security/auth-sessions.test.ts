@@ -1,0 +1,154 @@
+/**
+ * Sessions and tokens (issue 12, item 7; docs/security.md "Sessions and tokens"): an access token belongs to a
+ * session (its refresh-token family). Ending the session — logOut, or refresh-token reuse — refuses its access
+ * tokens on every transport within a second, not when they expire; other sessions of the same user keep working.
+ * A JWT without `exp` (or `iat`, or a session) is refused, and so is one older than the access-token lifetime.
+ */
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Stack } from "../../scripts/stack.js";
+import { codeOf, createWorkflow, gql, ok, rest, signUp, startSibling, type Account } from "../support/api.js";
+import { closeCodeOf, rawSocket } from "../support/collab.js";
+import { graphqlWsClient, startTestStack, waitFor } from "../support/stack.js";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startTestStack({ collab: true, worker: false });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const ISSUER = "algorythmos";
+const REFRESH = `mutation($input: RefreshSessionInput!) { refreshSession(input: $input) { token refreshToken } }`;
+const LOGOUT = `mutation($input: LogOutInput!) { logOut(input: $input) }`;
+const LOGIN = `mutation($input: LogInInput!) { logIn(input: $input) { token refreshToken } }`;
+
+const meCode = async (token: string) => codeOf(await gql(stack.url, `{ me { id } }`, {}, token));
+const restStatus = async (token: string) => (await rest(stack.url, "GET", "/api/workspaces", { token })).status;
+
+/** Whether a graphql-ws connection with this token can run `{ me { id } }`. */
+async function wsWorks(token: string): Promise<boolean> {
+  const client = graphqlWsClient(stack.url, token);
+  try {
+    return await new Promise<boolean>((resolve) => {
+      client.subscribe({ query: `{ me { id } }` }, {
+        next: (message) => resolve(!message.errors && Boolean((message.data as any)?.me?.id)),
+        error: () => resolve(false),
+        complete: () => {},
+      });
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
+/** Waits (at most 1 s) until the token is refused over GraphQL HTTP; returns how long that took. */
+async function refusedWithinASecond(token: string): Promise<number> {
+  const started = Date.now();
+  await waitFor("the access token to be refused", async () => (await meCode(token)) === "UNAUTHENTICATED", 1_000);
+  return Date.now() - started;
+}
+
+describe("ending a session ends its access tokens", () => {
+  it("after logOut the session's access token is refused on GraphQL, REST, graphql-ws and collab", async () => {
+    const account = await signUp(stack.url, "Logout");
+    const workflow = await createWorkflow(stack.url, account.token, account.workspaceId, "Session doc");
+    expect(await meCode(account.token)).toBe("OK");
+    expect(await wsWorks(account.token)).toBe(true);
+
+    expect(ok(await gql(stack.url, LOGOUT, { input: { refreshToken: account.refreshToken } })).logOut).toBe(true);
+
+    expect(await refusedWithinASecond(account.token)).toBeLessThan(1_000);
+    expect(await restStatus(account.token)).toBe(401);
+    expect(await wsWorks(account.token)).toBe(false);
+    expect(await closeCodeOf(await rawSocket(stack.url, workflow.id, account.token))).toBe(4401);
+  });
+
+  it("refresh-token reuse revokes every access token of the family, the rotated one included", async () => {
+    const account = await signUp(stack.url, "Reuse");
+    const rotated = ok(await gql(stack.url, REFRESH, { input: { refreshToken: account.refreshToken } })).refreshSession;
+    expect(await meCode(rotated.token)).toBe("OK");
+
+    // A copy of the first refresh token is presented again: the family is compromised.
+    expect(codeOf(await gql(stack.url, REFRESH, { input: { refreshToken: account.refreshToken } }))).toBe("UNAUTHENTICATED");
+
+    await refusedWithinASecond(rotated.token);
+    await refusedWithinASecond(account.token);
+    expect(await restStatus(rotated.token)).toBe(401);
+  });
+
+  it("another session of the same user keeps working", async () => {
+    const account = await signUp(stack.url, "TwoSessions");
+    const second = ok(await gql(stack.url, LOGIN, { input: { email: account.email, password: account.password } })).logIn;
+    ok(await gql(stack.url, LOGOUT, { input: { refreshToken: account.refreshToken } }));
+    await refusedWithinASecond(account.token);
+    expect(await meCode(second.token)).toBe("OK");
+    expect(await restStatus(second.token)).toBe(200);
+  });
+
+  it("a session ended on one server is refused by another server of the same deployment", async () => {
+    const sibling = await startSibling(stack);
+    try {
+      const account = await signUp(stack.url, "Sibling");
+      expect(codeOf(await gql(sibling.url, `{ me { id } }`, {}, account.token))).toBe("OK");
+      ok(await gql(stack.url, LOGOUT, { input: { refreshToken: account.refreshToken } }));
+      expect(codeOf(await gql(sibling.url, `{ me { id } }`, {}, account.token))).toBe("UNAUTHENTICATED");
+    } finally {
+      await sibling.close();
+    }
+  });
+});
+
+describe("JWT claims a token must carry", () => {
+  let account: Account;
+  beforeAll(async () => {
+    account = await signUp(stack.url, "Claims");
+  });
+  const secretKey = () => new TextEncoder().encode(stack.deps.env.JWT_SECRET);
+  const now = () => Math.floor(Date.now() / 1000);
+  /** The session of the signed-up account, read from its own token, so only the claim under test differs. */
+  const sessionOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sid as string;
+
+  it("the control: the right secret, issuer, subject, session, iat and exp is accepted", async () => {
+    const token = await new SignJWT({ sid: sessionOf(account.token) }).setProtectedHeader({ alg: "HS256" }).setSubject(account.userId)
+      .setIssuer(ISSUER).setIssuedAt().setExpirationTime("1h").sign(secretKey());
+    expect(await meCode(token)).toBe("OK");
+  });
+
+  const REFUSED: { name: string; make: () => Promise<string> }[] = [
+    {
+      name: "no exp (a token that would never expire)",
+      make: () => new SignJWT({ sid: sessionOf(account.token) }).setProtectedHeader({ alg: "HS256" }).setSubject(account.userId).setIssuer(ISSUER)
+        .setIssuedAt().sign(secretKey()),
+    },
+    {
+      name: "no iat",
+      make: () => new SignJWT({ sid: sessionOf(account.token) }).setProtectedHeader({ alg: "HS256" }).setSubject(account.userId).setIssuer(ISSUER)
+        .setExpirationTime("1h").sign(secretKey()),
+    },
+    {
+      name: "issued 13 h ago with an exp in 10 years (older than the access-token lifetime)",
+      make: () => new SignJWT({ sid: sessionOf(account.token) }).setProtectedHeader({ alg: "HS256" }).setSubject(account.userId).setIssuer(ISSUER)
+        .setIssuedAt(now() - 13 * 3600).setExpirationTime(now() + 10 * 365 * 86400).sign(secretKey()),
+    },
+    {
+      name: "no session (cannot be revoked)",
+      make: () => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(account.userId).setIssuer(ISSUER)
+        .setIssuedAt().setExpirationTime("1h").sign(secretKey()),
+    },
+    {
+      name: "no subject",
+      make: () => new SignJWT({ sid: sessionOf(account.token) }).setProtectedHeader({ alg: "HS256" }).setIssuer(ISSUER)
+        .setIssuedAt().setExpirationTime("1h").sign(secretKey()),
+    },
+  ];
+
+  it.each(REFUSED)("$name → UNAUTHENTICATED (GraphQL), 401 (REST), no graphql-ws", async ({ make }) => {
+    const token = await make();
+    expect(await meCode(token)).toBe("UNAUTHENTICATED");
+    expect(await restStatus(token)).toBe(401);
+    expect(await wsWorks(token)).toBe(false);
+  });
+});
