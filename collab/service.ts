@@ -33,6 +33,37 @@ const byteLength = (data: RawData): number =>
 const toBytes = (data: RawData): Uint8Array =>
   Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data);
 
+/** The longest workflow id a path may name (ids are `wf_` and 20 characters; the rest is headroom). */
+const MAX_WORKFLOW_ID_LENGTH = 100;
+
+/**
+ * The URL and workflow id of an upgrade to `/collab/<workflowId>`, or null when the path cannot name one
+ * (malformed percent-encoding, an over-long or empty id). Synchronous, before any socket is accepted.
+ */
+export function parseCollabPath(requestUrl: string | undefined): { url: URL; workflowId: string } | null {
+  let url: URL;
+  let workflowId: string;
+  try {
+    url = new URL(requestUrl ?? "/", "http://collab.invalid");
+    if (!url.pathname.startsWith(COLLAB_PATH_PREFIX)) return null;
+    workflowId = decodeURIComponent(url.pathname.slice(COLLAB_PATH_PREFIX.length));
+  } catch {
+    return null;
+  }
+  if (!workflowId || workflowId.length > MAX_WORKFLOW_ID_LENGTH) return null;
+  return { url, workflowId };
+}
+
+/** Answers an upgrade that will not become a WebSocket with a plain HTTP error (JSON, like the API's). */
+function refuseUpgrade(socket: Duplex, status: 400 | 503, message: string): void {
+  const body = JSON.stringify({ error: { code: status === 400 ? "BAD_REQUEST" : "SERVICE_UNAVAILABLE", message } });
+  const reason = status === 400 ? "Bad Request" : "Service Unavailable";
+  socket.on("error", () => {});
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${status === 503 ? "Retry-After: 2\r\n" : ""}\r\n${body}`,
+  );
+}
+
 /**
  * The y-websocket service: `/collab/<workflowId>?token=…`. The socket is accepted first (so refusals can carry a
  * close code), then authenticated and authorised before any document data is sent; messages that arrive
@@ -91,9 +122,7 @@ export function createCollabService(options: CollabOptions): CollabService {
     }
   }
 
-  async function accept(socket: WebSocket, request: IncomingMessage) {
-    const url = new URL(request.url ?? "/", "http://collab.invalid");
-    const workflowId = decodeURIComponent(url.pathname.slice(COLLAB_PATH_PREFIX.length));
+  async function accept(socket: WebSocket, request: IncomingMessage, url: URL, workflowId: string) {
     const queued: Uint8Array[] = [];
     let room: Room | null = null;
     let closed = false;
@@ -167,11 +196,20 @@ export function createCollabService(options: CollabOptions): CollabService {
   return {
     rooms,
     handleUpgrade(request, socket, head) {
-      if (closing) {
-        socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
-        return;
+      if (closing) return refuseUpgrade(socket, 503, "The collab service is shutting down; reconnect");
+      const target = parseCollabPath(request.url);
+      if (!target) return refuseUpgrade(socket, 400, `Connect to ${COLLAB_PATH_PREFIX}<workflowId> with a well-formed workflow id`);
+      try {
+        sockets.handleUpgrade(request, socket, head, (ws) =>
+          accept(ws, request, target.url, target.workflowId).catch((error) => {
+            options.logger.error("collab accept failed", { workflowId: target.workflowId, error });
+            ws.close(COLLAB_CLOSE.UNAVAILABLE, "Document unavailable; retry later");
+          }),
+        );
+      } catch (error) {
+        options.logger.warn("collab upgrade refused", { error });
+        refuseUpgrade(socket, 400, "Malformed WebSocket upgrade");
       }
-      sockets.handleUpgrade(request, socket, head, (ws) => void accept(ws, request));
     },
     async close() {
       closing = true;

@@ -3,7 +3,7 @@
  * REDIS_URL a private redis-server (both keep their data under .data/). Then it applies migrations, seeds
  * the demo once, builds the studio when its sources changed, and serves everything on PORT (3000).
  */
-import { applyMigrations, createLogger, ensureDatabase, loadEnv, onShutdown } from "@algorythmos/platform";
+import { applyMigrations, createLogger, ensureDatabase, guardProcess, EnvSchema, loadEnv, localStudioAllowHosts, onShutdown } from "@algorythmos/platform";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -35,6 +35,13 @@ try {
   const given = process.env;
   const logLevel = (given.LOG_LEVEL as "info" | undefined) ?? "info";
   const logger = createLogger("start", logLevel);
+  guardProcess(logger);
+  // Registered before anything starts, so a signal or a crash at any point stops what did start.
+  let stack: Awaited<ReturnType<typeof startStack>> | null = null;
+  onShutdown(logger, async () => {
+    await stack?.close();
+    await stopServices();
+  });
   // Each service is recorded as soon as it runs, so a failure of the other still stops it.
   const started = (service: Service) => (services.push(service), service);
   const [postgres, redis] = await Promise.all([
@@ -43,8 +50,8 @@ try {
   ]);
   const env = loadEnv({
     ...localSecrets(),
-    // The demo workflow calls the studio itself; other private addresses stay refused.
-    HTTP_ALLOW_HOSTS: "localhost",
+    // The demo workflow calls the studio itself: only its port of loopback; other private addresses stay refused.
+    HTTP_ALLOW_HOSTS: localStudioAllowHosts(given.PORT ?? EnvSchema.shape.PORT.parse(undefined)),
     ...given,
     DATABASE_URL: given.DATABASE_URL ?? postgres!.url,
     REDIS_URL: given.REDIS_URL ?? redis!.url,
@@ -53,12 +60,8 @@ try {
   await applyMigrations(env.DATABASE_URL, path.join(root, "prisma/migrations"));
   await buildStudioIfStale(root, (message) => console.log(message));
 
-  const stack = await startStack(env, logger, { maintenance: true });
+  stack = await startStack(env, logger, { maintenance: true });
   await seedDemo(stack.deps, stack.url);
-  onShutdown(logger, async () => {
-    await stack.close();
-    await stopServices();
-  });
   console.log(`\n  Algorythmos Studio is running at ${stack.url}\n  Demo login: ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}\n  Press Ctrl-C to stop.\n`);
 } catch (error) {
   console.error(`npm start failed: ${(error as Error).message}`);

@@ -210,8 +210,16 @@ export interface CollabProcess {
  * waits for /healthz. It runs as `node --import tsx collab/main.ts`: one process, so a signal reaches the
  * service itself (the `tsx` CLI is a wrapper that spawns node and relays signals: SIGKILL would kill only it).
  */
-export async function startCollabProcess(env: Env, port: number): Promise<CollabProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "collab/main.ts"], {
+export const startCollabProcess = (env: Env, port: number, extraEnv: Record<string, string> = {}) =>
+  startServiceProcess("collab/main.ts", env, { COLLAB_PORT: String(port), ...extraEnv });
+
+/** The real `server/main.ts` (what `npm run server` runs) on `port`; see startServiceProcess. */
+export const startServerProcess = (env: Env, port: number, extraEnv: Record<string, string> = {}) =>
+  startServiceProcess("server/main.ts", env, { PORT: String(port), ...extraEnv });
+
+/** Starts one of the processes' main files with the test's environment and waits for its /healthz. */
+export async function startServiceProcess(entry: string, env: Env, extraEnv: Record<string, string>): Promise<CollabProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: process.cwd(),
     env: {
       PATH: process.env.PATH,
@@ -222,8 +230,8 @@ export async function startCollabProcess(env: Env, port: number): Promise<Collab
       REDIS_PREFIX: env.REDIS_PREFIX,
       JWT_SECRET: env.JWT_SECRET,
       CREDENTIALS_KEY: env.CREDENTIALS_KEY,
-      COLLAB_PORT: String(port),
       LOG_LEVEL: env.LOG_LEVEL === "silent" ? "warn" : env.LOG_LEVEL,
+      ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -233,14 +241,14 @@ export async function startCollabProcess(env: Env, port: number): Promise<Collab
   child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${extraEnv.COLLAB_PORT ?? extraEnv.PORT}`;
   let gone = false;
   void exited.then(() => (gone = true));
   try {
     await waitFor(
-      "the collab process to become healthy",
+      `${entry} to become healthy`,
       async () => {
-        if (gone) throw new Error(`collab process exited early:\n${output.join("")}`);
+        if (gone) throw new Error(`${entry} exited early:\n${output.join("")}`);
         const response = await fetch(`${url}/healthz`).catch(() => null);
         return response?.status === 200;
       },
@@ -257,7 +265,7 @@ export async function startCollabProcess(env: Env, port: number): Promise<Collab
     exited,
     /** Sends `signal`; throws (with the process output) if the process had already exited by itself. */
     async stop(signal) {
-      if (gone) throw new Error(`the collab process had already exited (${await exited}) before ${signal}:\n${output.join("").slice(-3000)}`);
+      if (gone) throw new Error(`${entry} had already exited (${await exited}) before ${signal}:\n${output.join("").slice(-3000)}`);
       child.kill(signal);
       return exited;
     },

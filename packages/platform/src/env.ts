@@ -29,7 +29,14 @@ export const EnvSchema = z.object({
   /** A run `running` longer than this (time waiting in delay steps not counted) is failed by the reconciler. */
   RUN_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   /** How often the worker's reconciler runs (re-enqueue lost runs, time out stuck ones, sync cron schedules). */
-  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(5_000),
+  /**
+   * A worker's BullMQ job lock, renewed every half of it: a worker that dies loses its runs' locks after at
+   * most this long. With the stalled check below, a SIGKILLed worker's run executes again within ~11 s.
+   */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(5_000),
+  /** How often each worker looks for runs whose worker died (lock expired) and hands them to a live one. */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(3_000),
   /** The Postmark API the email.postmark step calls (a stand-in in tests). */
   POSTMARK_API_URL: z.string().url("POSTMARK_API_URL must be a URL").default("https://api.postmarkapp.com"),
   /** The OpenAI-compatible API used by openai.chat when the credential names no baseURL. */
