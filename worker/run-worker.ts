@@ -31,12 +31,16 @@ export interface RunWorkerOptions {
    */
   maintenance?: boolean;
   /**
-   * BullMQ's job lock and stalled-job check (defaults 30 s each): a worker killed mid-run loses its lock after
-   * `lockDurationMs`, and the next stalled check hands the job to another worker (R10). Crash tests shorten them.
+   * BullMQ's job lock and stalled-job check (WORKER_LOCK_DURATION_MS, WORKER_STALLED_INTERVAL_MS unless
+   * given): a worker killed mid-run loses its lock after `lockDurationMs`, and a stalled check of a live
+   * worker hands the job to a worker within two `stalledIntervalMs` after that (R10).
    */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
 }
+
+/** Re-deliveries after a worker died before BullMQ fails the job (the reconciler retries failed jobs, R22). */
+const MAX_STALLED_DELIVERIES = 100;
 
 /**
  * The BullMQ worker of the "runs" queue: one `execute-run` job per run, its id the run id. The job carries
@@ -89,8 +93,11 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
       connection,
       prefix: bullPrefix(env.REDIS_PREFIX),
       concurrency: env.WORKER_CONCURRENCY,
-      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
-      ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
+      lockDuration: options.lockDurationMs ?? env.WORKER_LOCK_DURATION_MS,
+      stalledInterval: options.stalledIntervalMs ?? env.WORKER_STALLED_INTERVAL_MS,
+      // R10: a re-delivery resumes from the ledger, so a run whose workers keep dying is handed over again
+      // rather than failed in BullMQ after its first stall (BullMQ's default is 1).
+      maxStalledCount: MAX_STALLED_DELIVERIES,
     },
   );
   worker.on("failed", (job, error) => logger.error("run job failed", { jobId: job?.id, error: errorMessage(error) }));

@@ -29,8 +29,17 @@ afterAll(async () => {
   await web?.close();
 });
 
-/** A worker process (tests/worker/worker-process.ts) with the harness's environment; resolves once it is ready. */
-async function spawnWorker(h: Harness, extra: Record<string, string> = {}): Promise<ChildProcess> {
+/**
+ * Short BullMQ locks, so a SIGKILLed worker's job is handed over in about 2 s: the tests that are not about
+ * recovery time need not wait for the defaults.
+ */
+const QUICK_RECOVERY = { WORKER_LOCK_DURATION_MS: "1500", WORKER_STALLED_INTERVAL_MS: "1000" };
+
+/**
+ * A worker process (tests/worker/worker-process.ts) with the harness's environment; resolves once it is ready.
+ * `settings: "defaults"` leaves the lock and stalled-check settings at their defaults (env.ts).
+ */
+async function spawnWorker(h: Harness, extra: Record<string, string> = {}, settings: "quick" | "defaults" = "quick"): Promise<ChildProcess> {
   const env = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
@@ -43,6 +52,7 @@ async function spawnWorker(h: Harness, extra: Record<string, string> = {}): Prom
     HTTP_ALLOW_HOSTS: h.env.HTTP_ALLOW_HOSTS.join(","),
     WORKER_CONCURRENCY: "4",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...(settings === "quick" ? QUICK_RECOVERY : {}),
     ...extra,
   };
   // Its stderr shows only when TEST_LOG_LEVEL is set: a Redis restart makes ioredis complain, as expected.
@@ -108,6 +118,34 @@ describe("SIGKILL", () => {
     expect(run.events.filter((e) => e.type === "run.started")).toHaveLength(1);
     expect(run.events.filter((e) => e.type === "run.finished")).toHaveLength(1);
   });
+  it("R10: with the default settings, a run whose worker was SIGKILLed is executing again on another worker within 15 s", async () => {
+    // start ──▶ slow (HTTP, 30 s: still in flight when the worker dies) ──▶ after
+    const runId = await h.createRun(
+      workflow(
+        [
+          ["slow", "http.request", { url: `${web.url}/slow?ms=30000&recovery`, timeoutMs: 60_000 }],
+          ["after", "transform", { expression: "'after'" }],
+        ],
+        [["start", "slow"], ["slow", "after"]],
+      ),
+    );
+    const first = await spawnWorker(h, {}, "defaults");
+    await h.enqueue(runId);
+    await h.until("the slow step to start", async () => !!(await h.db.runStep.findFirst({ where: { runId, stepId: "slow", status: "running" } })));
+    await spawnWorker(h, {}, "defaults"); // the survivor, up before the kill
+    await kill(first);
+    const killedAt = Date.now();
+    const deadline = killedAt + 20_000;
+    while (!(await h.db.runStep.findFirst({ where: { runId, stepId: "slow", attempt: 2 } }))) {
+      if (Date.now() > deadline) throw new Error("the run was not picked up again within 20 s");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const recoveryMs = Date.now() - killedAt;
+    console.log(`R10 recovery after SIGKILL (default settings): ${recoveryMs} ms`);
+    expect(recoveryMs).toBeLessThan(15_000);
+    await h.cancel(runId); // the second 30 s call need not be waited for
+  }, 40_000);
+
   it("R18 R10: a worker killed with SIGKILL mid-POST → the step is sent again with the same Idempotency-Key; a cooperating API takes effect once", async () => {
     // start ──▶ charge (POST, answers after 2.5 s) ──▶ after
     const runId = await h.createRun(

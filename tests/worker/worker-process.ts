@@ -1,7 +1,7 @@
 /**
- * A worker in a process of its own, for the crash tests (tests/worker/crash.test.ts): like worker/main.ts,
- * with short BullMQ locks so a SIGKILLed worker's job is handed over quickly, and the reconciler scoped to
- * one workspace (RECONCILE_WORKSPACE_ID) because test files share one database.
+ * A worker in a process of its own, for the crash tests (tests/worker/crash.test.ts): like worker/main.ts
+ * (BullMQ lock and stalled-check settings from its environment), with the reconciler scoped to one
+ * workspace (RECONCILE_WORKSPACE_ID) because test files share one database.
  */
 import { createDb, createLogger, createMaintenanceQueue, createRedis, createRunQueue, loadEnv } from "@algorythmos/platform";
 import { reconcileOnce } from "../../worker/reconciler.js";
@@ -11,7 +11,7 @@ const env = loadEnv();
 const logger = createLogger("crash-worker", env.LOG_LEVEL);
 const db = createDb(env.DATABASE_URL, { max: 4 });
 const redis = createRedis(env.REDIS_URL, { name: "crash-worker" });
-await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 1_000, lockDurationMs: 1_500, stalledIntervalMs: 1_000 });
+await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 1_000 });
 
 const workspaceId = process.env.RECONCILE_WORKSPACE_ID;
 if (workspaceId) {
