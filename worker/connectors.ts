@@ -6,7 +6,7 @@ import { loadCredential } from "./engine.js";
 import { StepError, errorMessage } from "./errors.js";
 import { postmarkClient } from "./executors/email-postmark.js";
 import { httpRequest } from "./executors/http-request.js";
-import { openAiClient } from "./executors/openai-chat.js";
+import { guardRefusal, openAiClient } from "./executors/openai-chat.js";
 import type { RunContext } from "./executors/types.js";
 import { assertPublicHost } from "./ssrf.js";
 import { renderString } from "./templates.js";
@@ -66,22 +66,20 @@ export async function testConnector(deps: { env: Env; db: Db; logger: Logger }, 
     if (type === "openai.chat") {
       const chat = config as StepConfig<"openai.chat">;
       const secret = await credential(chat.credentialId, "openai");
-      const { client, baseURL, dispatcher } = await openAiClient(secret, env, CONNECTOR_TEST_TIMEOUT_MS);
-      try {
-        const completion = await client.chat.completions.create(
-          { model: chat.model, messages: [{ role: "user", content: "ping" }], max_tokens: 1 },
-          { signal: bounded },
-        );
-        return { ok: true, message: `Connected to ${baseURL}; model ${completion.model} answered` };
-      } finally {
-        void dispatcher?.close().catch(() => {});
-      }
+      const { client, baseURL } = openAiClient(secret, env, CONNECTOR_TEST_TIMEOUT_MS);
+      const completion = await client.chat.completions
+        .create({ model: chat.model, messages: [{ role: "user", content: "ping" }], max_tokens: 1 }, { signal: bounded })
+        .catch((error: unknown) => Promise.reject(guardRefusal(error) ?? error));
+      return { ok: true, message: `Connected to ${baseURL}; model ${completion.model} answered` };
     }
     const mail = config as StepConfig<"email.postmark">;
     const { serverToken } = await credential(mail.credentialId, "postmark");
-    const server = await postmarkClient(serverToken, env, bounded, CONNECTOR_TEST_TIMEOUT_MS).getServer();
+    let refusal: StepError | null = null;
+    const client = postmarkClient(serverToken, env, bounded, CONNECTOR_TEST_TIMEOUT_MS, (error) => (refusal = guardRefusal(error)));
+    const server = await client.getServer().catch((error: unknown) => Promise.reject(refusal ?? error));
     return { ok: true, message: `Connected to Postmark server "${server.Name}"; no email was sent` };
   } catch (error) {
+    if (error instanceof StepError) return { ok: false, message: error.message };
     const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
     const prefix = type === "openai.chat" && status ? `OpenAI API error ${status}: ` : type === "email.postmark" && status ? `Postmark error ${status}: ` : "";
     return { ok: false, message: `${prefix}${errorMessage(error)}` };

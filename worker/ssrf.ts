@@ -1,11 +1,14 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
-import { Agent } from "undici";
+import { Agent, fetch as undiciFetch, Headers, type RequestInit, type Response } from "undici";
 import { StepError } from "./errors.js";
 
 /**
- * The SSRF guard of http.request (docs/run-engine.md, R11): a host is reached only when every address it
- * resolves to is public, unless the hostname or the address is allow-listed (HTTP_ALLOW_HOSTS).
+ * The SSRF guard of every outbound call (docs/run-engine.md, R11; docs/security.md): a host is reached only
+ * when every address it resolves to is public, unless the hostname or the address is allow-listed
+ * (HTTP_ALLOW_HOSTS; an entry `host:port` allows that port only). `guardedFetch` is the one way executors
+ * and connection tests reach the network: it checks every redirect hop and pins each connection to the
+ * address it checked.
  */
 
 const ranges: [string, number, "ipv4" | "ipv6", string][] = [
@@ -95,9 +98,29 @@ export interface ResolvedHost {
   addresses: string[];
 }
 
+/** The port a URL connects to (its explicit port, else the scheme's default). */
+export function portOf(url: URL): string {
+  return url.port || (url.protocol === "https:" ? "443" : "80");
+}
+
+/**
+ * Whether `host` (a name or an address, lower-case, without brackets) on `port` is allow-listed: an entry
+ * `host` allows every port of it, `host:port` (`[v6]:port`) only that one.
+ */
+export function isAllowListed(host: string, port: string, allowHosts: readonly string[]): boolean {
+  for (const entry of allowHosts) {
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    const named = bracketed ? null : /^([^:]+):(\d+)$/.exec(entry);
+    const [entryHost, entryPort] = bracketed ? [bracketed[1]!, bracketed[2]] : named ? [named[1]!, named[2]] : [entry, undefined];
+    if (entryHost === host && (entryPort === undefined || entryPort === port)) return true;
+  }
+  return false;
+}
+
 /**
  * Resolves a URL's host and refuses it when any address is not public and neither the hostname nor that
- * address is in `allowHosts` (lower-case). Throws a non-retryable StepError when refused.
+ * address is in `allowHosts` (lower-case; entries may name a port). Throws a non-retryable StepError when
+ * refused.
  */
 export async function assertPublicHost(
   url: URL,
@@ -105,7 +128,8 @@ export async function assertPublicHost(
   resolve: (hostname: string) => Promise<string[]> = resolveAll,
 ): Promise<ResolvedHost> {
   const hostname = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  if (allowHosts.includes(hostname)) return { hostname, addresses: [] };
+  const port = portOf(url);
+  if (isAllowListed(hostname, port, allowHosts)) return { hostname, addresses: [] };
   let addresses: string[];
   try {
     addresses = isIP(hostname) ? [hostname] : await resolve(hostname);
@@ -118,11 +142,12 @@ export async function assertPublicHost(
   }
   if (!addresses.length) throw new StepError(`Host "${hostname}" has no addresses`);
   for (const address of addresses) {
-    if (allowHosts.includes(address.toLowerCase())) continue;
+    if (isAllowListed(address.toLowerCase(), port, allowHosts)) continue;
     const reason = classifyAddress(address);
     if (reason) {
+      const entry = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
       throw new StepError(
-        `Refused to call "${hostname}": it resolves to ${address} (${reason}). Add the host to HTTP_ALLOW_HOSTS to allow it.`,
+        `Refused to call "${hostname}": it resolves to ${address} (${reason}). Add "${entry}" to HTTP_ALLOW_HOSTS to allow it.`,
       );
     }
   }
@@ -150,4 +175,73 @@ export function pinnedDispatcher(address: string): Agent {
     else callback(null, address, family);
   };
   return new Agent({ connect: { lookup: lookup as never } });
+}
+
+export const MAX_REDIRECTS = 5;
+/** Headers never carried to another origin on a redirect (a caller adds its credential's header name). */
+const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+
+/** Parses an outbound URL: http(s) only, no credentials in it. Throws a non-retryable StepError. */
+export function outboundUrl(text: string, base?: URL): URL {
+  let url: URL;
+  try {
+    url = new URL(text, base);
+  } catch {
+    throw new StepError(`Invalid URL "${text.slice(0, 200)}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new StepError(`Only http and https URLs are allowed, not ${url.protocol}`);
+  if (url.username || url.password) throw new StepError("Credentials in the URL are not allowed; use a header");
+  return url;
+}
+
+export type GuardedFetch = (input: string | URL | { url: string }, init?: RequestInit) => Promise<Response>;
+
+export interface GuardOptions {
+  allowHosts: readonly string[];
+  /** Header names (besides Authorization, Cookie, Proxy-Authorization) dropped when a redirect changes origin. */
+  credentialHeaders?: readonly string[];
+  resolve?: (hostname: string) => Promise<string[]>;
+}
+
+/**
+ * The one guarded fetch (R11): every hop's host passes `assertPublicHost` and is connected to at the address
+ * that was checked (no DNS rebinding); redirects are followed by hand (at most MAX_REDIRECTS), each target
+ * checked again, credential headers dropped across origins, 303 (and 301/302 after POST) turned into GET.
+ * `redirect: "manual"` returns the 3xx as is; `"error"` refuses it. Refusals are non-retryable StepErrors,
+ * thrown before anything is sent to the refused host. The SDKs (OpenAI, Postmark) are given this function.
+ */
+export function guardedFetch(options: GuardOptions): GuardedFetch {
+  const stripped = [...CREDENTIAL_HEADERS, ...(options.credentialHeaders ?? []).map((name) => name.toLowerCase())];
+  return async (input, init = {}) => {
+    const first = outboundUrl(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+    let url = first;
+    let method = (init.method ?? "GET").toUpperCase();
+    let body = init.body;
+    const headers = new Headers(init.headers);
+    for (let hop = 0; ; hop++) {
+      const { addresses } = await assertPublicHost(url, options.allowHosts, options.resolve);
+      const dispatcher = addresses[0] ? pinnedDispatcher(addresses[0]) : undefined;
+      let response: Response;
+      try {
+        response = await undiciFetch(url, { ...init, method, headers, body, redirect: "manual", ...(dispatcher ? { dispatcher } : {}) });
+      } finally {
+        // A graceful close: the connection ends once this hop's body has been read (or cancelled).
+        void dispatcher?.close().catch(() => {});
+      }
+      const location = response.headers.get("location");
+      if (response.status < 300 || response.status >= 400 || !location || init.redirect === "manual") return response;
+      await response.body?.cancel().catch(() => {});
+      if (init.redirect === "error") throw new StepError(`Refused to follow a redirect (${response.status}) from ${url.host}`);
+      if (hop >= MAX_REDIRECTS) throw new StepError(`Too many redirects (more than ${MAX_REDIRECTS}) from ${first}`);
+      const next = outboundUrl(location, url);
+      if (next.origin !== url.origin) for (const name of stripped) headers.delete(name);
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
+        method = method === "HEAD" ? "HEAD" : "GET";
+        body = undefined;
+        headers.delete("content-type");
+        headers.delete("content-length");
+      }
+      url = next;
+    }
+  };
 }

@@ -70,6 +70,20 @@ describe("R11 host check", () => {
     await expect(assertPublicHost(new URL("http://2130706433/"), [], resolver({}))).rejects.toThrow(/loopback/); // 127.0.0.1 as a number
   });
 
+  it("R11: an entry host:port allows that port only; a bare host allows every port", async () => {
+    const local = resolver({ "svc.test": ["10.0.0.7"] });
+    await expect(assertPublicHost(new URL("http://svc.test:8080/"), ["svc.test:8080"], local)).resolves.toBeTruthy();
+    await expect(assertPublicHost(new URL("http://svc.test:8081/"), ["svc.test:8080"], local)).rejects.toThrow(/Add "svc\.test:8081" to HTTP_ALLOW_HOSTS/);
+    await expect(assertPublicHost(new URL("http://svc.test/"), ["svc.test:80"], local)).resolves.toBeTruthy(); // the scheme's default port
+    await expect(assertPublicHost(new URL("https://svc.test/"), ["svc.test:80"], local)).rejects.toThrow(/private/);
+    await expect(assertPublicHost(new URL("http://svc.test:9/"), ["10.0.0.7:9"], local)).resolves.toBeTruthy(); // an address with a port
+    await expect(assertPublicHost(new URL("http://svc.test:10/"), ["10.0.0.7:9"], local)).rejects.toThrow(/private/);
+    await expect(assertPublicHost(new URL("http://[::1]:3000/"), ["[::1]:3000"], local)).resolves.toBeTruthy();
+    await expect(assertPublicHost(new URL("http://[::1]:3001/"), ["[::1]:3000"], local)).rejects.toThrow(/loopback/);
+    await expect(assertPublicHost(new URL("http://[::1]:3001/"), ["::1"], local)).resolves.toBeTruthy();
+    await expect(assertPublicHost(new URL("http://svc.test:1234/"), ["svc.test"], local)).resolves.toBeTruthy();
+  });
+
   it("fails clearly when a name does not resolve", async () => {
     await expect(assertPublicHost(new URL("http://nowhere.test/"), [], resolver({}))).rejects.toThrow(/no addresses/);
   });

@@ -1,23 +1,33 @@
 import type { Env } from "@algorythmos/platform";
 import { Errors, ServerClient } from "postmark";
+import type { RequestInit } from "undici";
 import { AbortedError, StepError, errorMessage } from "../errors.js";
+import { guardedFetch, portOf } from "../ssrf.js";
 import { renderString } from "../templates.js";
 import type { Executor } from "./types.js";
 
 /**
- * An SDK client for POSTMARK_API_URL. Its fetch is made abortable by `signal` (cancel, shutdown, timeout),
- * and transport errors are reported to `onTransportError` so a refused connection (nothing sent) can be told
- * from a broken one (outcome unknown).
+ * An SDK client for POSTMARK_API_URL. postmark 5.x sends with fetch and accepts a `fetch` option, so it is
+ * given the guarded fetch (R11): every hop, redirects included, passes the SSRF guard. The configured API's
+ * own host:port is trusted (an operator setting, possibly a private relay); anything it redirects to is
+ * checked against HTTP_ALLOW_HOSTS like any other call. The fetch is made abortable by `signal` (cancel,
+ * shutdown, timeout), and transport errors are reported to `onTransportError` so a refused connection
+ * (nothing sent) can be told from a broken one (outcome unknown).
  */
 export function postmarkClient(serverToken: string, env: Env, signal: AbortSignal, timeoutMs: number, onTransportError: (error: unknown) => void = () => {}) {
   const api = new URL(env.POSTMARK_API_URL);
+  const guarded = guardedFetch({ allowHosts: [...env.HTTP_ALLOW_HOSTS, `${api.hostname.toLowerCase()}:${portOf(api)}`] });
   return new ServerClient(serverToken, {
     useHttps: api.protocol === "https:",
     requestHost: api.host,
     timeout: Math.ceil(timeoutMs / 1000),
     fetch: async (input, init) => {
       try {
-        return await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+        const request = init as RequestInit | undefined;
+        return (await guarded(input instanceof URL ? input : String(typeof input === "object" && "url" in input ? input.url : input), {
+          ...request,
+          signal: request?.signal ? AbortSignal.any([request.signal, signal]) : signal,
+        })) as unknown as globalThis.Response;
       } catch (error) {
         onTransportError(error);
         throw error;
@@ -65,6 +75,7 @@ export const emailPostmark: Executor<"email.postmark"> = async ({ config, contex
     };
   } catch (error) {
     if (signal.aborted) throw new AbortedError();
+    if (transportError instanceof StepError) throw transportError; // refused by the SSRF guard: nothing was sent
     if (transportError !== undefined) {
       const code = (transportError as { cause?: { code?: string } }).cause?.code;
       if (code && NOT_SENT_CODES.has(code)) {

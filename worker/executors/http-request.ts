@@ -1,26 +1,24 @@
-import { fetch, Headers, type Dispatcher, type Response } from "undici";
+import { Headers, type Response } from "undici";
 import { AbortedError, StepError, errorMessage } from "../errors.js";
-import { assertPublicHost, pinnedDispatcher } from "../ssrf.js";
+import { guardedFetch, outboundUrl } from "../ssrf.js";
 import { renderString, renderValue } from "../templates.js";
 import type { Executor } from "./types.js";
 
-export const MAX_REDIRECTS = 5;
+export { MAX_REDIRECTS } from "../ssrf.js";
 /** What the ledger shows instead of a credential's value. */
 export const REDACTED = "[redacted]";
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
-/** Headers not carried to another origin on a redirect. */
-const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
 
 /**
  * http.request (R11, R12): templates resolved, every hop checked by the SSRF guard, redirects followed by
- * hand (at most 5), the whole exchange bounded by `timeoutMs`, the body capped at 1 MiB.
+ * hand by the one guarded fetch (at most 5), the whole exchange bounded by `timeoutMs`, the body capped at 1 MiB.
  * Output `{ status, headers, body }`; a non-2xx status fails the step (retryable for 408, 429 and 5xx).
  * Each hop connects to the address the guard checked (no DNS rebinding). Methods other than GET and HEAD
  * carry `Idempotency-Key: <runId>:<stepId>:<attempt>` unless the config sets one (R18).
  */
 export const httpRequest: Executor<"http.request"> = async ({ config, context, signal, env, idempotencyKey, credential }) => {
-  let url = parseUrl(renderString(config.url, context));
-  let method: string = config.method;
+  const url = outboundUrl(renderString(config.url, context));
+  const method: string = config.method;
   const headers = new Headers();
   for (const [name, value] of Object.entries(config.headers)) headers.set(name, renderString(value, context));
   let body: string | undefined;
@@ -44,54 +42,25 @@ export const httpRequest: Executor<"http.request"> = async ({ config, context, s
 
   const timeout = AbortSignal.timeout(config.timeoutMs);
   const combined = AbortSignal.any([signal, timeout]);
+  // R11: every hop passes the SSRF guard; the credential's header never follows a redirect to another origin.
+  const guarded = guardedFetch({ allowHosts: env.HTTP_ALLOW_HOSTS, credentialHeaders: secret ? [secret.headerName] : [] });
   try {
-    for (let hop = 0; ; hop++) {
-      const { addresses } = await assertPublicHost(url, env.HTTP_ALLOW_HOSTS);
-      const dispatcher: Dispatcher | undefined = addresses[0] ? pinnedDispatcher(addresses[0]) : undefined;
-      let response: Response;
-      try {
-        response = await fetch(url, { method, headers, body, redirect: "manual", signal: combined, dispatcher });
-      } catch (error) {
-        void dispatcher?.close().catch(() => {});
-        throw error;
-      }
-      // The body is read below; the pinned connection is closed once this hop is done.
-      const done = () => void dispatcher?.close().catch(() => {});
-      const location = response.headers.get("location");
-      if (response.status >= 300 && response.status < 400 && location) {
-        await response.body?.cancel();
-        done();
-        if (hop >= MAX_REDIRECTS) throw new StepError(`Too many redirects (more than ${MAX_REDIRECTS}) from ${input.url}`);
-        const next = parseUrl(location, url);
-        if (next.origin !== url.origin) {
-          for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-          if (secret) headers.delete(secret.headerName);
-        }
-        if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
-          method = method === "HEAD" ? "HEAD" : "GET";
-          body = undefined;
-          headers.delete("content-type");
-        }
-        url = next;
-        continue;
-      }
-      const output = {
-        status: response.status,
-        headers: Object.fromEntries(response.headers),
-        body: method === "HEAD" ? null : await readBody(response).finally(done),
-      };
-      if (method === "HEAD") done();
-      if (!response.ok) {
-        const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-        const snippet = typeof output.body === "string" ? output.body : JSON.stringify(output.body);
-        throw new StepError(
-          `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""} from ${method} ${url}` +
-            (snippet ? `: ${snippet.slice(0, 200)}` : ""),
-          { retryable, output },
-        );
-      }
-      return { output, input };
+    const response = await guarded(url, { method, headers, body, signal: combined });
+    const output = {
+      status: response.status,
+      headers: Object.fromEntries(response.headers),
+      body: method === "HEAD" ? null : await readBody(response),
+    };
+    if (!response.ok) {
+      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+      const snippet = typeof output.body === "string" ? output.body : JSON.stringify(output.body);
+      throw new StepError(
+        `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""} from ${method} ${response.url || url}` +
+          (snippet ? `: ${snippet.slice(0, 200)}` : ""),
+        { retryable, output },
+      );
     }
+    return { output, input };
   } catch (error) {
     if (signal.aborted) throw new AbortedError();
     if (timeout.aborted) throw new StepError(`Request timed out after ${config.timeoutMs} ms`, { retryable: true, cause: error });
@@ -103,18 +72,6 @@ export const httpRequest: Executor<"http.request"> = async ({ config, context, s
     });
   }
 };
-
-function parseUrl(text: string, base?: URL): URL {
-  let url: URL;
-  try {
-    url = new URL(text, base);
-  } catch {
-    throw new StepError(`Invalid URL "${text.slice(0, 200)}"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new StepError(`Only http and https URLs are allowed, not ${url.protocol}`);
-  if (url.username || url.password) throw new StepError("Credentials in the URL are not allowed; use a header");
-  return url;
-}
 
 async function readBody(response: Response): Promise<unknown> {
   const declared = Number(response.headers.get("content-length"));

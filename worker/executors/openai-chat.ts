@@ -1,37 +1,41 @@
 import type { CredentialSecret } from "@algorythmos/domain";
 import type { Env } from "@algorythmos/platform";
 import OpenAI from "openai";
-import { fetch as undiciFetch } from "undici";
 import { AbortedError, StepError, errorMessage } from "../errors.js";
-import { assertPublicHost, pinnedDispatcher } from "../ssrf.js";
+import { guardedFetch, outboundUrl } from "../ssrf.js";
 import { renderString } from "../templates.js";
 import type { Executor } from "./types.js";
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 /**
- * An SDK client for the credential's server (or OPENAI_BASE_URL): the host passes the SSRF guard and the
- * connection is pinned to the checked address (R11). No SDK retries: the engine retries (R17), with a new
- * idempotency key per attempt. Close `dispatcher` when done.
+ * An SDK client for the credential's server (or OPENAI_BASE_URL) whose every request — redirects included —
+ * goes through the guarded fetch (R11): each hop's host is checked and the connection pinned to the checked
+ * address. No SDK retries: the engine retries (R17), with a new idempotency key per attempt.
  */
-export async function openAiClient(secret: CredentialSecret<"openai">, env: Env, timeoutMs: number) {
+export function openAiClient(secret: CredentialSecret<"openai">, env: Env, timeoutMs: number) {
   const baseURL = secret.baseURL ?? env.OPENAI_BASE_URL;
-  const { addresses } = await assertPublicHost(new URL(baseURL), env.HTTP_ALLOW_HOSTS);
-  const dispatcher = addresses[0] ? pinnedDispatcher(addresses[0]) : undefined;
+  outboundUrl(baseURL);
   const client = new OpenAI({
     apiKey: secret.apiKey,
     baseURL,
     maxRetries: 0,
     timeout: timeoutMs,
-    fetch: undiciFetch as unknown as typeof globalThis.fetch,
-    ...(dispatcher ? { fetchOptions: { dispatcher } as never } : {}),
+    fetch: guardedFetch({ allowHosts: env.HTTP_ALLOW_HOSTS }) as unknown as typeof globalThis.fetch,
   });
-  return { client, baseURL, dispatcher };
+  return { client, baseURL };
+}
+
+/** The SDK wraps what its fetch throws in APIConnectionError; a guard refusal is reported as itself. */
+export function guardRefusal(error: unknown): StepError | null {
+  if (error instanceof StepError) return error;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause instanceof StepError ? cause : null;
 }
 
 /**
  * openai.chat (R14, R20): one streamed chat completion with the official SDK, on OpenAI (OPENAI_BASE_URL) or
- * any compatible server (the credential's `baseURL`, checked by the SSRF guard and pinned like http.request).
+ * any compatible server (the credential's `baseURL`; every hop checked by the SSRF guard and pinned like http.request).
  * Message contents may use `{{ path }}` templates. Tokens are passed to `chunk` as they arrive (the engine
  * publishes them as `step.chunk` events); usage comes from the stream's last chunk (`include_usage`).
  * Output `{ content, json?, model, finishReason, usage }`; with `jsonMode` the content is parsed as JSON into
@@ -39,7 +43,7 @@ export async function openAiClient(secret: CredentialSecret<"openai">, env: Env,
  */
 export const openaiChat: Executor<"openai.chat"> = async ({ config, context, signal, env, credential, chunk, idempotencyKey }) => {
   const secret = await credential(config.credentialId, "openai");
-  const { client, baseURL, dispatcher } = await openAiClient(secret, env, config.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const { client, baseURL } = openAiClient(secret, env, config.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const messages = config.messages.map((message) => ({ role: message.role, content: renderString(message.content, context) }));
   const input = { model: config.model, messages, baseURL };
   try {
@@ -87,7 +91,8 @@ export const openaiChat: Executor<"openai.chat"> = async ({ config, context, sig
     return { input, output: { content, ...(config.jsonMode ? { json } : {}), model, finishReason, usage } };
   } catch (error) {
     if (signal.aborted) throw new AbortedError();
-    if (error instanceof StepError) throw error;
+    const refusal = guardRefusal(error);
+    if (refusal) throw refusal;
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const status = error.status;
       throw new StepError(`OpenAI API error ${status}: ${error.message}`, {
@@ -96,7 +101,5 @@ export const openaiChat: Executor<"openai.chat"> = async ({ config, context, sig
       });
     }
     throw new StepError(`OpenAI request failed: ${errorMessage(error)}`, { retryable: true, cause: error });
-  } finally {
-    void dispatcher?.close().catch(() => {});
   }
 };

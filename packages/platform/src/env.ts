@@ -23,7 +23,10 @@ export const EnvSchema = z.object({
   CREDENTIALS_KEY: z
     .string()
     .refine((value) => Buffer.from(value, "base64").length === 32, "CREDENTIALS_KEY must be 32 bytes, base64-encoded"),
-  /** Hosts (or IPs) http.request may reach even when they resolve to private addresses. */
+  /**
+   * Hosts (or IPs) outbound calls (http.request, openai.chat, email.postmark, connection tests) may reach even
+   * when they resolve to private addresses. An entry `host:port` (`[v6]:port`) allows that port only.
+   */
   HTTP_ALLOW_HOSTS: csv,
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
   /** A run `running` longer than this (time waiting in delay steps not counted) is failed by the reconciler. */
@@ -45,11 +48,24 @@ export const EnvSchema = z.object({
   REMIX_BUILD_PATH: z.string().default("build/index.js"),
   /** Requests per minute per token (or per IP when anonymous), shared by every server through Redis. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /**
+   * Browser origins besides the studio's own (the host a request is sent to) that may call the API with the
+   * visitor's cookie and read the answers (CORS), e.g. `https://admin.example.com`. Empty: the studio only.
+   */
+  ALLOWED_ORIGINS: csv.refine(
+    (origins) => origins.every((origin) => URL.canParse(origin) && new URL(origin).origin === origin),
+    "ALLOWED_ORIGINS must be a comma-separated list of origins like https://studio.example.com (no path, no trailing slash)",
+  ),
   /** Sign-up and log-in attempts per minute per IP (password guessing). */
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 export type Env = z.infer<typeof EnvSchema>;
+
+/** `npm start`'s HTTP_ALLOW_HOSTS: the demo workflow calls the studio itself, and only that port of loopback. */
+export function localStudioAllowHosts(port: number | string): string {
+  return `localhost:${port},127.0.0.1:${port}`;
+}
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   const parsed = EnvSchema.safeParse(source);
