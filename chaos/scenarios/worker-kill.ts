@@ -1,0 +1,55 @@
+/**
+ * 1. Worker SIGKILL every 1–3 s while runs of trigger → transform → http.request (to the counting server) →
+ * condition execute. A killed worker is started again at once, so kills keep landing mid-step.
+ */
+import { createWorkflow, effectDefinition } from "../lib/api.js";
+import { info, under, type Figure } from "../lib/report.js";
+import { runFigures, startRuns, waitAllFinal } from "../lib/runs.js";
+import { sleep } from "../lib/util.js";
+import type { Scenario } from "../suite.js";
+
+/** Recovery target of the issue: a run whose worker was SIGKILLed is running again within 15 s. */
+const RECOVERY_GOAL_MS = 15_000;
+
+export const workerKill: Scenario = {
+  name: "worker-kill",
+  title: "worker SIGKILL every 1–3 s during runs",
+  async run(context) {
+    const { cluster } = context;
+    const runs = context.scale(300, 20);
+    const workflowId = await createWorkflow(cluster.servers[0]!.url, context.owner, effectDefinition("chaos worker kill", context.counting.url));
+    // ~12 runs a second: the kills land while runs are in every step.
+    const load = startRuns(context, workflowId, runs, { everyMs: 150, concurrency: 2 });
+    let startingDone = false;
+    void load.done.then(() => (startingDone = true));
+
+    const restarts: Promise<void>[] = [];
+    let kills = 0;
+    let lastKillAt = Date.now();
+    const minKills = context.scale(20, 4);
+    const killUntil = Date.now() + 240_000; // bound, whatever happens
+    while ((!startingDone || kills < minKills) && Date.now() < killUntil && kills < 500) {
+      await sleep(1_000 + context.random() * 2_000);
+      const alive = cluster.workers.filter((worker) => worker.alive);
+      if (!alive.length) continue;
+      const victim = alive[Math.floor(context.random() * alive.length)]!;
+      await victim.stop("SIGKILL");
+      kills++;
+      lastKillAt = Date.now();
+      restarts.push(victim.start().catch((error) => context.log(`  restart of ${victim.name} failed: ${error}`)));
+    }
+    load.stop();
+    await load.done;
+    await Promise.all(restarts);
+    await cluster.ensureAllUp();
+    const timeoutMs = context.tier.name === "full" ? 180_000 : 45_000;
+    const allFinalMs = await waitAllFinal(context, load.runIds, lastKillAt, timeoutMs);
+    context.notes.push(`worker-kill: ${kills} SIGKILLs over ${load.runIds.length} runs; all-final waited at most ${timeoutMs / 1000} s after the last kill`);
+    const figures: Figure[] = [
+      info("worker SIGKILLs", kills),
+      ...(await runFigures(context, load)),
+      under("time to all-final after the last kill", allFinalMs, RECOVERY_GOAL_MS, timeoutMs),
+    ];
+    return figures;
+  },
+};
