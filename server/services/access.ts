@@ -1,7 +1,8 @@
 import { canWrite, type Role } from "@algorythmos/domain";
-import { roleForWorkflow, roleForWorkspace, type Db } from "@algorythmos/platform";
-import type { Caller } from "../context.js";
-import { forbidden, notFound, unauthenticated } from "../errors.js";
+import { accessChangesChannel, parseAccessChange, roleForWorkflow, roleForWorkspace, type Db } from "@algorythmos/platform";
+import type { Caller, ServerDeps } from "../context.js";
+import { AppError, forbidden, notFound, unauthenticated } from "../errors.js";
+import type { ChannelHub } from "../realtime.js";
 
 export type Need = "read" | "write" | "manage";
 
@@ -26,4 +27,43 @@ export async function requireWorkspaceRole(db: Db, caller: Caller, workspaceId: 
 /** `what` names the thing an outsider is told is missing: the workflow itself, or its run or version. */
 export async function requireWorkflowRole(db: Db, caller: Caller, workflowId: string, need: Need, what = "Workflow"): Promise<Role> {
   return check(await roleForWorkflow(db, requireUser(caller), workflowId), need, what);
+}
+
+/**
+ * For long-lived reads (subscriptions): calls `onLost` once, within a Redis round trip and a role query, when
+ * the caller no longer has `need` on the workflow — removed or demoted, as published by changeMembership.
+ * Listens before it returns: start it BEFORE the first authorisation check, so no change can fall in between.
+ * Returns the stop function.
+ */
+export async function watchWorkflowAccess(
+  deps: ServerDeps,
+  hub: ChannelHub,
+  caller: Caller,
+  workflowId: string,
+  need: Need,
+  onLost: (error: AppError) => void,
+): Promise<() => Promise<void>> {
+  const userId = requireUser(caller);
+  let lost = false;
+  return hub.listen(accessChangesChannel(deps.env.REDIS_PREFIX), (message) => {
+    // Any change of this user may concern this workflow's workspace: re-reading the role tells.
+    if (lost || parseAccessChange(message)?.userId !== userId) return;
+    roleForWorkflow(deps.db, userId, workflowId).then(
+      (role) => {
+        if (lost) return;
+        try {
+          check(role, need, "Workflow");
+        } catch {
+          lost = true;
+          onLost(new AppError("FORBIDDEN", "Your access to this workspace changed; subscribe again if you still have it"));
+        }
+      },
+      (error) => {
+        // Fail closed: a stream whose access cannot be re-checked ends (the client may subscribe again).
+        deps.logger.warn("access re-check failed", { workflowId, error });
+        if (!lost) onLost(new AppError("FORBIDDEN", "Your access could not be re-checked; subscribe again"));
+        lost = true;
+      },
+    );
+  });
 }

@@ -1,5 +1,5 @@
 import { CreateWorkspaceInput, InviteMemberInput, newId, type Role } from "@algorythmos/domain";
-import { transaction } from "@algorythmos/platform";
+import { publishAccessChange, transaction } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput, fromZodError, notFound } from "../errors.js";
 import { requireUser, requireWorkspaceRole } from "./access.js";
@@ -34,11 +34,7 @@ export async function inviteMember(deps: ServerDeps, caller: Caller, rawInput: u
     throw new AppError("NOT_FOUND", "No account uses this email; ask them to sign up first", { fields: [{ path: ["input", "email"], message: "No such account" }] });
   }
   if (user.id === caller.principal!.userId) throw badInput("You cannot change your own role", [{ path: ["input", "email"], message: "That is you" }]);
-  await deps.db.membership.upsert({
-    where: { userId_workspaceId: { userId: user.id, workspaceId: input.workspaceId } },
-    create: { id: newId("mem"), userId: user.id, workspaceId: input.workspaceId, role: input.role },
-    update: { role: input.role },
-  });
+  await changeMembership(deps, input.workspaceId, user.id, input.role);
   return { userId: user.id, email: user.email, name: user.name, role: input.role };
 }
 
@@ -57,6 +53,25 @@ export async function removeMember(deps: ServerDeps, caller: Caller, workspaceId
   if (userId === caller.principal!.userId) throw badInput("Owners cannot remove themselves");
   const member = (await listMembers(deps, caller, workspaceId)).find((row) => row.userId === userId);
   if (!member) throw notFound("Member");
-  await deps.db.membership.delete({ where: { userId_workspaceId: { userId, workspaceId } } });
+  await changeMembership(deps, workspaceId, userId, null);
   return member;
+}
+
+/**
+ * The one place an existing member's access changes (a new role, or `null` to remove them). Once stored, the
+ * change is published on the access-changes channel, so their open subscriptions and collab sockets re-check
+ * and end or downgrade (docs/security.md, "Membership changes"). Workspace creation adds its owner directly:
+ * gaining access needs no notice.
+ */
+async function changeMembership(deps: ServerDeps, workspaceId: string, userId: string, role: Role | null): Promise<void> {
+  if (role) {
+    await deps.db.membership.upsert({
+      where: { userId_workspaceId: { userId, workspaceId } },
+      create: { id: newId("mem"), userId, workspaceId, role },
+      update: { role },
+    });
+  } else {
+    await deps.db.membership.delete({ where: { userId_workspaceId: { userId, workspaceId } } });
+  }
+  await publishAccessChange(deps.redis, deps.env.REDIS_PREFIX, { workspaceId, userId });
 }

@@ -2,7 +2,7 @@ import { RUN_EVENT_TYPES, RUN_STATUSES, STEP_STATUSES, type RunEvent } from "@al
 import { runEventChannel, storedRunEvents, workflowRunsChannel } from "@algorythmos/platform";
 import { builder } from "../builder.js";
 import { toConnection } from "../connection.js";
-import { requireWorkflowRole } from "../../services/access.js";
+import { requireWorkflowRole, watchWorkflowAccess } from "../../services/access.js";
 import { cancelRun, getRun, listRuns, listRunSteps, retryRun, runDefinition, startRun, type RunStepView, type RunView } from "../../services/runs.js";
 import type { GraphQLContext } from "../builder.js";
 
@@ -119,39 +119,86 @@ builder.mutationFields((t) => ({
 
 /**
  * A run's events: every stored event first (a late subscriber replays the run from the start), then live
- * ones from Redis. Subscribed to Redis before reading the store, de-duplicated by `seq`; ends after run.finished.
+ * ones from Redis. Subscribed to Redis before reading the store, de-duplicated by `seq`; ends after run.finished,
+ * or with FORBIDDEN as soon as the caller loses access to the workflow (docs/security.md, "Membership changes").
  */
 async function* runEventStream(ctx: GraphQLContext, runId: string): AsyncGenerator<RunEvent> {
-  const run = await getRun(ctx.deps, ctx.caller, runId); // authorises, NOT_FOUND for outsiders
-  const live = await ctx.hub.iterate(runEventChannel(ctx.deps.env.REDIS_PREFIX, run.id));
+  // The run's workflow, unauthorised: only to know what to watch; getRun below decides what the caller sees.
+  const target = await ctx.deps.db.run.findUnique({ where: { id: runId }, select: { workflowId: true } });
+  const access = await AccessWatch.start(ctx, target?.workflowId ?? "");
   try {
+    const run = await getRun(ctx.deps, ctx.caller, runId); // authorises, NOT_FOUND for outsiders
+    const live = access.end(await ctx.hub.iterate(runEventChannel(ctx.deps.env.REDIS_PREFIX, run.id)));
     // Replay and live overlap: skip exactly the events already sent. Not "seq <= last seen": two processes
     // (a worker, the server canceling) may publish in another order than their rows were numbered.
     const sent = new Set<number>();
     for (const event of await storedRunEvents(ctx.deps.db, run.id)) {
+      access.throwIfLost();
       sent.add(event.seq);
       yield event;
       if (event.type === "run.finished") return;
     }
     for await (const message of live) {
+      access.throwIfLost();
       const event = JSON.parse(message) as RunEvent;
       if (sent.has(event.seq)) continue;
       sent.add(event.seq);
       yield event;
       if (event.type === "run.finished") return;
     }
+    access.throwIfLost();
   } finally {
-    await live.close();
+    await access.stop();
   }
 }
 
 async function* workflowRunStream(ctx: GraphQLContext, workflowId: string): AsyncGenerator<RunEvent> {
-  await requireWorkflowRole(ctx.deps.db, ctx.caller, workflowId, "read");
-  const live = await ctx.hub.iterate(workflowRunsChannel(ctx.deps.env.REDIS_PREFIX, workflowId));
+  const access = await AccessWatch.start(ctx, workflowId);
   try {
-    for await (const message of live) yield JSON.parse(message) as RunEvent;
+    await requireWorkflowRole(ctx.deps.db, ctx.caller, workflowId, "read");
+    const live = access.end(await ctx.hub.iterate(workflowRunsChannel(ctx.deps.env.REDIS_PREFIX, workflowId)));
+    for await (const message of live) {
+      access.throwIfLost();
+      yield JSON.parse(message) as RunEvent;
+    }
+    access.throwIfLost();
   } finally {
-    await live.close();
+    await access.stop();
+  }
+}
+
+/**
+ * Ends a subscription when its caller loses read access: the watch listens first, then the stream authorises
+ * (so no membership change falls in between); a loss closes the live iterator and the stream throws the error.
+ */
+class AccessWatch {
+  private lost: Error | null = null;
+  private live: { close(): Promise<void> } | null = null;
+  private stopListening: () => Promise<void> = async () => {};
+
+  static async start(ctx: GraphQLContext, workflowId: string): Promise<AccessWatch> {
+    const watch = new AccessWatch();
+    watch.stopListening = await watchWorkflowAccess(ctx.deps, ctx.hub, ctx.caller, workflowId, "read", (error) => {
+      watch.lost = error;
+      void watch.live?.close();
+    });
+    return watch;
+  }
+
+  /** The live iterator to close when access is lost. */
+  end<T extends { close(): Promise<void> }>(live: T): T {
+    this.live = live;
+    if (this.lost) void live.close();
+    return live;
+  }
+
+  throwIfLost(): void {
+    if (this.lost) throw this.lost;
+  }
+
+  async stop(): Promise<void> {
+    await this.stopListening();
+    await this.live?.close();
   }
 }
 
