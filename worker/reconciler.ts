@@ -272,6 +272,9 @@ async function currentDefinition(db: Db, workflowId: string, materialised: unkno
   return parsed.success ? parsed.data : null;
 }
 
+/** Deletes the lock only while it still holds this pass's token (compare and delete in one step). */
+const RELEASE_LOCK = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`;
+
 /**
  * The maintenance queue of a worker process: the `reconcile` job scheduler (every RECONCILE_INTERVAL_MS;
  * a Redis lock keeps passes from overlapping across workers) and the `cron-run` jobs.
@@ -299,7 +302,7 @@ export async function startMaintenance(deps: {
           await reconcileOnce({ ...deps, runQueue, maintenanceQueue });
           return "ok";
         } finally {
-          if ((await redis.get(lockKey)) === token) await redis.del(lockKey);
+          await redis.eval(RELEASE_LOCK, 1, lockKey, token); // only our own lock: a pass that overran lost it
         }
       }
       if (job.name === "cron-run") {
@@ -316,15 +319,33 @@ export async function startMaintenance(deps: {
   );
   worker.on("failed", (job, error) => logger.error("maintenance job failed", { job: job?.name, error: errorMessage(error) }));
   worker.on("error", (error) => logger.error("maintenance worker error", { error: errorMessage(error) }));
-  await maintenanceQueue.upsertJobScheduler(
-    "reconcile",
-    { every: env.RECONCILE_INTERVAL_MS },
-    { name: "reconcile", data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 20 } } },
-  );
+
+  // R22: the schedule lives in Redis, so a Redis that lost its data (restarted empty, flushed) lost it too.
+  // Every worker puts it back at start and checks it every RECONCILE_INTERVAL_MS after; upserting the same
+  // schedule from several workers is harmless, and the lock above keeps their passes from overlapping.
+  const ensureSchedule = async () => {
+    if (await maintenanceQueue.getJobScheduler("reconcile")) return;
+    await maintenanceQueue.upsertJobScheduler(
+      "reconcile",
+      { every: env.RECONCILE_INTERVAL_MS },
+      { name: "reconcile", data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 20 } } },
+    );
+  };
+  await ensureSchedule();
+  let checking = false;
+  const scheduleCheck = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    ensureSchedule()
+      .catch((error) => logger.warn("reconcile schedule check failed; trying again later", { error: errorMessage(error) }))
+      .finally(() => (checking = false));
+  }, env.RECONCILE_INTERVAL_MS);
+  scheduleCheck.unref();
   await worker.waitUntilReady();
 
   return {
     async close() {
+      clearInterval(scheduleCheck);
       await worker.close();
       await maintenanceQueue.close();
       await runQueue.close();

@@ -27,9 +27,9 @@ export interface RunWorkerOptions {
   drainTimeoutMs?: number;
   /**
    * Also run the maintenance queue: the reconciler every RECONCILE_INTERVAL_MS and cron triggers (R22, R23).
-   * The worker process turns it on; tests call `reconcileOnce` themselves.
+   * The worker process turns it on; tests call `reconcileOnce` themselves, or scope it to their workspace.
    */
-  maintenance?: boolean;
+  maintenance?: boolean | { workspaceId: string };
   /**
    * BullMQ's job lock and stalled-job check (WORKER_LOCK_DURATION_MS, WORKER_STALLED_INTERVAL_MS unless
    * given): a worker killed mid-run loses its lock after `lockDurationMs`, and a stalled check of a live
@@ -119,7 +119,8 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
   });
   await subscriber.subscribe(cancelRunChannel(env.REDIS_PREFIX));
 
-  const maintenance = options.maintenance ? await startMaintenance({ env, db, redis, logger }) : null;
+  const scope = typeof options.maintenance === "object" ? options.maintenance : {};
+  const maintenance = options.maintenance ? await startMaintenance({ env, db, redis, logger, ...scope }) : null;
   // R24: "test connection" jobs from the API.
   const connectors = await startConnectorWorker({ env, db, logger }, shutdown.signal);
   await worker.waitUntilReady();

@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import path from "node:path";
+import { newId } from "@algorythmos/domain";
+import { createMaintenanceQueue, json } from "@algorythmos/platform";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, startTestServer, stepStatuses, workflow, type Harness } from "./harness.js";
@@ -241,5 +243,39 @@ describe("Redis restart", () => {
     expect(runA.events.filter((e) => e.type === "run.started")).toHaveLength(1);
     expect(runB.status).toBe("succeeded");
     expect(runB.output).toEqual({ one: "b done" });
+  });
+
+  it("R22: Redis flushed (FLUSHALL) under a running worker → the worker puts the reconcile schedule back and a lost run is enqueued and finishes", async () => {
+    await spawnWorker(h, { RECONCILE_WORKSPACE_ID: h.workspaceId, WORKER_MAINTENANCE: "1", RECONCILE_INTERVAL_MS: "1000" });
+    const maintenance = createMaintenanceQueue(h.redis, h.env.REDIS_PREFIX);
+    await h.until("the reconcile schedule", async () => !!(await maintenance.getJobScheduler("reconcile")));
+    const admin = new Redis(port, "127.0.0.1", { maxRetriesPerRequest: 1 });
+    try {
+      await admin.flushall(); // this test's own redis-server, never the machine's
+    } finally {
+      admin.disconnect();
+    }
+    // Whatever reconcile job was already on its way has run by now (RECONCILE_INTERVAL_MS is 1 s).
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // A run accepted a minute ago whose job is gone (past LOST_RUN_GRACE_MS): only a reconcile pass finds it.
+    const lost = newId("run");
+    await h.db.run.create({
+      data: {
+        id: lost,
+        workflowId: h.workflowId,
+        workspaceId: h.workspaceId,
+        definition: json(workflow([["one", "transform", { expression: "'healed'" }]], [["start", "one"]])),
+        trigger: "manual",
+        input: json({}),
+        createdAt: new Date(Date.now() - 60_000),
+      },
+    });
+    const lostAt = Date.now();
+    const run = await h.waitForFinal(lost);
+    console.log(`R22 after FLUSHALL: a lost run finished ${Date.now() - lostAt} ms after it was written`);
+    expect(run.status).toBe("succeeded");
+    expect(run.output).toEqual({ one: "healed" });
+    expect(await maintenance.getJobScheduler("reconcile")).toBeTruthy();
+    await maintenance.close();
   });
 });

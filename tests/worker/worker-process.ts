@@ -11,10 +11,13 @@ const env = loadEnv();
 const logger = createLogger("crash-worker", env.LOG_LEVEL);
 const db = createDb(env.DATABASE_URL, { max: 4 });
 const redis = createRedis(env.REDIS_URL, { name: "crash-worker" });
-await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 1_000 });
-
 const workspaceId = process.env.RECONCILE_WORKSPACE_ID;
-if (workspaceId) {
+// WORKER_MAINTENANCE=1: the real maintenance queue of worker/main.ts (its reconcile schedule, R22), scoped to
+// the workspace; otherwise the test's own fast reconcile loop below.
+const maintenance = process.env.WORKER_MAINTENANCE === "1" && workspaceId ? { workspaceId } : undefined;
+await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 1_000, maintenance });
+
+if (workspaceId && !maintenance) {
   const runQueue = createRunQueue(redis, env.REDIS_PREFIX);
   const maintenanceQueue = createMaintenanceQueue(redis, env.REDIS_PREFIX);
   const pass = async () => {
