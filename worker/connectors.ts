@@ -9,6 +9,7 @@ import { httpRequest } from "./executors/http-request.js";
 import { guardRefusal, openAiClient } from "./executors/openai-chat.js";
 import type { RunContext } from "./executors/types.js";
 import { assertPublicHost } from "./ssrf.js";
+import { Redactor } from "./redact.js";
 import { renderString } from "./templates.js";
 
 /** How long one connection test may take on the worker (the API waits 20 s). */
@@ -22,6 +23,13 @@ const TESTABLE = ["http.request", "openai.chat", "email.postmark"] as const;
  * instead of sending. Never throws: the answer is `{ ok, message }`.
  */
 export async function testConnector(deps: { env: Env; db: Db; logger: Logger }, job: ConnectorTestJob, signal: AbortSignal): Promise<ConnectorTestResult> {
+  // The answer becomes a BullMQ return value and an API response: the secrets the test loaded are redacted.
+  const redactor = new Redactor();
+  const answer = await tryConnector(deps, job, signal, redactor);
+  return { ok: answer.ok, message: redactor.text(answer.message) };
+}
+
+async function tryConnector(deps: { env: Env; db: Db; logger: Logger }, job: ConnectorTestJob, signal: AbortSignal, redactor: Redactor): Promise<ConnectorTestResult> {
   const { env } = deps;
   if (!(TESTABLE as readonly string[]).includes(job.type)) return { ok: false, message: `Step type "${job.type}" has no connection to test` };
   const type = job.type as (typeof TESTABLE)[number];
@@ -33,10 +41,10 @@ export async function testConnector(deps: { env: Env; db: Db; logger: Logger }, 
     const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
     return { ok: false, message: `Invalid config: ${issues ? issues.map((i) => `${i.path.map(String).join(".") || "config"}: ${i.message}`).join("; ") : errorMessage(error)}` };
   }
-  const credential = <C extends CredentialType>(id: string, credentialType: C): Promise<CredentialSecret<C>> => {
+  const credential = redactor.loader(<C extends CredentialType>(id: string, credentialType: C): Promise<CredentialSecret<C>> => {
     if (!job.workspaceId) throw new StepError("Choose a credential");
     return loadCredential(deps, job.workspaceId, id, credentialType);
-  };
+  });
   const context: RunContext = { input: {}, steps: {} };
   const bounded = AbortSignal.any([signal, AbortSignal.timeout(CONNECTOR_TEST_TIMEOUT_MS)]);
   try {
@@ -52,7 +60,7 @@ export async function testConnector(deps: { env: Env; db: Db; logger: Logger }, 
         context,
         signal: bounded,
         env,
-        logger: deps.logger,
+        logger: redactor.logger(deps.logger),
         stepId: "test",
         runId: "test",
         attempt: 1,

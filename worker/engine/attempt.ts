@@ -2,6 +2,7 @@ import { isStepType, newId, stepTypes, type Step, type StepType } from "@algoryt
 import { isUniqueViolation, Prisma, type Logger } from "@algorythmos/platform";
 import { AbortedError, DuplicateDelivery, ShutdownAbort, StepError, errorMessage } from "../errors.js";
 import { executors, type ExecutorArgs, type ExecutorResult, type RunContext } from "../executors/index.js";
+import { executeRedacted } from "../redact.js";
 import { loadCredential } from "./credentials.js";
 import { jsonParam, jsonValue, timestampParam, toJson } from "./ledger.js";
 import { backoffDelay, CHUNK_INTERVAL_MS, retryPolicy, stepTimeout } from "./policy.js";
@@ -85,7 +86,8 @@ export async function attempt(
     if (!executor) throw new StepError(`No executor for step type "${step.type}"`);
     // The race bounds executors that cannot be interrupted (the abort wins; their late result is ignored).
     result = await Promise.race([
-      executor({
+      // Secrets the executor loads are redacted from all it returns, throws, streams and logs (docs/security.md).
+      executeRedacted(executor, {
         config: resolved.config as ExecutorArgs<StepType>["config"],
         context,
         signal,

@@ -1,12 +1,12 @@
 import { Headers, type Response } from "undici";
 import { AbortedError, StepError, errorMessage } from "../errors.js";
+import { REDACTED } from "../redact.js";
 import { guardedFetch, outboundUrl } from "../ssrf.js";
 import { renderString, renderValue } from "../templates.js";
 import type { Executor } from "./types.js";
 
 export { MAX_REDIRECTS } from "../ssrf.js";
-/** What the ledger shows instead of a credential's value. */
-export const REDACTED = "[redacted]";
+export { REDACTED } from "../redact.js";
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**

@@ -1,27 +1,40 @@
 import { z } from "zod";
 
+/** C0 control characters and DEL: never part of a key or a header value (they inject headers and lines). */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/** A secret's string: refused when it holds a control character, with a message that never quotes it. */
+const secretString = (label: string, max: number, trim = true) =>
+  (trim ? z.string().trim() : z.string())
+    .min(1, `${label} is required`)
+    .max(max)
+    .refine((value) => !CONTROL_CHARACTER.test(value), { message: `${label} must not contain control characters (newline, tab, NUL, …)` });
+
 /**
  * Credential types: what a stored secret holds. Secrets are encrypted at rest, decrypted only in the worker,
- * and never readable back through the API (lists show names and types only).
+ * and never readable back through the API (lists show names and types only). `secretFields` are the values
+ * the worker redacts from everything it records (errors, outputs, events, logs, job results).
  */
 export const credentialTypes = {
   openai: {
     label: "OpenAI (or compatible) API key",
+    secretFields: ["apiKey"],
     secretSchema: z.object({
-      apiKey: z.string().trim().min(1, "API key is required").max(500),
+      apiKey: secretString("API key", 500),
       /** Any OpenAI-compatible server; the official API when absent. */
       baseURL: z.string().trim().url("baseURL must be a URL").optional(),
     }),
   },
   postmark: {
     label: "Postmark server token",
-    secretSchema: z.object({ serverToken: z.string().trim().min(1, "Server token is required").max(500) }),
+    secretFields: ["serverToken"],
+    secretSchema: z.object({ serverToken: secretString("Server token", 500) }),
   },
   httpHeader: {
     label: "HTTP header (e.g. Authorization)",
+    secretFields: ["headerValue"],
     secretSchema: z.object({
       headerName: z.string().trim().min(1, "Header name is required").max(200).regex(/^[A-Za-z0-9-]+$/, "Not a valid header name"),
-      headerValue: z.string().min(1, "Header value is required").max(8000),
+      headerValue: secretString("Header value", 8000, false),
     }),
   },
 } as const;
