@@ -1,6 +1,8 @@
+import "~/lib/zod-jitless";
 import type { LinksFunction, MetaFunction } from "@remix-run/node";
 import { isRouteErrorResponse, Link, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { useNonce } from "~/lib/nonce";
 import styles from "~/styles/app.css";
 
 export const links: LinksFunction = () => [
@@ -11,6 +13,8 @@ export const links: LinksFunction = () => [
 export const meta: MetaFunction = () => [{ title: "Algorythmos Studio" }];
 
 export function Layout({ children }: { children: ReactNode }) {
+  // Inline scripts run only with the response's CSP nonce (server/security-headers.ts).
+  const nonce = useNonce();
   return (
     <html lang="en">
       <head>
@@ -21,8 +25,8 @@ export function Layout({ children }: { children: ReactNode }) {
       </head>
       <body>
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

@@ -9,6 +9,8 @@ import { clientIp, rateLimit } from "./limits.js";
 import { createWebhookRoutes } from "./hooks.js";
 import { createRestApi, MAX_JSON_BODY_BYTES } from "./rest/index.js";
 import { bodyLimit } from "hono/body-limit";
+import { isCrossOriginWrite, refuseCrossOriginWrites } from "./origins.js";
+import { securityHeaders } from "./security-headers.js";
 import { createStudioHandler } from "./studio.js";
 
 export interface ServerApp {
@@ -24,6 +26,7 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   const yoga = createGraphQL(deps, hub);
   let ready = false;
   const app = new Hono();
+  app.use("*", securityHeaders());
 
   app.onError((error, c) => {
     if (error instanceof AppError) {
@@ -46,6 +49,7 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   });
 
   app.use("/graphql", rateLimit(deps));
+  app.use("/graphql", refuseCrossOriginWrites(deps.env, { onlyWithSessionCookie: true, graphql: true }));
   app.use(
     "/graphql",
     bodyLimit({
@@ -55,6 +59,7 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
     }),
   );
   app.use("/api/*", rateLimit(deps));
+  app.use("/api/*", refuseCrossOriginWrites(deps.env, { onlyWithSessionCookie: true }));
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, { ip: clientIp(c) }));
   app.route("/api", createRestApi(deps));
   app.use("/hooks/*", rateLimit(deps));
@@ -62,8 +67,11 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
 
   if (options.studio !== false) {
     const studio = await createStudioHandler(deps, async (request, query, variables, ip) => {
-      // The studio reaches the API through the GraphQL schema, in-process, as the signed-in user.
-      const headers = new Headers({ "content-type": "application/json", [CSRF_HEADER]: "1" });
+      // The studio reaches the API through the GraphQL schema, in-process, as the signed-in user. It vouches
+      // for the browser's request (the CSRF header) only when that request is not a cross-origin write, so a
+      // foreign form can never become a trusted call, even if it got past the check above.
+      const headers = new Headers({ "content-type": "application/json" });
+      if (!isCrossOriginWrite(deps.env, request)) headers.set(CSRF_HEADER, "1");
       const cookie = request.headers.get("cookie");
       if (cookie) headers.set("cookie", cookie);
       const response = await yoga.fetch(new URL("/graphql", request.url), {

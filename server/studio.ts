@@ -7,11 +7,12 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerDeps } from "./context.js";
 import { clientIp } from "./limits.js";
+import { refuseCrossOriginWrites } from "./origins.js";
 
-/** Serves the built Remix studio: hashed assets from public/build, every other path through Remix. */
 /** Runs a GraphQL operation for the studio as the request's user; `ip` is the browser's address. */
 export type StudioGraphQL = (request: Request, query: string, variables: Record<string, unknown> | undefined, ip: string | null) => ReturnType<StudioLoadContext["graphql"]>;
 
+/** Serves the built Remix studio: hashed assets from public/build, every other path through Remix. */
 export async function createStudioHandler(deps: ServerDeps, graphql: StudioGraphQL) {
   const buildPath = path.resolve(deps.env.REMIX_BUILD_PATH);
   if (!existsSync(buildPath)) {
@@ -29,9 +30,14 @@ export async function createStudioHandler(deps: ServerDeps, graphql: StudioGraph
     }),
   );
   studio.use("/favicon.svg", serveStatic({ root: "./public" }));
+  // Every write to a studio page (its actions, log-in included) must come from an allowed origin.
+  studio.use("*", refuseCrossOriginWrites(deps.env, { onlyWithSessionCookie: false }));
   studio.all("*", (c) => {
     const ip = clientIp(c);
-    const loadContext: StudioLoadContext = { graphql: (request, query, variables) => graphql(request, query, variables, ip) as never };
+    const loadContext: StudioLoadContext & { cspNonce: string } = {
+      graphql: (request, query, variables) => graphql(request, query, variables, ip) as never,
+      cspNonce: c.get("cspNonce"),
+    };
     return handleRequest(c.req.raw, loadContext as never);
   });
   return studio;

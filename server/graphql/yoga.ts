@@ -7,6 +7,7 @@ import type { IncomingMessage } from "node:http";
 import { callerFromRequest, sessionRevocations } from "../auth.js";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError } from "../errors.js";
+import { corsFor } from "../origins.js";
 import type { ChannelHub } from "../realtime.js";
 import type { GraphQLContext } from "./builder.js";
 import { schema } from "./schema.js";
@@ -59,6 +60,8 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
     graphiql: deps.env.NODE_ENV !== "production" ? { subscriptionsProtocol: "WS" } : false,
     landingPage: false,
     batching: false,
+    // Only allowed origins may read answers with credentials (Yoga's default reflects every origin).
+    cors: (request) => corsFor(deps.env, request),
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },
