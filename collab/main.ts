@@ -11,7 +11,8 @@ guardProcess(logger);
 const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "collab" });
 const relaySubscriber = createRedis(env.REDIS_URL, { blocking: true, name: "collab-relay" });
-const collab = createCollabService({ db, logger, jwtSecret: env.JWT_SECRET, relay: new DocRelay(redis, relaySubscriber, env.REDIS_PREFIX, logger) });
+const relay = new DocRelay(redis, relaySubscriber, env.REDIS_PREFIX, logger, { dropRate: env.COLLAB_RELAY_DROP_RATE });
+const collab = createCollabService({ db, logger, jwtSecret: env.JWT_SECRET, relay, antiEntropyMs: env.COLLAB_ANTI_ENTROPY_MS });
 let ready = false;
 
 const server = createServer(async (request, response) => {

@@ -1,10 +1,13 @@
 import { COLLAB_CLOSE } from "@algorythmos/domain";
 import {
+  appendWorkflowUpdates,
   compactWorkflowDoc,
   loadWorkflowState,
   materialiseDefinition,
+  readWorkflowLogSince,
   type Db,
   type Logger,
+  type SeqRange,
 } from "@algorythmos/platform";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
@@ -18,15 +21,46 @@ export const MESSAGE = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 } as 
 
 export interface RoomOptions {
   db: Db;
-  /** Makes updates durable (shared by every room of the process: see appender.ts). */
-  append: (rows: { workflowId: string; update: Uint8Array }[]) => Promise<void>;
   logger: Logger;
   /** Fold the update log into the snapshot after this many appended updates. */
   compactEvery: number;
   /** Materialise the definition this long after the last edit. */
   materialiseAfterMs: number;
   /** Hands each durable update to other processes (see relay.ts). */
-  publish?: (workflowId: string, update: Uint8Array) => void;
+  publish?: (workflowId: string, update: Uint8Array, seqs: SeqRange) => void;
+  /** A gap in the log seqs this room holds is filled from PostgreSQL after this long (a relayed update may just be late). */
+  gapFillAfterMs?: number;
+}
+
+/**
+ * Which seqs of the workflow's log the room's document holds: every seq up to `through`, and some above it
+ * (`above`) when updates arrived out of order or one is missing. A gap that stays is filled from the log.
+ */
+export class LogPosition {
+  through = 0;
+  private readonly above = new Set<number>();
+
+  add(seqs: SeqRange): void {
+    for (let seq = Math.max(seqs.first, this.through + 1); seq <= seqs.last; seq++) this.above.add(seq);
+    this.advance();
+  }
+
+  /** After reading the log up to `seq`: everything up to it is held. */
+  holdThrough(seq: number): void {
+    if (seq <= this.through) return;
+    this.through = seq;
+    for (const held of this.above) if (held <= seq) this.above.delete(held);
+    this.advance();
+  }
+
+  /** True when the room holds seqs above one it is missing. */
+  get hasGap(): boolean {
+    return this.above.size > 0;
+  }
+
+  private advance(): void {
+    while (this.above.delete(this.through + 1)) this.through++;
+  }
 }
 
 export class ProtocolError extends Error {}
@@ -61,7 +95,13 @@ export class Room {
   private materialiseTimer: NodeJS.Timeout | null = null;
   private dirty = false;
   /** This room's relay subscription handler (set by the service), to leave the relay with. */
-  onRelayed: ((update: Uint8Array) => void) | null = null;
+  onRelayed: ((update: Uint8Array, seqs: SeqRange | undefined) => void) | null = null;
+  /** The log seqs the document holds (see LogPosition). */
+  readonly log = new LogPosition();
+  private gapTimer: NodeJS.Timeout | null = null;
+  private catchingUp: Promise<void> | null = null;
+  private catchUpAgain = false;
+  private destroyed = false;
 
   private constructor(
     readonly workflowId: string,
@@ -90,17 +130,80 @@ export class Room {
     const room = new Room(workflowId, options);
     Y.applyUpdate(room.doc, stored.state, "storage");
     Y.applyUpdate(room.shadow, stored.state);
+    room.log.holdThrough(stored.headSeq);
     return room;
   }
 
-  /** An update made durable elsewhere (another collab process, an API edit): apply and broadcast, never re-append. */
-  applyRelayed(update: Uint8Array): void {
+  /**
+   * An update made durable elsewhere (another collab process, an API edit): apply and broadcast, never
+   * re-append. One that shows a gap (seqs beyond the next, or structs Yjs must park for missing
+   * dependencies) gets the gap filled from the log shortly after, unless the missing update arrives first.
+   */
+  applyRelayed(update: Uint8Array, seqs?: SeqRange): void {
+    if (this.destroyed) return;
+    if (seqs && seqs.last <= this.log.through) return; // already held
     if (!this.tryOnShadow(update)) {
-      this.options.logger.warn("collab relayed update rejected", { workflowId: this.workflowId });
+      this.options.logger.warn("collab relayed update rejected; reading the log instead", { workflowId: this.workflowId, seqs });
+      void this.catchUp();
       return;
     }
     Y.applyUpdate(this.doc, update, "relay");
+    if (seqs) this.log.add(seqs);
     this.scheduleMaterialise();
+    this.checkForGap();
+  }
+
+  /** True when the document is missing something it knows of: a seq gap, or updates Yjs parked as pending. */
+  get incomplete(): boolean {
+    return this.log.hasGap || this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
+  }
+
+  private checkForGap(): void {
+    if (!this.incomplete || this.gapTimer) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      if (this.incomplete) void this.catchUp();
+    }, this.options.gapFillAfterMs ?? 250);
+  }
+
+  /**
+   * Reads what the log holds beyond `log.through` and applies it (anti-entropy and gap filling; see
+   * docs/collab.md C7–C9). One read at a time; a request meanwhile runs one more read after it.
+   */
+  catchUp(): Promise<void> {
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return this.catchingUp;
+    }
+    this.catchingUp = (async () => {
+      try {
+        do {
+          this.catchUpAgain = false;
+          await this.readLog();
+        } while (this.catchUpAgain && !this.destroyed);
+      } catch (error) {
+        this.options.logger.warn("collab catch-up failed (the next anti-entropy pass retries)", { workflowId: this.workflowId, error });
+      } finally {
+        this.catchingUp = null;
+      }
+    })();
+    return this.catchingUp;
+  }
+
+  private async readLog(): Promise<void> {
+    const missing = await readWorkflowLogSince(this.options.db, this.workflowId, this.log.through);
+    if (!missing || this.destroyed) return;
+    const parts = missing.snapshot ? [missing.snapshot, ...missing.updates] : missing.updates;
+    if (parts.length) {
+      const update = parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
+      if (this.tryOnShadow(update)) Y.applyUpdate(this.doc, update, "relay");
+      else this.options.logger.error("collab log update cannot be applied", { workflowId: this.workflowId, through: this.log.through });
+      this.scheduleMaterialise();
+    }
+    this.log.holdThrough(missing.headSeq);
+    if (this.doc.store.pendingStructs || this.doc.store.pendingDs) {
+      this.options.logger.warn("collab document still waits for updates after reading the log", { workflowId: this.workflowId, through: this.log.through });
+    }
   }
 
   join(socket: WebSocket, connection: Omit<Connection, "awarenessIds">): void {
@@ -213,8 +316,10 @@ export class Room {
     try {
       while (this.pending.length) {
         const batch = this.pending.splice(0);
+        let seqs: SeqRange | null;
         try {
-          await this.options.append(batch.map((item) => ({ workflowId: this.workflowId, update: item.update })));
+          seqs = await appendWorkflowUpdates(this.options.db, this.workflowId, batch.map((item) => item.update));
+          if (!seqs) throw new Error(`Workflow ${this.workflowId} does not exist`);
         } catch (error) {
           this.options.logger.error("collab append failed", { workflowId: this.workflowId, error });
           for (const item of batch) item.done(error as Error);
@@ -231,7 +336,9 @@ export class Room {
             item.done(error as Error);
           }
         }
-        this.options.publish?.(this.workflowId, batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((item) => item.update)));
+        this.log.add(seqs);
+        this.checkForGap(); // another process appended in between: its relay message may still come
+        this.options.publish?.(this.workflowId, batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((item) => item.update)), seqs);
         this.appendedSinceCompaction += batch.length;
         this.scheduleMaterialise();
         if (this.appendedSinceCompaction >= this.options.compactEvery) {
@@ -293,7 +400,9 @@ export class Room {
   }
 
   destroy(): void {
+    this.destroyed = true;
     if (this.materialiseTimer) clearTimeout(this.materialiseTimer);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
     this.awareness.destroy();
     this.doc.destroy();
     this.shadow.destroy();

@@ -1,9 +1,8 @@
 import { COLLAB_CLOSE, COLLAB_MAX_MESSAGE_BYTES, COLLAB_PATH_PREFIX, canWrite } from "@algorythmos/domain";
-import { authenticateUpgrade, roleForWorkflow, type Db, type Logger } from "@algorythmos/platform";
+import { authenticateUpgrade, roleForWorkflow, workflowLogHeads, type Db, type Logger, type SeqRange } from "@algorythmos/platform";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { UpdateAppender } from "./appender.js";
 import type { DocRelay } from "./relay.js";
 import { ProtocolError, Room, type RoomOptions } from "./room.js";
 
@@ -17,6 +16,12 @@ export interface CollabOptions {
   materialiseAfterMs?: number;
   /** Tokens per second one client may spend (sustained), and the burst above it; a message costs one token per started 16 KiB. */
   rateLimit?: { perSecond: number; burst: number };
+  /**
+   * How often every loaded room compares the head of its workflow's log (PostgreSQL) with what it holds, and
+   * reads what it is missing: the repair for relay messages that never came (Redis down, a crashed
+   * publisher). One query per pass for all rooms of the process.
+   */
+  antiEntropyMs?: number;
 }
 
 export interface CollabService {
@@ -70,19 +75,19 @@ function refuseUpgrade(socket: Duplex, status: 400 | 503, message: string): void
  * meanwhile are queued. See docs/collab.md.
  */
 export function createCollabService(options: CollabOptions): CollabService {
-  const appender = new UpdateAppender(options.db, options.logger);
   const roomOptions: RoomOptions = {
     db: options.db,
-    append: (rows) => appender.append(rows),
     logger: options.logger,
     compactEvery: options.compactEvery ?? 500,
     materialiseAfterMs: options.materialiseAfterMs ?? 300,
-    publish: options.relay && ((workflowId, update) => options.relay!.publish(workflowId, update)),
+    publish: options.relay && ((workflowId, update, seqs) => options.relay!.publish(workflowId, update, seqs)),
   };
   const rate = options.rateLimit ?? { perSecond: 300, burst: 600 };
   // ws refuses far larger frames by itself (1009); ours get a documented close code below.
   const sockets = new WebSocketServer({ noServer: true, maxPayload: COLLAB_MAX_MESSAGE_BYTES * 2 });
   const rooms = new Map<string, Promise<Room>>();
+  /** Each open socket's queue of messages being handled, so shutdown can wait until they are stored. */
+  const handling = new Map<WebSocket, () => Promise<void>>();
   let closing = false;
 
   function openRoom(workflowId: string): Promise<Room> {
@@ -97,9 +102,9 @@ export function createCollabService(options: CollabOptions): CollabService {
 
   /** Subscribes to the relay first, then loads, then applies what arrived meanwhile (updates are idempotent). */
   async function loadRoom(workflowId: string): Promise<Room> {
-    const early: Uint8Array[] = [];
+    const early: [Uint8Array, SeqRange | undefined][] = [];
     let loaded: Room | null = null;
-    const onRelayed = (update: Uint8Array) => (loaded ? loaded.applyRelayed(update) : early.push(update));
+    const onRelayed = (update: Uint8Array, seqs: SeqRange | undefined) => (loaded ? loaded.applyRelayed(update, seqs) : early.push([update, seqs]));
     await options.relay?.join(workflowId, onRelayed);
     try {
       loaded = await Room.load(workflowId, roomOptions);
@@ -108,9 +113,40 @@ export function createCollabService(options: CollabOptions): CollabService {
       throw error;
     }
     loaded.onRelayed = onRelayed;
-    for (const update of early) loaded.applyRelayed(update);
+    for (const [update, seqs] of early) loaded.applyRelayed(update, seqs);
     return loaded;
   }
+
+  /** One anti-entropy pass: every loaded room whose log moved past what it holds reads the rest. */
+  async function antiEntropyPass(): Promise<void> {
+    const loaded = new Map<string, Room>();
+    for (const [workflowId, room] of rooms) {
+      const ready = await Promise.race([room, Promise.resolve(null)]).catch(() => null);
+      if (ready) loaded.set(workflowId, ready);
+    }
+    if (!loaded.size) return;
+    const heads = await workflowLogHeads(options.db, [...loaded.keys()]);
+    await Promise.all(
+      [...loaded].map(([workflowId, room]) => {
+        const head = heads.get(workflowId);
+        return head !== undefined && (head > room.log.through || room.incomplete) ? room.catchUp() : undefined;
+      }),
+    );
+  }
+  const antiEntropyMs = options.antiEntropyMs ?? 2_000;
+  let antiEntropyTimer: NodeJS.Timeout | null = null;
+  const scheduleAntiEntropy = () => {
+    // Jittered, so processes started together do not query in step.
+    antiEntropyTimer = setTimeout(() => {
+      antiEntropyPass()
+        .catch((error) => options.logger.warn("collab anti-entropy pass failed", { error }))
+        .finally(() => {
+          if (!closing) scheduleAntiEntropy();
+        });
+    }, antiEntropyMs * (0.75 + Math.random() * 0.5));
+    antiEntropyTimer.unref();
+  };
+  scheduleAntiEntropy();
 
   async function releaseRoom(workflowId: string, room: Room) {
     if (room.connections.size > 0 || rooms.get(workflowId) === undefined) return;
@@ -129,6 +165,7 @@ export function createCollabService(options: CollabOptions): CollabService {
     let tokens = rate.burst;
     let lastRefill = Date.now();
     let chain = Promise.resolve();
+    handling.set(socket, () => chain);
 
     const handle = (data: Uint8Array) => {
       chain = chain.then(async () => {
@@ -148,7 +185,8 @@ export function createCollabService(options: CollabOptions): CollabService {
     };
 
     socket.on("message", (raw) => {
-      if (closed) return;
+      // While shutting down nothing new is taken: the client resends it to the process it reconnects to.
+      if (closed || closing) return;
       const now = Date.now();
       tokens = Math.min(rate.burst, tokens + ((now - lastRefill) / 1000) * rate.perSecond);
       lastRefill = now;
@@ -168,6 +206,7 @@ export function createCollabService(options: CollabOptions): CollabService {
     });
     socket.on("close", () => {
       closed = true;
+      handling.delete(socket);
       if (room) {
         const current = room;
         current.leave(socket);
@@ -211,14 +250,21 @@ export function createCollabService(options: CollabOptions): CollabService {
         refuseUpgrade(socket, 400, "Malformed WebSocket upgrade");
       }
     },
+    /**
+     * Graceful shutdown: stop taking upgrades and messages, store and publish what was received, then close
+     * the sockets (clients reconnect, to another process behind a load balancer) and leave the relay.
+     */
     async close() {
       closing = true;
+      if (antiEntropyTimer) clearTimeout(antiEntropyTimer);
       const loaded = await Promise.allSettled([...rooms.values()]);
-      for (const result of loaded) {
-        if (result.status !== "fulfilled") continue;
-        await result.value.flushAll();
-        result.value.closeAll();
-        result.value.destroy();
+      const live = loaded.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+      await Promise.all([...handling.values()].map((chain) => chain()));
+      await Promise.all(live.map((room) => room.flushAll()));
+      await options.relay?.drain();
+      for (const room of live) {
+        room.closeAll();
+        room.destroy();
       }
       rooms.clear();
       for (const client of sockets.clients) client.terminate();

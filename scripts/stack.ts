@@ -37,7 +37,13 @@ export async function startStack(env: Env, logger: Logger, options: StackOptions
   const { app, yoga, setReady } = await createServerApp(deps, { studio: options.studio ?? true });
   const relaySubscriber = options.collab === false ? null : createRedis(env.REDIS_URL, { blocking: true, name: "collab-relay" });
   const collab = relaySubscriber
-    ? createCollabService({ db: deps.db, logger, jwtSecret: env.JWT_SECRET, relay: new DocRelay(deps.redis, relaySubscriber, env.REDIS_PREFIX, logger) })
+    ? createCollabService({
+        db: deps.db,
+        logger,
+        jwtSecret: env.JWT_SECRET,
+        relay: new DocRelay(deps.redis, relaySubscriber, env.REDIS_PREFIX, logger, { dropRate: env.COLLAB_RELAY_DROP_RATE }),
+        antiEntropyMs: env.COLLAB_ANTI_ENTROPY_MS,
+      })
     : null;
   const worker = options.worker === false ? null : await startRunWorker({ env, db: deps.db, redis: deps.redis, logger, maintenance: options.maintenance ?? false });
   const http = await startHttpServer({

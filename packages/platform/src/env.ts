@@ -40,6 +40,13 @@ export const EnvSchema = z.object({
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(5_000),
   /** How often each worker looks for runs whose worker died (lock expired) and hands them to a live one. */
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(3_000),
+  /**
+   * How often each collab process checks every loaded document against the head of its log in PostgreSQL
+   * and reads what it missed (relay messages lost to a Redis outage or a crashed publisher).
+   */
+  COLLAB_ANTI_ENTROPY_MS: z.coerce.number().int().min(100).default(2_000),
+  /** Fault injection for the chaos suite only: the fraction (0–1) of collab relay publishes dropped on purpose. */
+  COLLAB_RELAY_DROP_RATE: z.coerce.number().min(0).max(1).default(0),
   /** The Postmark API the email.postmark step calls (a stand-in in tests). */
   POSTMARK_API_URL: z.string().url("POSTMARK_API_URL must be a URL").default("https://api.postmarkapp.com"),
   /** The OpenAI-compatible API used by openai.chat when the credential names no baseURL. */

@@ -13,7 +13,11 @@ export function createRedis(url: string, options: { blocking?: boolean; name?: s
     enableReadyCheck: true,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   };
-  return new Redis(url, base);
+  const redis = new Redis(url, base);
+  // A lost connection is retried by ioredis itself; what it costs shows on the commands that fail (and in
+  // /healthz). Without a listener ioredis prints every reconnect attempt to stderr.
+  redis.on("error", () => {});
+  return redis;
 }
 
 /** Closes a connection without waiting on a server that is gone. */

@@ -1,25 +1,74 @@
 import { definitionFromDoc, type Problem, type WorkflowDefinition } from "@algorythmos/domain";
 import type { Redis } from "ioredis";
 import * as Y from "yjs";
-import { bytes, json, transaction, type Db } from "./db.js";
+import { bytes, json, Prisma, transaction, type Db } from "./db.js";
 
 /**
  * Durable storage of workflow Y.Docs: a compacted state on the Workflow row plus an append log of updates
  * (WorkflowUpdate). Append first, compact later — every acknowledged update is in one or the other.
+ *
+ * The log is ordered per workflow: each row has the next `seq` of its workflow (`Workflow.updateSeq` is the
+ * last one handed out), and `Workflow.compactedSeq` is the last seq folded into `yjsState`. Appending bumps
+ * `updateSeq` in the same statement, which locks the Workflow row until commit, so one workflow's rows commit
+ * in seq order: whoever sees seq N committed sees every seq before it. That is what lets a collab room that
+ * missed a relayed update fill the gap by reading the rows after the last seq it holds.
  */
 
-/** The stored state merged with every logged update, as one update; null when the workflow does not exist. */
+/** The seqs of a workflow's log an append took (inclusive). */
+export interface SeqRange {
+  first: number;
+  last: number;
+}
+
+/**
+ * The stored state merged with every logged update, as one update, and the seq it holds everything up to;
+ * null when the workflow does not exist. The log is read before the row: a compaction in between only
+ * moves rows already read into the state read after (updates are idempotent), never loses one.
+ */
 export async function loadWorkflowState(
   db: Db,
   workflowId: string,
-): Promise<{ state: Uint8Array; lastUpdateId: bigint; workspaceId: string; webhookSecret: string } | null> {
-  const [workflow, updates] = await Promise.all([
-    db.workflow.findUnique({ where: { id: workflowId }, select: { yjsState: true, workspaceId: true, webhookSecret: true } }),
-    db.workflowUpdate.findMany({ where: { workflowId }, orderBy: { id: "asc" }, select: { id: true, update: true } }),
-  ]);
+): Promise<{ state: Uint8Array; headSeq: number; workspaceId: string; webhookSecret: string } | null> {
+  const updates = await db.workflowUpdate.findMany({ where: { workflowId }, orderBy: { seq: "asc" }, select: { seq: true, update: true } });
+  const workflow = await db.workflow.findUnique({ where: { id: workflowId }, select: { yjsState: true, compactedSeq: true, workspaceId: true, webhookSecret: true } });
   if (!workflow) return null;
   const parts = [workflow.yjsState, ...updates.map((row) => row.update)];
-  return { state: Y.mergeUpdates(parts), lastUpdateId: updates.at(-1)?.id ?? 0n, workspaceId: workflow.workspaceId, webhookSecret: workflow.webhookSecret };
+  const headSeq = Math.max(Number(workflow.compactedSeq), Number(updates.at(-1)?.seq ?? 0));
+  return { state: Y.mergeUpdates(parts), headSeq, workspaceId: workflow.workspaceId, webhookSecret: workflow.webhookSecret };
+}
+
+/**
+ * What a document holding every seq up to `afterSeq` is missing: the logged updates after it and, when some
+ * of those were compacted away meanwhile, the compacted state too. `headSeq` is what the document holds
+ * once it has applied them. Null when the workflow is gone.
+ */
+export async function readWorkflowLogSince(
+  db: Db,
+  workflowId: string,
+  afterSeq: number,
+): Promise<{ updates: Uint8Array[]; snapshot: Uint8Array | null; headSeq: number } | null> {
+  const rows = await db.workflowUpdate.findMany({
+    where: { workflowId, seq: { gt: BigInt(afterSeq) } },
+    orderBy: { seq: "asc" },
+    select: { seq: true, update: true },
+  });
+  const contiguous = rows.length > 0 && Number(rows[0]!.seq) === afterSeq + 1;
+  const workflow = await db.workflow.findUnique({
+    where: { id: workflowId },
+    select: { compactedSeq: true, ...(contiguous ? {} : { yjsState: true }) },
+  });
+  if (!workflow) return null;
+  const compactedSeq = Number(workflow.compactedSeq);
+  const snapshot = !contiguous && compactedSeq > afterSeq ? (workflow as { yjsState: Uint8Array }).yjsState : null;
+  const headSeq = Math.max(afterSeq, Number(rows.at(-1)?.seq ?? 0), snapshot ? compactedSeq : 0);
+  return { updates: rows.map((row) => row.update), snapshot, headSeq };
+}
+
+/** The head of each workflow's log (`Workflow.updateSeq`); a workflow that is gone is missing from the map. */
+export async function workflowLogHeads(db: Db, workflowIds: string[]): Promise<Map<string, number>> {
+  if (!workflowIds.length) return new Map();
+  const rows = await db.workflow.findMany({ where: { id: { in: workflowIds } }, select: { id: true, updateSeq: true } });
+  return new Map(rows.map((row) => [row.id, Number(row.updateSeq)]));
 }
 
 /** A workflow as it is now: every acknowledged edit, read through the domain mapping. */
@@ -51,26 +100,43 @@ export async function loadWorkflowDoc(db: Db, workflowId: string): Promise<Y.Doc
   return doc;
 }
 
-export async function appendWorkflowUpdate(db: Db, workflowId: string, update: Uint8Array): Promise<bigint> {
-  const row = await db.workflowUpdate.create({ data: { workflowId, update: bytes(update) }, select: { id: true } });
-  return row.id;
+/**
+ * Appends updates to one workflow's log, in order, in one statement: they take the workflow's next seqs.
+ * Returns the range they took, or null when the workflow does not exist (nothing is stored then).
+ */
+export async function appendWorkflowUpdates(db: Db, workflowId: string, updates: Uint8Array[]): Promise<SeqRange | null> {
+  if (!updates.length) throw new Error("appendWorkflowUpdates needs at least one update");
+  const values = Prisma.join(updates.map((update, index) => Prisma.sql`(${index + 1}::bigint, ${bytes(update)}::bytea)`));
+  const rows = await db.$queryRaw<{ seq: bigint }[]>`
+    WITH bumped AS (
+      UPDATE "Workflow" SET "updateSeq" = "updateSeq" + ${updates.length}::bigint
+      WHERE id = ${workflowId} RETURNING "updateSeq" - ${updates.length}::bigint AS base
+    )
+    INSERT INTO "WorkflowUpdate" ("workflowId", "seq", "update")
+    SELECT ${workflowId}::text, bumped.base + v.ord, v.update FROM bumped, (VALUES ${values}) AS v(ord, update)
+    RETURNING "seq"`;
+  if (!rows.length) return null;
+  const seqs = rows.map((row) => Number(row.seq));
+  return { first: Math.min(...seqs), last: Math.max(...seqs) };
 }
 
 /** Folds the update log into the Workflow row's state. Safe to run from any process at any time. */
 export async function compactWorkflowDoc(db: Db, workflowId: string): Promise<number> {
   return transaction(db, async (tx) => {
+    // The row lock also holds appenders back, so no seq can commit between the read and the delete.
     const locked = await tx.$queryRaw<{ yjsState: Uint8Array }[]>`
       SELECT "yjsState" FROM "Workflow" WHERE id = ${workflowId} FOR UPDATE`;
     if (!locked[0]) return 0;
     const updates = await tx.workflowUpdate.findMany({
       where: { workflowId },
-      orderBy: { id: "asc" },
-      select: { id: true, update: true },
+      orderBy: { seq: "asc" },
+      select: { seq: true, update: true },
     });
     if (!updates.length) return 0;
     const merged = Y.mergeUpdates([locked[0].yjsState, ...updates.map((row) => row.update)]);
-    await tx.workflow.update({ where: { id: workflowId }, data: { yjsState: bytes(merged) } });
-    await tx.workflowUpdate.deleteMany({ where: { workflowId, id: { lte: updates.at(-1)!.id } } });
+    const lastSeq = updates.at(-1)!.seq;
+    await tx.workflow.update({ where: { id: workflowId }, data: { yjsState: bytes(merged), compactedSeq: lastSeq } });
+    await tx.workflowUpdate.deleteMany({ where: { workflowId, seq: { lte: lastSeq } } });
     return updates.length;
   });
 }
@@ -103,16 +169,45 @@ export async function materialiseDefinition(
  */
 export const workflowDocChannel = (redisPrefix: string, workflowId: string) => `${redisPrefix}doc-updates:${workflowId}`;
 
-export function encodeRelayMessage(origin: string, update: Uint8Array): Buffer {
-  const originBytes = Buffer.from(origin, "utf8");
-  return Buffer.concat([Buffer.from([originBytes.length]), originBytes, update]);
+export interface RelayMessage {
+  /** The publishing process (a process ignores its own messages). */
+  origin: string;
+  update: Uint8Array;
+  /** The log seqs the update was stored as; absent in messages of processes from before the ordered log. */
+  seqs?: SeqRange;
 }
 
-export function decodeRelayMessage(message: Buffer): { origin: string; update: Uint8Array } | null {
+/** Marks the sequenced form (an origin is never empty, so a first byte of 0 never starts the older form). */
+const SEQUENCED = 0;
+
+/** Wire form: 0, origin length, origin (UTF-8), first and last seq (64-bit big-endian each), the update. */
+export function encodeRelayMessage(origin: string, update: Uint8Array, seqs: SeqRange): Buffer {
+  const originBytes = Buffer.from(origin, "utf8");
+  const header = Buffer.alloc(2 + originBytes.length + 16);
+  header[0] = SEQUENCED;
+  header[1] = originBytes.length;
+  originBytes.copy(header, 2);
+  header.writeBigUInt64BE(BigInt(seqs.first), 2 + originBytes.length);
+  header.writeBigUInt64BE(BigInt(seqs.last), 10 + originBytes.length);
+  return Buffer.concat([header, update]);
+}
+
+/** Reads both the sequenced form and the older origin-and-update form; null when the message is neither. */
+export function decodeRelayMessage(message: Buffer): RelayMessage | null {
   if (message.length < 1) return null;
-  const length = message[0]!;
-  if (message.length < 1 + length) return null;
-  return { origin: message.subarray(1, 1 + length).toString("utf8"), update: new Uint8Array(message.subarray(1 + length)) };
+  if (message[0] !== SEQUENCED) {
+    const length = message[0]!;
+    if (message.length < 1 + length) return null;
+    return { origin: message.subarray(1, 1 + length).toString("utf8"), update: new Uint8Array(message.subarray(1 + length)) };
+  }
+  if (message.length < 2) return null;
+  const length = message[1]!;
+  const seqsAt = 2 + length;
+  if (length === 0 || message.length < seqsAt + 16) return null;
+  const first = Number(message.readBigUInt64BE(seqsAt));
+  const last = Number(message.readBigUInt64BE(seqsAt + 8));
+  if (first < 1 || last < first) return null;
+  return { origin: message.subarray(2, seqsAt).toString("utf8"), update: new Uint8Array(message.subarray(seqsAt + 16)), seqs: { first, last } };
 }
 
 /**
@@ -135,8 +230,12 @@ export async function changeWorkflowDoc(
     change(doc);
     if (updates.length) {
       const update = Y.mergeUpdates(updates);
-      await appendWorkflowUpdate(db, workflowId, update);
-      await redis.publish(workflowDocChannel(redisPrefix, workflowId), encodeRelayMessage("api", update));
+      const seqs = await appendWorkflowUpdates(db, workflowId, [update]);
+      if (!seqs) return null;
+      // Durable already: a publish that fails only delays live rooms until their anti-entropy pass.
+      await redis
+        .publish(workflowDocChannel(redisPrefix, workflowId), encodeRelayMessage("api", update, seqs))
+        .catch(() => undefined);
     }
     return await materialiseDefinition(db, workflowId, doc);
   } finally {
