@@ -35,8 +35,24 @@ export async function requireData<Data, Variables extends Record<string, unknown
   throw new Response(message, { status, statusText: code });
 }
 
-/** Only same-site relative paths, so a crafted ?redirectTo= cannot send the user elsewhere. */
+const REDIRECT_BASE = "http://studio.invalid";
+/** Control characters, whitespace and backslashes: browsers drop tab/CR/LF from URLs and read "\\" as "/". */
+const UNSAFE_IN_REDIRECT = /[\u0000-\u0020\u007f\\\s]/u;
+
+/**
+ * Only a path on this site, so a crafted ?redirectTo= cannot send the user elsewhere (`/\t/evil.example` is
+ * `//evil.example` to a browser). The path is resolved as a browser would and answered normalised; anything
+ * odd falls back rather than being repaired.
+ */
 export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = "/workflows"): string {
-  if (typeof to !== "string" || !to.startsWith("/") || to.startsWith("//") || to.startsWith("/\\")) return fallback;
-  return to;
+  if (typeof to !== "string" || !to.startsWith("/") || UNSAFE_IN_REDIRECT.test(to)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(to, REDIRECT_BASE);
+  } catch {
+    return fallback;
+  }
+  const path = url.pathname + url.search + url.hash;
+  // Dot segments can normalise to "//host" (`/.//evil.example`), which a browser reads as another site.
+  return url.origin === REDIRECT_BASE && !path.startsWith("//") ? path : fallback;
 }
