@@ -41,7 +41,8 @@ export async function call<Data = any>(url: string, query: string, variables: Re
   if (body.errors?.length) {
     const first = body.errors[0]!;
     const code = first.extensions?.code ?? (first.message === "Unexpected error." ? "MASKED" : "NO_CODE");
-    return { outcome: `HTTP ${response.status} ${code}`, status: response.status, retryAfter, message: first.message, data: body.data };
+    const noRetryAfter = response.status === 503 && !retryAfter ? " without Retry-After" : "";
+    return { outcome: `HTTP ${response.status} ${code}${noRetryAfter}`, status: response.status, retryAfter, message: first.message, data: body.data };
   }
   if (!response.ok) return { outcome: `HTTP ${response.status}`, status: response.status, retryAfter };
   return { outcome: "OK", status: response.status, data: body.data };
@@ -81,6 +82,9 @@ export async function createWorkflow(url: string, user: User, definition: { name
   }, user.token);
   return created.createWorkflow.id;
 }
+
+/** The answer an outage must get (issue #11): a retryable 503 SERVICE_UNAVAILABLE with Retry-After. */
+export const RETRYABLE_OUTAGE = "HTTP 503 SERVICE_UNAVAILABLE";
 
 export const START_RUN = `mutation($input: StartRunInput!) { startRun(input: $input) { id status } }`;
 
@@ -155,6 +159,8 @@ export interface RunFacts {
   duplicateSteps: number;
   /** Final runs whose event log has no run.finished (or no run.started). */
   finalWithoutEvents: number;
+  /** Why runs that did not succeed ended as they did (Run.error), for the notes. */
+  errors: string[];
 }
 
 export async function runFacts(databaseUrl: string, runIds: string[]): Promise<RunFacts> {
@@ -172,6 +178,12 @@ export async function runFacts(databaseUrl: string, runIds: string[]): Promise<R
          NOT EXISTS (SELECT 1 FROM "RunEvent" e WHERE e."runId" = r.id AND e.payload->>'type' = 'run.started'))`,
       [runIds],
     );
-    return { statuses, duplicateSteps: Number(duplicates.rows[0]!.n), finalWithoutEvents: Number(missing.rows[0]!.n) };
+    const errors = await client.query<{ error: string | null; status: string }>(`SELECT status::text, error FROM "Run" WHERE id = ANY($1) AND status::text <> 'succeeded'`, [runIds]);
+    return {
+      statuses,
+      duplicateSteps: Number(duplicates.rows[0]!.n),
+      finalWithoutEvents: Number(missing.rows[0]!.n),
+      errors: errors.rows.map((row) => `${row.status}: ${(row.error ?? "").slice(0, 160)}`),
+    };
   });
 }

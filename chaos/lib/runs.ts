@@ -65,6 +65,7 @@ export async function runFigures(context: Context, load: RunLoad, label = "runs"
   const succeeded = statuses.filter((status) => status === "succeeded").length;
   const effects = context.counting.figures(load.tags);
   const accepted = load.outcomes.filter((outcome) => outcome === "OK").length;
+  if (facts.errors.length) context.notes.push(`${label} not succeeded: ${tally(facts.errors)}`);
   return [
     info(`${label} started (startRun answered)`, `${accepted} of ${load.outcomes.length}`),
     ...(accepted < load.outcomes.length ? [info("startRun failures", tally(load.outcomes.filter((outcome) => outcome !== "OK")))] : []),

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { docMaps } from "@algorythmos/domain";
 import { createWorkflow, emptyDefinition } from "../lib/api.js";
 import { repoRoot } from "../lib/cluster.js";
 import { connectEditor, measureConvergence, startEditing, waitSynced } from "../lib/collab.js";
@@ -46,7 +47,14 @@ export const relayDrop: Scenario = {
     try {
       await waitSynced(editors);
       const editing = startEditing(editors, 150);
-      await sleep(context.tier.name === "full" ? 8_000 : 3_000);
+      // How far apart the clients drift while edits are being dropped (shows the switch is in effect).
+      let widestGap = 0;
+      const editUntil = Date.now() + (context.tier.name === "full" ? 8_000 : 3_000);
+      while (Date.now() < editUntil) {
+        const sizes = editors.map((editor) => docMaps(editor.doc).steps.size);
+        widestGap = Math.max(widestGap, Math.max(...sizes) - Math.min(...sizes));
+        await sleep(100);
+      }
       await editing.stop();
       const lastEditAt = Date.now();
       const convergence = await measureConvergence({
@@ -63,6 +71,7 @@ export const relayDrop: Scenario = {
       if (convergence.detail) context.notes.push(`relay-drop: not converged: ${convergence.detail}`);
       return [
         info("edits made / acknowledged", `${editing.made} / ${editing.acknowledged.size}`),
+        info("widest gap between clients while editing (steps)", widestGap),
         zero("acknowledged edits lost", convergence.lostAcknowledged),
         zero("edits missing at the end", convergence.missingAny),
         under("divergence after the last edit", convergence.divergenceMs, DIVERGENCE_GOAL_MS, bound),
