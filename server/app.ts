@@ -48,7 +48,9 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
     return c.json({ status: healthy ? "ok" : ready ? "degraded" : "starting", database, redis }, healthy ? 200 : 503);
   });
 
-  app.use("/graphql", rateLimit(deps));
+  // One limiter for every limited route: it remembers which credentials have authenticated.
+  const limited = rateLimit(deps);
+  app.use("/graphql", limited);
   app.use("/graphql", refuseCrossOriginWrites(deps.env, { onlyWithSessionCookie: true, graphql: true }));
   app.use(
     "/graphql",
@@ -58,11 +60,11 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
         c.json({ errors: [{ message: `The body is larger than ${MAX_JSON_BODY_BYTES} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] }, 413),
     }),
   );
-  app.use("/api/*", rateLimit(deps));
+  app.use("/api/*", limited);
   app.use("/api/*", refuseCrossOriginWrites(deps.env, { onlyWithSessionCookie: true }));
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, { ip: clientIp(c) }));
   app.route("/api", createRestApi(deps));
-  app.use("/hooks/*", rateLimit(deps));
+  app.use("/hooks/*", limited);
   app.route("/hooks", createWebhookRoutes(deps, hub));
 
   if (options.studio !== false) {

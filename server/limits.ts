@@ -1,11 +1,10 @@
-import { hitRateLimit, peekRateLimit } from "@algorythmos/platform";
+import { authenticate, hitRateLimit, readCookie, SESSION_COOKIE } from "@algorythmos/platform";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createHash } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
-import { bearerToken } from "./auth.js";
+import { bearerToken, sessionRevocations } from "./auth.js";
 import type { Caller, ServerDeps } from "./context.js";
 import { AppError } from "./errors.js";
-import { readCookie, SESSION_COOKIE } from "@algorythmos/platform";
 
 const WINDOW_SECONDS = 60;
 
@@ -21,19 +20,53 @@ export function clientIp(c: Context): string | null {
 const digest = (value: string) => createHash("sha256").update(value).digest("base64url").slice(0, 22);
 
 /**
- * Requests per minute per credential (bearer token or session), or per IP for anonymous callers, counted in
+ * Credentials this process has seen authenticate, by digest, for a minute: they decide only which budget a
+ * request spends (every request is still authenticated by its handler). Bounded, oldest first out.
+ */
+class RecentlyValidCredentials {
+  private readonly seen = new Map<string, number>();
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly ttlMs = 60_000,
+  ) {}
+  has(id: string): boolean {
+    const until = this.seen.get(id);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.seen.delete(id);
+    return false;
+  }
+  add(id: string): void {
+    this.seen.delete(id);
+    this.seen.set(id, Date.now() + this.ttlMs);
+    if (this.seen.size > this.maxEntries) this.seen.delete(this.seen.keys().next().value!);
+  }
+  delete(id: string): void {
+    this.seen.delete(id);
+  }
+}
+
+/**
+ * Requests per minute per valid credential (bearer token or session), or per IP for everyone else, counted in
  * Redis so the limit holds across server instances. Over the limit: 429 with Retry-After.
+ * A credential gets a budget of its own only once it has authenticated: a made-up one (a random cookie, a
+ * forged JWT) spends its address's budget like an anonymous call (issue #12 item 13). A credential not seen
+ * before costs one check (a JWT signature, or an API token's hash index) — the same one its handler makes.
+ * Create one per process and mount it on every limited route.
  */
 export function rateLimit(deps: ServerDeps): MiddlewareHandler {
   const key = (subject: string) => `${deps.env.REDIS_PREFIX}rate:${subject}`;
   const limit = deps.env.RATE_LIMIT_PER_MINUTE;
+  const valid = new RecentlyValidCredentials();
   return async (c, next) => {
     const credential = bearerToken(c.req.header("authorization")) ?? readCookie(c.req.header("cookie"), SESSION_COOKIE);
-    const ip = `ip:${clientIp(c) ?? "local"}`;
-    // A credential has its own budget; anonymous calls share their address's. Calls with credentials that
-    // turn out invalid also spend their address's budget, so guessing tokens from one address is limited.
-    let result = await hitRateLimit(deps.redis, key(credential ? `cred:${digest(credential)}` : ip), limit, WINDOW_SECONDS);
-    if (result.allowed && credential) result = await peekRateLimit(deps.redis, key(`bad:${ip}`), limit, WINDOW_SECONDS);
+    const id = credential ? digest(credential) : null;
+    let known = id !== null && valid.has(id);
+    if (id !== null && !known && (await authenticate(deps.db, deps.env.JWT_SECRET, credential, sessionRevocations(deps)))) {
+      valid.add(id);
+      known = true;
+    }
+    const result = await hitRateLimit(deps.redis, key(known ? `cred:${id}` : `ip:${clientIp(c) ?? "local"}`), limit, WINDOW_SECONDS);
     if (!result.allowed) {
       const message = `Too many requests: at most ${limit} per minute; retry in ${result.retryAfter} s`;
       c.header("Retry-After", String(result.retryAfter));
@@ -43,7 +76,7 @@ export function rateLimit(deps: ServerDeps): MiddlewareHandler {
       return c.json({ error: { code: "RATE_LIMITED", message, details: { retryAfter: result.retryAfter } } }, 429);
     }
     await next();
-    if (credential && c.res.status === 401) await hitRateLimit(deps.redis, key(`bad:${ip}`), limit, WINDOW_SECONDS);
+    if (id !== null && c.res.status === 401) valid.delete(id); // revoked since: back to the address's budget
   };
 }
 

@@ -16,9 +16,3 @@ export async function hitRateLimit(redis: Redis, key: string, limit: number, win
   const ttl = Number(results?.[2]?.[1] ?? windowSeconds);
   return { allowed: count <= limit, retryAfter: Math.max(1, ttl) };
 }
-
-/** Reads a counter without counting this call. */
-export async function peekRateLimit(redis: Redis, key: string, limit: number, windowSeconds: number): Promise<RateLimitResult> {
-  const [count, ttl] = await Promise.all([redis.get(key), redis.ttl(key)]);
-  return { allowed: Number(count ?? 0) < limit, retryAfter: ttl > 0 ? ttl : windowSeconds };
-}
