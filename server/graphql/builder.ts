@@ -7,6 +7,8 @@ export interface GraphQLContext {
   deps: ServerDeps;
   caller: Caller;
   hub: import("../realtime.js").ChannelHub;
+  /** Set for query operations only (graphql/request-reads.ts): live documents read once per request. */
+  liveReads?: import("../services/workflows.js").LiveWorkflowReads;
 }
 
 export const builder = new SchemaBuilder<{

@@ -10,6 +10,8 @@ import { AppError } from "../errors.js";
 import { corsFor } from "../origins.js";
 import type { ChannelHub } from "../realtime.js";
 import type { GraphQLContext } from "./builder.js";
+import { pricedFieldsCheck } from "./cost.js";
+import { perQueryReads } from "./request-reads.js";
 import { schema } from "./schema.js";
 
 /** Set on WebSocket (graphql-ws) contexts by server/http.ts. */
@@ -68,9 +70,11 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
         maxAliases: { n: QUERY_LIMITS.maxAliases },
         maxTokens: { n: QUERY_LIMITS.maxTokens },
         maxDirectives: { n: QUERY_LIMITS.maxDirectives },
-        costLimit: { maxCost: QUERY_LIMITS.maxCost },
+        // Armor counts the shape; pricedFieldsCheck adds the price of expensive fields (cost.ts) to that count.
+        costLimit: { maxCost: QUERY_LIMITS.maxCost, onAccept: [pricedFieldsCheck(QUERY_LIMITS.maxCost)] },
         blockFieldSuggestion: { enabled: deps.env.NODE_ENV === "production" },
       }),
+      perQueryReads(),
       ...(deps.env.NODE_ENV === "production" ? [disableIntrospection()] : []),
     ],
     logging: false,

@@ -3,6 +3,7 @@ import {
   canWrite,
   CreateWorkflowInput,
   ImportWorkflowInput,
+  MAX_WORKFLOW_DOC_BYTES,
   UpdateWorkflowInput,
   WORKFLOW_EXPORT_FORMAT,
   docFromDefinition,
@@ -16,7 +17,7 @@ import {
 import { bytes, changeWorkflowDoc, json, loadLiveWorkflow, type Db } from "@algorythmos/platform";
 import { definitionFromDoc } from "@algorythmos/domain";
 import type { Caller, ServerDeps } from "../context.js";
-import { badInput, fromZodError, notFound } from "../errors.js";
+import { AppError, badInput, fromZodError, notFound } from "../errors.js";
 import { requireUser, requireWorkflowRole, requireWorkspaceRole, type Need } from "./access.js";
 import { PAGE_ORDER, pageRequest, toPage, type Page } from "./pagination.js";
 
@@ -51,6 +52,15 @@ function toView(row: NonNullable<WorkflowRow>): WorkflowView {
   return { ...row, definition: row.definition as WorkflowDefinition, problems: row.problems as unknown as Problem[] };
 }
 
+/** PAYLOAD_TOO_LARGE for a write that would leave a document past MAX_WORKFLOW_DOC_BYTES. */
+function docTooLarge(sizeBytes: number): AppError {
+  return new AppError(
+    "PAYLOAD_TOO_LARGE",
+    `The workflow document would be ${sizeBytes} bytes; the limit is ${MAX_WORKFLOW_DOC_BYTES} bytes. Remove steps or shorten their configuration.`,
+    { limitBytes: MAX_WORKFLOW_DOC_BYTES, sizeBytes },
+  );
+}
+
 /** Parses a client-supplied definition; BAD_USER_INPUT with field paths under `input.definition`. */
 function parseDefinition(raw: unknown, name: string, description: string | undefined): WorkflowDefinition {
   if (raw === undefined || raw === null) return emptyDefinition(name, description ?? "");
@@ -71,6 +81,8 @@ export async function createWorkflow(deps: ServerDeps, caller: Caller, rawInput:
 
 /** Stores a new workflow whose Y.Doc holds `definition`. Used by the API and by the demo seed. */
 export async function insertWorkflow(db: Db, workspaceId: string, definition: WorkflowDefinition): Promise<WorkflowView> {
+  const state = encodeDocState(docFromDefinition(definition));
+  if (state.byteLength > MAX_WORKFLOW_DOC_BYTES) throw docTooLarge(state.byteLength);
   const row = await db.workflow.create({
     data: {
       id: newId("wf"),
@@ -79,7 +91,7 @@ export async function insertWorkflow(db: Db, workspaceId: string, definition: Wo
       description: definition.description,
       definition: json(definition),
       problems: json(validateDefinition(definition)),
-      yjsState: bytes(encodeDocState(docFromDefinition(definition))),
+      yjsState: bytes(state),
     },
     select: WORKFLOW_SELECT,
   });
@@ -132,7 +144,11 @@ export async function updateWorkflow(deps: ServerDeps, caller: Caller, rawInput:
     const next = { ...(replacement ?? definitionFromDoc(doc).definition) };
     if (input.name !== undefined) next.name = input.name;
     if (input.description !== undefined) next.description = input.description;
+    const before = encodeDocState(doc).byteLength;
     applyDefinitionToDoc(doc, next, "api");
+    // Thrown before the change is appended: nothing is stored. A document already past the cap may shrink.
+    const after = encodeDocState(doc).byteLength;
+    if (after > MAX_WORKFLOW_DOC_BYTES && after > before) throw docTooLarge(after);
   });
   if (!changed) throw notFound("Workflow");
   return getWorkflow(deps, caller, input.id);
@@ -144,11 +160,23 @@ export async function deleteWorkflow(deps: ServerDeps, caller: Caller, id: strin
   return workflow;
 }
 
-/** The live definition (every acknowledged edit, even before it is materialised). */
-export async function liveDefinition(db: Db, workflowId: string): Promise<WorkflowDefinition> {
-  const workflow = await loadLiveWorkflow(db, workflowId);
-  if (!workflow) throw notFound("Workflow");
-  return workflow.definition;
+/** Live definitions already read in this request, by workflow id (see server/graphql/request-reads.ts). */
+export type LiveWorkflowReads = Map<string, Promise<WorkflowDefinition>>;
+
+/**
+ * The live definition (every acknowledged edit, even before it is materialised). With `reads`, a document is
+ * loaded and decoded once however many times the request asks for it.
+ */
+export async function liveDefinition(db: Db, workflowId: string, reads?: LiveWorkflowReads): Promise<WorkflowDefinition> {
+  const cached = reads?.get(workflowId);
+  if (cached) return cached;
+  const read = loadLiveWorkflow(db, workflowId).then((workflow) => {
+    if (!workflow) throw notFound("Workflow");
+    return workflow.definition;
+  });
+  reads?.set(workflowId, read);
+  read.catch(() => reads?.delete(workflowId));
+  return read;
 }
 
 export async function duplicateWorkflow(deps: ServerDeps, caller: Caller, id: string): Promise<WorkflowView> {
@@ -163,9 +191,9 @@ export interface WorkflowExport {
   definition: WorkflowDefinition;
 }
 
-export async function exportWorkflow(deps: ServerDeps, caller: Caller, id: string): Promise<WorkflowExport> {
+export async function exportWorkflow(deps: ServerDeps, caller: Caller, id: string, reads?: LiveWorkflowReads): Promise<WorkflowExport> {
   await requireWorkflowRole(deps.db, caller, id, "read");
-  return { format: WORKFLOW_EXPORT_FORMAT, definition: await liveDefinition(deps.db, id) };
+  return { format: WORKFLOW_EXPORT_FORMAT, definition: await liveDefinition(deps.db, id, reads) };
 }
 
 /** Imports an export (or a bare definition), validated by the domain schema. */

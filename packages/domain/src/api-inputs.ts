@@ -34,6 +34,13 @@ export const CreateWorkflowInput = z.object({
 });
 export type CreateWorkflowInput = z.infer<typeof CreateWorkflowInput>;
 
+/**
+ * The largest workflow document (its encoded Y.Doc state) an API write may leave behind: reading one this size
+ * takes ~100 ms of a server's event loop. Writes that would grow a document past it are PAYLOAD_TOO_LARGE; the
+ * collab service applies the same cap to live edits (docs/security.md, "Query cost").
+ */
+export const MAX_WORKFLOW_DOC_BYTES = 2 * 1024 * 1024;
+
 /** Run inputs are JSON objects up to 256 KiB serialised. */
 export const MAX_RUN_INPUT_BYTES = 256 * 1024;
 export const RunInput = z

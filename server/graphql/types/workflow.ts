@@ -45,7 +45,7 @@ export const WorkflowRef = builder.objectRef<WorkflowView>("Workflow").implement
     export: t.field({
       type: "JSON",
       description: "The workflow as importable JSON: { format, definition } with every acknowledged edit.",
-      resolve: (w, _args, ctx) => exportWorkflow(ctx.deps, ctx.caller, w.id),
+      resolve: (w, _args, ctx) => exportWorkflow(ctx.deps, ctx.caller, w.id, ctx.liveReads),
     }),
   }),
 });
