@@ -31,7 +31,7 @@ export async function call<Data = any>(url: string, query: string, variables: Re
     return { outcome: `network ${name}` };
   }
   const text = await response.text().catch(() => "");
-  let body: { data?: Data; errors?: { message: string; extensions?: { code?: string } }[] } = {};
+  let body: { data?: Data; errors?: { message: string; extensions?: { code?: string } }[]; error?: { code?: string; message?: string } } = {};
   try {
     body = JSON.parse(text);
   } catch {
@@ -44,7 +44,11 @@ export async function call<Data = any>(url: string, query: string, variables: Re
     const noRetryAfter = response.status === 503 && !retryAfter ? " without Retry-After" : "";
     return { outcome: `HTTP ${response.status} ${code}${noRetryAfter}`, status: response.status, retryAfter, message: first.message, data: body.data };
   }
-  if (!response.ok) return { outcome: `HTTP ${response.status}`, status: response.status, retryAfter };
+  if (!response.ok) {
+    // A middleware in front of GraphQL (rate limit, body limit) answers in the REST error shape.
+    const noRetryAfter = response.status === 503 && !retryAfter ? " without Retry-After" : "";
+    return { outcome: `HTTP ${response.status}${body.error?.code ? ` ${body.error.code}` : ""}${noRetryAfter}`, status: response.status, retryAfter, message: body.error?.message };
+  }
   return { outcome: "OK", status: response.status, data: body.data };
 }
 
