@@ -1,15 +1,12 @@
 /**
  * The edits the studio makes to a workflow's Y.Doc. Each is one transaction tagged LOCAL_ORIGIN, so the
- * per-user undo manager sees it and remote peers receive it as one update.
+ * per-user undo manager sees it and remote peers receive it as one update. Text people type (names,
+ * expressions, URLs, …) is co-typed instead, through ~/lib/text-binding.ts.
  */
 import { createStepMap, docMaps, newId, removeStep } from "@algorythmos/domain";
 import * as Y from "yjs";
 import { LOCAL_ORIGIN } from "./collab";
 import type { JsonSchema } from "./operations";
-
-export function setWorkflowName(doc: Y.Doc, name: string) {
-  doc.transact(() => docMaps(doc).meta.set("name", name), LOCAL_ORIGIN);
-}
 
 /** Config with the defaults the type's JSON Schema declares, so a new step starts as valid as it can. */
 export function defaultConfig(schema: JsonSchema): Record<string, unknown> {
@@ -72,11 +69,6 @@ export function deleteEdges(doc: Y.Doc, edgeIds: string[]) {
 export function stepMap(doc: Y.Doc, stepId: string): Y.Map<unknown> | null {
   const step = docMaps(doc).steps.get(stepId);
   return step instanceof Y.Map ? step : null;
-}
-
-export function setStepName(doc: Y.Doc, stepId: string, name: string) {
-  const step = stepMap(doc, stepId);
-  if (step) doc.transact(() => step.set("name", name), LOCAL_ORIGIN);
 }
 
 /** Sets one config field; `undefined` removes it (an emptied optional field). */

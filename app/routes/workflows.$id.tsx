@@ -161,7 +161,7 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
         <Link to="/workflows" className="back">
           ← Workflows
         </Link>
-        <NameInput doc={doc} synced={synced} initialName={workflow.name} readOnly={readOnly} />
+        <NameInput doc={doc} synced={synced} initialName={workflow.name} readOnly={readOnly} awareness={awareness} />
         {readOnly ? (
           <span className="badge view-only" data-testid="view-only">
             View only

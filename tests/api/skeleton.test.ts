@@ -2,7 +2,7 @@
  * The walking skeleton through every process, as an API consumer drives it: sign up, create a workflow,
  * co-edit it over y-websocket, run it on the worker, follow the run over a GraphQL subscription.
  */
-import { docMaps } from "@algorythmos/domain";
+import { docMaps, readTextValue } from "@algorythmos/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
@@ -110,7 +110,7 @@ describe("walking skeleton", () => {
     const b = connect();
     try {
       await waitFor("both clients synced", async () => a.provider.synced && b.provider.synced);
-      expect(docMaps(b.doc).meta.get("name")).toBe("Shared");
+      expect(readTextValue(docMaps(b.doc).meta.get("name"))).toBe("Shared");
       docMaps(a.doc).meta.set("name", "Renamed live");
       await waitFor("b to see a's edit", async () => docMaps(b.doc).meta.get("name") === "Renamed live");
       await waitFor("the stored definition to follow", async () => {

@@ -2,7 +2,7 @@
  * Access to a workflow document (docs/collab.md, "Access"): who may open it, who may change it, and that
  * presence carries the caller's real identity.
  */
-import { COLLAB_CLOSE, createStepMap, docMaps, WorkflowDefinition } from "@algorythmos/domain";
+import { COLLAB_CLOSE, createStepMap, docMaps, readTextValue, WorkflowDefinition } from "@algorythmos/domain";
 import { SignJWT } from "jose";
 import * as encoding from "lib0/encoding";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -168,7 +168,7 @@ describe("collab access: viewers are read-only", () => {
     await waitFor("the writer's edit to reach the observer", async () => docMaps(observer.doc).meta.get("description") === "writer was here");
     await waitFor("the writer's edit to reach the viewer", async () => docMaps(reader.doc).meta.get("description") === "writer was here");
 
-    expect(docMaps(observer.doc).meta.get("name")).toBe("Guarded");
+    expect(readTextValue(docMaps(observer.doc).meta.get("name"))).toBe("Guarded");
     expect(docMaps(observer.doc).steps.has("viewer_step")).toBe(false);
     expect(docMaps(writer.doc).steps.has("viewer_step")).toBe(false);
     const after = (await liveStoredDefinition()) as WorkflowDefinition;
@@ -181,7 +181,7 @@ describe("collab access: viewers are read-only", () => {
     // A client that joins now loads what the database holds: no trace of the viewer's edits.
     const late = open(owner.token);
     await waitSynced(late);
-    expect(docMaps(late.doc).meta.get("name")).toBe("Guarded");
+    expect(readTextValue(docMaps(late.doc).meta.get("name"))).toBe("Guarded");
     expect(docMaps(late.doc).steps.has("viewer_step")).toBe(false);
   });
 });

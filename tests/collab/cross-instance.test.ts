@@ -3,7 +3,7 @@
  * converge, and changes made outside any room — an API edit, a version restore — reach live clients on both.
  * Two stacks share the database and, through the same REDIS_PREFIX, the relay.
  */
-import { createStepMap, docMaps, removeStep, WorkflowDefinition } from "@algorythmos/domain";
+import { createStepMap, docMaps, readTextValue, removeStep, WorkflowDefinition } from "@algorythmos/domain";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
@@ -103,8 +103,8 @@ describe("collab across two processes", () => {
       user.token,
     );
     expect(renamed.errors).toBeUndefined();
-    await waitFor("the rename on A's client", async () => docMaps(onA.doc).meta.get("name") === "Renamed by the API");
-    await waitFor("the rename on B's client", async () => docMaps(onB.doc).meta.get("name") === "Renamed by the API");
+    await waitFor("the rename on A's client", async () => readTextValue(docMaps(onA.doc).meta.get("name")) === "Renamed by the API");
+    await waitFor("the rename on B's client", async () => readTextValue(docMaps(onB.doc).meta.get("name")) === "Renamed by the API");
 
     // Live clients keep editing on top of it, and converge.
     docMaps(onA.doc).meta.set("description", "after the API edit");

@@ -61,10 +61,11 @@ function stepUpdate(name = "Injected"): Uint8Array {
 function undecodableButParsableUpdate(): Uint8Array {
   const update = stepUpdate();
   const hex = Buffer.from(update).toString("hex");
-  const at = hex.indexOf("0700b2f2190803097061726167726170680700");
+  // The notes paragraph's parent: client 424242, clock 17 (the step's name and URL are Y.Text items before it).
+  const at = hex.indexOf("0700b2f2191103097061726167726170680700");
   if (at === -1) throw new Error("stepUpdate() encoding changed; regenerate the corrupt update");
   const bytes = new Uint8Array(update);
-  bytes[at / 2 + 5] = 0x28; // the parent's clock: 8 → 40
+  bytes[at / 2 + 5] = 0x28; // the parent's clock: 17 → 40
   Y.decodeUpdate(bytes); // must decode…
   let applies = true;
   try {

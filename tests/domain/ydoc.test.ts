@@ -87,7 +87,8 @@ describe("Y.Doc layout (docs/ydoc-layout.md)", () => {
       expect(step, id).toBeInstanceOf(Y.Map);
       expect([...step.keys()].sort(), id).toEqual(["config", "name", "notes", "position", "type"]);
       expect(typeof step.get("type")).toBe("string");
-      expect(typeof step.get("name")).toBe("string");
+      // L2: a name people type is a Y.Text (readers also accept a plain string, L1).
+      expect(step.get("name")).toBeInstanceOf(Y.Text);
       expect(step.get("config")).toBeInstanceOf(Y.Map);
       const position = step.get("position") as Y.Map<unknown>;
       expect(position).toBeInstanceOf(Y.Map);
@@ -96,7 +97,9 @@ describe("Y.Doc layout (docs/ydoc-layout.md)", () => {
     }
     const fetch = steps.get("fetch")!;
     expect(fetch.get("type")).toBe("http.request");
-    expect((fetch.get("config") as Y.Map<unknown>).get("url")).toBe("https://crm.example/leads");
+    const url = (fetch.get("config") as Y.Map<unknown>).get("url");
+    expect(url).toBeInstanceOf(Y.Text);
+    expect(String(url)).toBe("https://crm.example/leads");
     expect((fetch.get("position") as Y.Map<unknown>).toJSON()).toEqual({ x: 200, y: 20.5 });
   });
 
@@ -250,8 +253,9 @@ describe("applyDefinitionToDoc is a minimal diff", () => {
     definition.steps.find((s) => s.id === "check")!.name = "Is it hot?";
     const updates = updatesDuring(doc, () => applyDefinitionToDoc(doc, definition));
     expect(updates).toHaveLength(1);
-    expect(changesOnReplica(before, updates)).toEqual(["steps/check: name"]);
-    // One new item (the new name); the old one is only deleted.
+    // L3: the name's Y.Text changes by one splice (its common prefix and suffix stay).
+    expect(changesOnReplica(before, updates)).toEqual(["steps/check/name: (content)"]);
+    // One new item (the inserted middle); the old middle is only deleted.
     expect(Y.decodeUpdate(updates[0]!).structs).toHaveLength(1);
   });
 
@@ -274,7 +278,8 @@ describe("applyDefinitionToDoc is a minimal diff", () => {
     config.timeoutMs = 5000;
     delete config.body;
     expect(changesOnReplica(before, updatesDuring(doc, () => applyDefinitionToDoc(doc, definition)))).toEqual([
-      "steps/fetch/config: body,timeoutMs,url",
+      "steps/fetch/config/url: (content)",
+      "steps/fetch/config: body,timeoutMs",
     ]);
     expect(definitionFromDoc(doc).definition.steps.find((s) => s.id === "fetch")!.config).toEqual(config);
   });
@@ -302,7 +307,7 @@ describe("applyDefinitionToDoc is a minimal diff", () => {
     delete definition.edges.find((e) => e.id === "e4")!.label;
     const updates = updatesDuring(doc, () => applyDefinitionToDoc(doc, definition, "import"));
     expect(updates).toHaveLength(1);
-    expect(changesOnReplica(before, updates)).toEqual(["edges/e4: label", "edges: e3,e9", "meta: name", "steps: log,mail"]);
+    expect(changesOnReplica(before, updates)).toEqual(["edges/e4: label", "edges: e3,e9", "meta/name: (content)", "steps: log,mail"]);
     expect(definitionFromDoc(doc).definition).toEqual(sorted(definition));
   });
 

@@ -1,5 +1,9 @@
+import { typedTextKind } from "@algorythmos/domain";
 import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
+import type { WebsocketProvider } from "y-websocket";
+import type * as Y from "yjs";
 import type { JsonSchema } from "~/lib/operations";
+import { CollabTextField } from "./CollabTextField";
 
 const LABELS: Record<string, string> = {
   url: "URL",
@@ -29,6 +33,16 @@ interface ConfigFieldsProps {
   onChange(key: string, value: unknown): void;
   /** A field rendered by the caller instead of the generated control (null: the generated one). */
   renderField?: ((key: string, field: GeneratedField) => ReactNode | null) | undefined;
+  /** The step's doc: the fields its type's registry entry calls text (`typedText`) are co-typed through it. */
+  collab?: CollabBinding | undefined;
+}
+
+/** What a generated form needs to co-type a step's text fields. */
+export interface CollabBinding {
+  doc: Y.Doc;
+  stepId: string;
+  stepType: string;
+  awareness: WebsocketProvider["awareness"] | null;
 }
 
 /** What the generated form knows about a field, for a caller that renders it itself. */
@@ -44,7 +58,7 @@ export interface GeneratedField {
  * A form generated from a step type's JSON Schema: enums as selects, strings, numbers and booleans as
  * inputs, anything structured as a JSON text area. Values write straight into the step's config Y.Map.
  */
-export function ConfigFields({ schema, config, errors, multiline, readOnly, credentials, onChange, renderField }: ConfigFieldsProps) {
+export function ConfigFields({ schema, config, errors, multiline, readOnly, credentials, onChange, renderField, collab }: ConfigFieldsProps) {
   const entries = Object.entries(schema.properties ?? {});
   if (entries.length === 0) return <p className="muted">This step has nothing to configure.</p>;
   const required = new Set(schema.required ?? []);
@@ -64,6 +78,7 @@ export function ConfigFields({ schema, config, errors, multiline, readOnly, cred
             error={errors[key]}
             readOnly={readOnly}
             credentials={key === "credentialId" ? credentials : undefined}
+            collab={collab}
             onChange={(value) => onChange(key, value)}
           />
         );
@@ -81,10 +96,11 @@ interface ConfigFieldProps {
   error: string | undefined;
   readOnly: boolean;
   credentials?: { id: string; name: string }[] | undefined;
+  collab?: CollabBinding | undefined;
   onChange(value: unknown): void;
 }
 
-function ConfigField({ name, schema, value, required, multiline, error, readOnly, credentials, onChange }: ConfigFieldProps) {
+function ConfigField({ name, schema, value, required, multiline, error, readOnly, credentials, collab, onChange }: ConfigFieldProps) {
   const id = useId();
   const errorId = `${id}-error`;
   // "required" sits outside the <label> so the field's accessible name stays exactly e.g. "URL".
@@ -147,6 +163,24 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
           if (text === "") onChange(undefined);
           else if (Number.isFinite(e.target.valueAsNumber)) onChange(e.target.valueAsNumber);
         }}
+      />
+    );
+  } else if (type === "string" && collab && typedTextKind(collab.stepType, name) === "text") {
+    // Co-typed: keystrokes splice the field's Y.Text; required strings stay "" when emptied, so validation
+    // names the missing field, optional ones are removed.
+    control = (
+      <CollabTextField
+        doc={collab.doc}
+        field={{ kind: "config", stepId: collab.stepId, key: name }}
+        awareness={collab.awareness}
+        id={id}
+        readOnly={false}
+        disabled={readOnly}
+        multiline={multiline}
+        emptyRemoves={!required}
+        aria-required={common["aria-required"]}
+        aria-invalid={common["aria-invalid"]}
+        aria-describedby={common["aria-describedby"]}
       />
     );
   } else if (type === "string") {

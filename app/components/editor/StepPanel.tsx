@@ -3,8 +3,9 @@ import { useId } from "react";
 import type { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import type { PresenceUser } from "~/lib/collab";
-import { deleteSteps, setConfigValue, setStepName, stepMap } from "~/lib/doc-edits";
+import { deleteSteps, setConfigValue, stepMap } from "~/lib/doc-edits";
 import type { StepTypeInfo } from "~/lib/operations";
+import { CollabTextField } from "./CollabTextField";
 import { ConfigFields } from "./ConfigFields";
 import { NotesEditor } from "./NotesEditor";
 import { PromptMessages } from "./PromptMessages";
@@ -47,7 +48,7 @@ export function StepPanel({ doc, step, stepType, problems, readOnly, provider, m
       {stepType?.description ? <p className="muted small">{stepType.description}</p> : null}
       <div className="field">
         <label htmlFor={nameId}>Step name</label>
-        <input id={nameId} type="text" value={step.name} disabled={readOnly} maxLength={200} onChange={(e) => setStepName(doc, step.id, e.target.value)} />
+        <CollabTextField doc={doc} field={{ kind: "step", stepId: step.id, key: "name" }} awareness={provider?.awareness ?? null} id={nameId} readOnly={false} disabled={readOnly} maxLength={200} />
       </div>
       {stepType ? (
         <ConfigFields
@@ -57,6 +58,7 @@ export function StepPanel({ doc, step, stepType, problems, readOnly, provider, m
           multiline={multiline}
           readOnly={readOnly}
           credentials={usable}
+          collab={{ doc, stepId: step.id, stepType: step.type, awareness: provider?.awareness ?? null }}
           onChange={(key, value) => setConfigValue(doc, step.id, key, value)}
           renderField={(key, field) =>
             key === PROMPT_MESSAGES_KEY && hasPromptMessages(step.type) ? (

@@ -10,3 +10,4 @@ export * from "./statuses.js";
 export * from "./step-types.js";
 export * from "./validation.js";
 export * from "./ydoc.js";
+export * from "./ytext.js";

@@ -22,6 +22,11 @@ export type RetryPolicy = z.infer<typeof RetryPolicy>;
 export type StepCategory = "trigger" | "action" | "logic";
 /** How a step's side effects behave if a worker dies mid-step (see docs/run-engine.md). */
 export type SideEffects = "none" | "idempotent" | "at-most-once";
+/**
+ * How the Y.Doc holds a config field people type into (docs/ydoc-layout.md, L5–L6): "text" is a Y.Text
+ * while the value is a string; "textMap" is a Y.Map of name → Y.Text (header values).
+ */
+export type TypedTextKind = "text" | "textMap";
 
 export interface StepTypeDefinition<Config extends z.ZodType = z.ZodType> {
   type: string;
@@ -33,6 +38,11 @@ export interface StepTypeDefinition<Config extends z.ZodType = z.ZodType> {
   configSchema: Config;
   /** Config fields the studio edits as multi-line text (templates, expressions, bodies). */
   multilineFields?: readonly string[];
+  /**
+   * Config fields people type into, co-typed character by character (a Y.Text in the Y.Doc). Fields chosen
+   * from a list (enums, credentials) and numbers are not here. The one place that says which fields are text.
+   */
+  typedText?: Readonly<Record<string, TypedTextKind>>;
 }
 
 function defineStepType<Config extends z.ZodType>(definition: StepTypeDefinition<Config>) {
@@ -74,6 +84,7 @@ export const stepTypes = {
         .regex(/^(\S+\s+){4,5}\S+$/, "Cron needs 5 or 6 space-separated fields, e.g. '*/5 * * * *'"),
       timezone: z.string().default("UTC"),
     }),
+    typedText: { cron: "text", timezone: "text" },
   }),
   "http.request": defineStepType({
     type: "http.request",
@@ -93,6 +104,8 @@ export const stepTypes = {
       retry: RetryPolicy.optional(),
     }),
     multilineFields: ["body"],
+    // A body is text while it is a string; a JSON body (object, array, number) stays a plain JSON value.
+    typedText: { url: "text", headers: "textMap", body: "text" },
   }),
   "openai.chat": defineStepType({
     type: "openai.chat",
@@ -113,6 +126,8 @@ export const stepTypes = {
       timeoutMs: z.number().int().min(1_000).max(600_000).optional(),
       retry: RetryPolicy.optional(),
     }),
+    // messages: collaborative prompts (Y.Array of Y.Map { role, content: Y.XmlFragment }), see ydoc.ts.
+    typedText: { model: "text" },
   }),
   "email.postmark": defineStepType({
     type: "email.postmark",
@@ -136,6 +151,7 @@ export const stepTypes = {
       })
       .refine((c) => c.textBody || c.htmlBody, { message: "Give a text or an HTML body", path: ["textBody"] }),
     multilineFields: ["textBody", "htmlBody"],
+    typedText: { from: "text", to: "text", subject: "text", textBody: "text", htmlBody: "text", messageStream: "text" },
   }),
   transform: defineStepType({
     type: "transform",
@@ -146,6 +162,7 @@ export const stepTypes = {
     sideEffects: "none",
     configSchema: z.object({ expression: Expression }),
     multilineFields: ["expression"],
+    typedText: { expression: "text" },
   }),
   condition: defineStepType({
     type: "condition",
@@ -156,6 +173,7 @@ export const stepTypes = {
     sideEffects: "none",
     configSchema: z.object({ expression: Expression }),
     multilineFields: ["expression"],
+    typedText: { expression: "text" },
   }),
   delay: defineStepType({
     type: "delay",
@@ -174,6 +192,13 @@ export const STEP_TYPE_NAMES = Object.keys(stepTypes) as StepType[];
 
 export function isStepType(type: string): type is StepType {
   return Object.hasOwn(stepTypes, type);
+}
+
+/** How a config field of this step type is co-typed, or null when it is not text people type. */
+export function typedTextKind(type: unknown, key: string): TypedTextKind | null {
+  if (typeof type !== "string" || !isStepType(type)) return null;
+  const fields: Readonly<Record<string, TypedTextKind>> | undefined = stepTypes[type].typedText;
+  return fields && Object.hasOwn(fields, key) ? fields[key]! : null;
 }
 
 export function isTriggerType(type: string): boolean {

@@ -1,13 +1,17 @@
 import * as Y from "yjs";
 import { DEFINITION_SCHEMA_VERSION, WorkflowDefinition, type Edge, type Step } from "./definition.js";
+import { typedTextKind } from "./step-types.js";
 import type { Problem } from "./validation.js";
 import { validateDefinition } from "./validation.js";
+import { createTextMap, createYText, isPlainYText, isTextRecord, readTextValue, setTextField, setTextMapField } from "./ytext.js";
 
 /**
  * The Y.Doc layout of a workflow — a contract between studio, collab, worker and API (docs/ydoc-layout.md):
- *   meta:  Y.Map { schemaVersion, name, description }
- *   steps: Y.Map stepId → Y.Map { type, name, config: Y.Map, position: Y.Map { x, y }, notes: Y.XmlFragment }
+ *   meta:  Y.Map { schemaVersion, name: text, description: text }
+ *   steps: Y.Map stepId → Y.Map { type, name: text, config: Y.Map, position: Y.Map { x, y }, notes: Y.XmlFragment }
  *   edges: Y.Map edgeId → Y.Map { source, target, label }
+ * "text" is a Y.Text or a plain string (co-typed text, L1–L8); the step type's `typedText` says which config
+ * fields are text (and `headers` a Y.Map of name → text).
  * For `openai.chat` steps, `config.messages` may be a Y.Array of Y.Map { role: string, content: Y.XmlFragment }
  * (collaborative prompts) instead of a plain JSON array; both read as the same definition JSON.
  * Maps are keyed by id so concurrent adds and deletes of different steps merge cleanly.
@@ -27,6 +31,9 @@ export function docMaps(doc: Y.Doc) {
 // ---------- reading ----------
 
 const asString = (value: unknown, fallback = "") => (typeof value === "string" ? value : fallback);
+/** A text field in either form (a plain string or a Y.Text), or the fallback. */
+const asText = (value: unknown, fallback = "") => readTextValue(value) ?? fallback;
+const TEXT = "a string or a Y.Text";
 const asNumber = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : 0);
 
 function yValueToJson(value: unknown): unknown {
@@ -76,7 +83,7 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
   const position = map.get("position");
   const notes = map.get("notes");
   if (type !== undefined && typeof type !== "string") wrong("type", "a string");
-  if (name !== undefined && typeof name !== "string") wrong("name", "a string");
+  if (name !== undefined && readTextValue(name) === undefined) wrong("name", TEXT);
   if (config !== undefined && !(config instanceof Y.Map)) wrong("config", "a Y.Map");
   if (position !== undefined && !(position instanceof Y.Map)) wrong("position", "a Y.Map { x, y }");
   if (position instanceof Y.Map) {
@@ -86,12 +93,17 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
     }
   }
   if (notes !== undefined && !(notes instanceof Y.XmlFragment)) wrong("notes", "a Y.XmlFragment");
-  const readConfigValue = (key: string, value: unknown) =>
-    key === PROMPT_MESSAGES_KEY && hasPromptMessages(type) ? readPromptMessages(value, wrong) : yValueToJson(value);
+  const readConfigValue = (key: string, value: unknown) => {
+    if (key === PROMPT_MESSAGES_KEY && hasPromptMessages(type)) return readPromptMessages(value, wrong);
+    const kind = typedTextKind(type, key);
+    if (kind === "text") return readConfigText(`config.${key}`, value, wrong);
+    if (kind === "textMap") return readConfigTextMap(`config.${key}`, value, wrong);
+    return yValueToJson(value);
+  };
   const step: Step = {
     id,
     type: asString(type),
-    name: asString(name),
+    name: asText(name),
     // Keys sorted, like step and edge ids: a Y.Map iterates in the order this replica received its keys.
     config:
       config instanceof Y.Map
@@ -105,6 +117,60 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
     if (text) step.notes = text;
   }
   return step;
+}
+
+// ---------- co-typed config text (L5, L6) ----------
+
+/**
+ * A text config field: a Y.Text reads as its string, a plain value as itself (config validation judges it: a
+ * number where a URL belongs is INVALID_CONFIG); another Y type is malformed (L7) and read as its JSON.
+ */
+function readConfigText(field: string, value: unknown, wrong: FieldProblem): unknown {
+  if (isPlainYText(value)) return value.toString();
+  if (value instanceof Y.AbstractType) wrong(field, TEXT);
+  return yValueToJson(value);
+}
+
+/** A name → text config field (headers): a Y.Map whose values are text, or a plain JSON object. */
+function readConfigTextMap(field: string, value: unknown, wrong: FieldProblem): unknown {
+  if (!(value instanceof Y.Map)) {
+    if (value instanceof Y.AbstractType) wrong(field, "a JSON object or a Y.Map of text");
+    return yValueToJson(value);
+  }
+  const map = value as Y.Map<unknown>;
+  const entries: [string, unknown][] = [];
+  for (const name of [...map.keys()].sort()) {
+    const entry = map.get(name);
+    const text = readTextValue(entry);
+    // Another Y type is skipped (applying the definition read back removes it); a plain value is kept.
+    if (text === undefined && entry instanceof Y.AbstractType) wrong(`${field}.${name}`, TEXT);
+    else entries.push([name, text ?? entry]);
+  }
+  return Object.fromEntries(entries);
+}
+
+/** A config value as the Y.Doc holds it in a new step: text fields as Y.Text, header maps as Y.Map of Y.Text. */
+function createConfigValue(type: string, key: string, value: unknown): unknown {
+  if (key === PROMPT_MESSAGES_KEY && hasPromptMessages(type)) {
+    const messages = asPromptMessages(value);
+    return messages ? createPromptMessagesArray(messages) : value;
+  }
+  const kind = typedTextKind(type, key);
+  if (kind === "text" && typeof value === "string") return createYText(value);
+  if (kind === "textMap" && isTextRecord(value)) return createTextMap(value);
+  return value;
+}
+
+/** Writes one config value of an existing step as a minimal change (L3). */
+function writeConfigValue(config: Y.Map<unknown>, type: string, key: string, value: unknown) {
+  if (key === PROMPT_MESSAGES_KEY && hasPromptMessages(type)) return writePromptMessages(config, value);
+  const kind = typedTextKind(type, key);
+  if (kind === "text" && typeof value === "string") return setTextField(config, key, value);
+  if (kind === "textMap" && isTextRecord(value)) return setTextMapField(config, key, value);
+  // A value the text form cannot hold is plain JSON; a malformed Y type there is replaced (L7 repair).
+  const current = config.get(key);
+  if (kind && current instanceof Y.AbstractType && value !== undefined) config.set(key, value);
+  else setIfChanged(config, key, value);
 }
 
 // ---------- openai.chat prompts (config.messages) ----------
@@ -189,13 +255,21 @@ export function definitionFromDoc(doc: Y.Doc): { definition: WorkflowDefinition;
   const problems: Problem[] = [];
   const raw = {
     schemaVersion: DEFINITION_SCHEMA_VERSION,
-    name: asString(meta.get("name")),
-    description: asString(meta.get("description")),
+    name: asText(meta.get("name")),
+    description: asText(meta.get("description")),
     steps: [] as Step[],
     edges: [] as Edge[],
   };
-  // Fields already reported as holding the wrong kind of value, so the schema does not report them again.
+  // Reported here, so the schema does not report the default it read instead.
   const reported = new Set<string>();
+  for (const key of ["name", "description"] as const) {
+    const value = meta.get(key);
+    if (value !== undefined && readTextValue(value) === undefined) {
+      reported.add(`meta:${key}`);
+      problems.push({ code: "INVALID_DEFINITION", path: [key], message: `meta.${key} must be ${TEXT}` });
+    }
+  }
+  // Fields already reported as holding the wrong kind of value, so the schema does not report them again.
   for (const id of [...steps.keys()].sort()) {
     const step = readStep(id, steps.get(id), (field, expected) => {
       reported.add(`steps:${id}:${field}`);
@@ -226,6 +300,7 @@ export function definitionFromDoc(doc: Y.Doc): { definition: WorkflowDefinition;
         problems.push({ code: "INVALID_DEFINITION", ...owner, path, message: `${kind} "${item.id}": ${field.join(".")}: ${issue.message}` });
         continue;
       }
+      if (path.length === 1 && reported.has(`meta:${path[0]}`)) continue;
       problems.push({ code: "INVALID_DEFINITION", path, message: `${path.join(".") || "definition"}: ${issue.message}` });
     }
     return { definition: raw, problems: [...problems, ...validateDefinition(raw)] };
@@ -343,12 +418,9 @@ function writePromptMessages(config: Y.Map<unknown>, value: unknown) {
 export function createStepMap(step: Step): StepMap {
   const map = new Y.Map<unknown>();
   map.set("type", step.type);
-  map.set("name", step.name);
+  map.set("name", createYText(step.name));
   const config = new Y.Map<unknown>();
-  for (const [key, value] of Object.entries(step.config)) {
-    const messages = key === PROMPT_MESSAGES_KEY && hasPromptMessages(step.type) ? asPromptMessages(value) : null;
-    config.set(key, messages ? createPromptMessagesArray(messages) : value);
-  }
+  for (const [key, value] of Object.entries(step.config)) config.set(key, createConfigValue(step.type, key, value));
   map.set("config", config);
   map.set("position", new Y.Map<unknown>([["x", step.position.x], ["y", step.position.y]]));
   const notes = new Y.XmlFragment();
@@ -359,15 +431,12 @@ export function createStepMap(step: Step): StepMap {
 
 function writeStep(map: StepMap, step: Step) {
   setIfChanged(map, "type", step.type);
-  setIfChanged(map, "name", step.name);
+  setTextField(map, "name", step.name);
   let config = map.get("config");
   if (!(config instanceof Y.Map)) map.set("config", (config = new Y.Map()));
   const configMap = config as Y.Map<unknown>;
   for (const key of [...configMap.keys()]) if (!Object.hasOwn(step.config, key)) configMap.delete(key);
-  for (const [key, value] of Object.entries(step.config)) {
-    if (key === PROMPT_MESSAGES_KEY && hasPromptMessages(step.type)) writePromptMessages(configMap, value);
-    else setIfChanged(configMap, key, value);
-  }
+  for (const [key, value] of Object.entries(step.config)) writeConfigValue(configMap, step.type, key, value);
   let position = map.get("position");
   if (!(position instanceof Y.Map)) map.set("position", (position = new Y.Map()));
   setIfChanged(position as Y.Map<unknown>, "x", step.position.x);
@@ -385,8 +454,8 @@ export function applyDefinitionToDoc(doc: Y.Doc, definition: WorkflowDefinition,
   const { meta, steps, edges } = docMaps(doc);
   doc.transact(() => {
     setIfChanged(meta, "schemaVersion", definition.schemaVersion);
-    setIfChanged(meta, "name", definition.name);
-    setIfChanged(meta, "description", definition.description);
+    setTextField(meta, "name", definition.name);
+    setTextField(meta, "description", definition.description);
 
     const stepIds = new Set(definition.steps.map((step) => step.id));
     for (const id of [...steps.keys()]) if (!stepIds.has(id)) steps.delete(id);
@@ -489,4 +558,89 @@ export function insertPromptMessage(doc: Y.Doc, stepId: string, message: PromptM
 /** Removes message `index`. */
 export function removePromptMessage(doc: Y.Doc, stepId: string, index: number, origin: unknown = null): void {
   editPromptMessages(doc, stepId, (messages) => (index >= 0 && index < messages.length ? messages.delete(index, 1) : undefined), origin);
+}
+
+// ---------- co-typed text the studio edits (L4) ----------
+
+/**
+ * Where a co-typed text lives: the workflow's name or description, a step's name, a step's text config field,
+ * or one value of a step's name → text config field (`entry`: a header's name).
+ */
+export type TextFieldRef =
+  | { kind: "meta"; key: "name" | "description" }
+  | { kind: "step"; stepId: string; key: "name" }
+  | { kind: "config"; stepId: string; key: string; entry?: string };
+
+/** A stable name of the field, for presence (whose caret is in which field): "meta.name", "step:<id>.config.url". */
+export function textFieldId(ref: TextFieldRef): string {
+  if (ref.kind === "meta") return `meta.${ref.key}`;
+  if (ref.kind === "step") return `step:${ref.stepId}.${ref.key}`;
+  return `step:${ref.stepId}.config.${ref.key}${ref.entry === undefined ? "" : `.${ref.entry}`}`;
+}
+
+/**
+ * The map holding the field (and the key in it), or null when the doc has no such step. With `create`, a
+ * missing config map is added and a header map in the plain JSON form is converted to a Y.Map of Y.Text
+ * (call it inside the edit's transaction).
+ */
+function textFieldSlot(doc: Y.Doc, ref: TextFieldRef, create: boolean): { map: Y.Map<unknown>; key: string } | null {
+  const { meta, steps } = docMaps(doc);
+  if (ref.kind === "meta") return { map: meta, key: ref.key };
+  const step = steps.get(ref.stepId);
+  if (!(step instanceof Y.Map)) return null;
+  if (ref.kind === "step") return { map: step, key: ref.key };
+  let config = step.get("config");
+  if (!(config instanceof Y.Map)) {
+    if (!create) return null;
+    step.set("config", (config = new Y.Map()));
+  }
+  const configMap = config as Y.Map<unknown>;
+  if (ref.entry === undefined) return { map: configMap, key: ref.key };
+  let entries = configMap.get(ref.key);
+  if (!(entries instanceof Y.Map)) {
+    if (!create) return null;
+    const plain = entries && typeof entries === "object" && !(entries instanceof Y.AbstractType) ? (entries as Record<string, unknown>) : {};
+    configMap.set(ref.key, (entries = createTextMap(Object.fromEntries(Object.entries(plain).filter((e): e is [string, string] => typeof e[1] === "string")))));
+  }
+  return { map: entries as Y.Map<unknown>, key: ref.entry };
+}
+
+/** The field as the doc holds it: its Y.Text (null while it is a plain string or absent) and its text. */
+export function readTextField(doc: Y.Doc, ref: TextFieldRef): { text: Y.Text | null; value: string | undefined } {
+  const slot = textFieldSlot(doc, ref, false);
+  let current = slot?.map.get(slot.key);
+  if (!slot && ref.kind === "config" && ref.entry !== undefined) {
+    // A header map still in the plain JSON form.
+    const step = docMaps(doc).steps.get(ref.stepId);
+    const config = step instanceof Y.Map ? step.get("config") : undefined;
+    const plain = config instanceof Y.Map ? config.get(ref.key) : undefined;
+    if (plain && typeof plain === "object" && !(plain instanceof Y.AbstractType)) current = (plain as Record<string, unknown>)[ref.entry];
+  }
+  return { text: isPlainYText(current) ? current : null, value: readTextValue(current) };
+}
+
+/**
+ * The studio's edit of a text field: the Y.Text changes by a minimal splice (`caret`, where the caret is after
+ * the edit, places it exactly); a plain string (or no value) becomes a Y.Text in the same transaction, so the
+ * next keystrokes merge (L4). `undefined` removes the key (an emptied optional field). No-op for a missing step.
+ */
+export function editTextField(doc: Y.Doc, ref: TextFieldRef, value: string | undefined, caret?: number, origin: unknown = null): void {
+  doc.transact(() => {
+    const slot = textFieldSlot(doc, ref, value !== undefined);
+    if (slot) setTextField(slot.map, slot.key, value, caret);
+  }, origin);
+}
+
+/**
+ * Turns a field still holding a plain string into a Y.Text with the same text, in one transaction (the studio
+ * does it when a field gains focus, before the first keystroke: two people converting at once hold the same
+ * text, so whichever Y.Text wins loses nothing). No-op when the field is already a Y.Text or absent.
+ */
+export function convertTextField(doc: Y.Doc, ref: TextFieldRef, origin: unknown = null): void {
+  const { text, value } = readTextField(doc, ref);
+  if (text || value === undefined) return;
+  doc.transact(() => {
+    const slot = textFieldSlot(doc, ref, true);
+    if (slot) slot.map.set(slot.key, createYText(value));
+  }, origin);
 }

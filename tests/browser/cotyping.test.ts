@@ -1,0 +1,153 @@
+/**
+ * Co-typed text (docs/ydoc-layout.md L1–L8) in two real Chromium pages, two people: both type into the same
+ * field at once — a condition's expression and the workflow name — with seeded keystroke timings, and every
+ * character of both survives, in order per author; the local caret stays where it was when the other's
+ * text lands; each sees the other's caret in the field. Screenshots go to tests/artifacts/.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { buildStudioIfStale } from "../../scripts/build-studio.js";
+import type { Stack } from "../../scripts/stack.js";
+import { createWorkflow, invite, signUp, type Account } from "../support/api.js";
+import { launchBrowser, recordConsoleErrors, textOf, until, valueOf } from "../support/browser.js";
+import { int, mulberry32, type Rng } from "../support/random.js";
+import { startTestStack } from "../support/stack.js";
+
+const artifacts = path.resolve("tests/artifacts");
+const SEED = 0xc0ffee;
+const EXPRESSION = "input.go = true";
+const NAME = "Order sync";
+
+let stack: Stack;
+let browser: Browser;
+let ada: Account;
+let bea: Account;
+let workflowId = "";
+const contexts: BrowserContext[] = [];
+let pageA: Page;
+let pageB: Page;
+const consoleErrors: string[] = [];
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+
+/** A page signed in as `account` (the studio's session cookie holds the access token). */
+async function pageFor(account: Account): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 820 } });
+  contexts.push(context);
+  await context.addCookies([{ name: "algo_session", value: encodeURIComponent(account.token), url: stack.url, httpOnly: true, sameSite: "Lax" }]);
+  const page = await context.newPage();
+  recordConsoleErrors(page, consoleErrors);
+  return page;
+}
+
+/** Types `text` one key at a time with seeded pauses (0–35 ms), as a person would. */
+async function typeSlowly(page: Page, text: string, rng: Rng) {
+  for (const char of text) {
+    await page.keyboard.type(char);
+    await page.waitForTimeout(int(rng, 36));
+  }
+}
+
+/** The characters of `text` from `alphabet`, in order: what one author typed, if nothing was lost. */
+const byAuthor = (text: string, alphabet: RegExp) => [...text].filter((c) => alphabet.test(c)).join("");
+
+/** Waits until both fields show the same text and returns it. */
+async function converged(a: Locator, b: Locator): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  let last = ["", ""];
+  while (Date.now() < deadline) {
+    last = [await valueOf(a), await valueOf(b)];
+    if (last[0] === last[1]) return last[0]!;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`The two pages never agreed: "${last[0]}" vs "${last[1]}"`);
+}
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  await buildStudioIfStale(process.cwd(), () => {});
+  [stack, browser] = await Promise.all([startTestStack({ studio: true, worker: false }), launchBrowser()]);
+  [ada, bea] = await Promise.all([signUp(stack.url, "Ada"), signUp(stack.url, "Bea")]);
+  await invite(stack.url, ada, ada.workspaceId, bea, "editor");
+  const created = await createWorkflow(stack.url, ada.token, ada.workspaceId, NAME, {
+    name: NAME,
+    steps: [
+      { id: "start", type: "trigger.manual", name: "Start", config: {}, position: { x: 0, y: 0 } },
+      { id: "check", type: "condition", name: "Check", config: { expression: EXPRESSION }, position: { x: 0, y: 140 } },
+    ],
+    edges: [{ id: "start-check", source: "start", target: "check" }],
+  });
+  workflowId = created.id;
+  pageA = await pageFor(ada);
+  pageB = await pageFor(bea);
+  for (const page of [pageA, pageB]) {
+    await page.goto(`${stack.url}/workflows/${workflowId}`);
+    await until(page.getByTestId("connection-status"), textOf, "connected");
+  }
+}, 180_000);
+
+afterEach(async (context) => {
+  if (context.task.result?.state !== "fail") return;
+  const name = context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
+  await pageA?.screenshot({ path: path.join(artifacts, `failed-${name}-A.png`) }).catch(() => {});
+  await pageB?.screenshot({ path: path.join(artifacts, `failed-${name}-B.png`) }).catch(() => {});
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await stack?.close();
+});
+
+describe("L5 two people typing in one field at once keep every character, in order per author", () => {
+  it("a condition's expression: both type at its end at the same time", async () => {
+    const rng = mulberry32(SEED);
+    for (const page of [pageA, pageB]) await page.locator('.react-flow__node[data-id="check"]').click();
+    const fieldA = pageA.getByLabel("Expression");
+    const fieldB = pageB.getByLabel("Expression");
+    await until(fieldB, valueOf, EXPRESSION);
+    for (const field of [fieldA, fieldB]) {
+      await field.click();
+      await field.press("End");
+    }
+    // Disjoint alphabets: Ada lower case and punctuation, Bea capitals and digits.
+    const adaTypes = " and $exists(input.lead)";
+    const beaTypes = " OR 42 XYZ";
+    await Promise.all([typeSlowly(pageA, adaTypes, rng), typeSlowly(pageB, beaTypes, mulberry32(SEED + 1))]);
+    const text = await converged(fieldA, fieldB);
+    expect(text.startsWith(EXPRESSION), text).toBe(true);
+    const typed = text.slice(EXPRESSION.length);
+    expect(typed.length, text).toBe(adaTypes.length + beaTypes.length);
+    expect(byAuthor(typed, /[a-z$().]/), text).toBe(byAuthor(adaTypes, /[a-z$().]/));
+    expect(byAuthor(typed, /[A-Z0-9]/), text).toBe(byAuthor(beaTypes, /[A-Z0-9]/));
+
+    // Each sees the other's caret in the field (Bea's stays in it: she has focus there).
+    await pageA.locator(".collab-text", { has: fieldA }).getByTestId("remote-caret").filter({ hasText: "Bea" }).waitFor({ timeout: 3_000 });
+    await pageB.locator(".collab-text", { has: fieldB }).getByTestId("remote-caret").filter({ hasText: "Ada" }).waitFor({ timeout: 3_000 });
+    await shot(pageA, "cotyping-expression");
+  }, 60_000);
+
+  it("the workflow name: Ada types in the middle while Bea types at the end; Ada's caret stays in place", async () => {
+    const nameA = pageA.getByLabel("Workflow name");
+    const nameB = pageB.getByLabel("Workflow name");
+    await until(nameB, valueOf, NAME);
+    // Ada's caret after "Order", Bea's at the end.
+    await nameA.click();
+    await nameA.evaluate((input: HTMLInputElement) => input.setSelectionRange(5, 5));
+    await nameB.click();
+    await nameB.press("End");
+    const adaTypes = "-batch";
+    const beaTypes = " [B2]";
+    await Promise.all([typeSlowly(pageA, adaTypes, mulberry32(SEED + 2)), typeSlowly(pageB, beaTypes, mulberry32(SEED + 3))]);
+    const text = await converged(nameA, nameB);
+    // Ada's caret never jumped: her characters are together where she put them; Bea's lost nothing.
+    expect(text).toBe("Order-batch sync [B2]");
+    expect(await nameA.evaluate((input: HTMLInputElement) => input.selectionStart)).toBe(5 + adaTypes.length);
+    await pageB.locator(".collab-text", { has: nameB }).getByTestId("remote-caret").filter({ hasText: "Ada" }).waitFor({ timeout: 3_000 });
+    await shot(pageB, "cotyping-name");
+    await until(pageA.locator("#problems-heading"), textOf, "Problems (0)");
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+});
