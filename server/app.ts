@@ -2,7 +2,7 @@ import { CSRF_HEADER } from "@algorythmos/domain";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ServerDeps } from "./context.js";
-import { AppError } from "./errors.js";
+import { expectedError } from "./errors.js";
 import { createGraphQL, type Yoga } from "./graphql/yoga.js";
 import { ChannelHub } from "./realtime.js";
 import { clientIp, rateLimit } from "./limits.js";
@@ -28,14 +28,16 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   const app = new Hono();
   app.use("*", securityHeaders());
 
-  app.onError((error, c) => {
-    if (error instanceof AppError) {
+  app.onError((caught, c) => {
+    const error = expectedError(caught);
+    if (error) {
       const retryAfter = (error.details as { retryAfter?: number } | undefined)?.retryAfter;
       if (retryAfter) c.header("Retry-After", String(retryAfter));
+      if (error.code === "SERVICE_UNAVAILABLE") deps.logger.warn("HTTP request during an outage", { path: c.req.path, error: caught });
       return c.json({ error: { code: error.code, message: error.message, details: error.details ?? null } }, error.status);
     }
-    if (error instanceof HTTPException) return error.getResponse();
-    deps.logger.error("unexpected HTTP error", { error, path: c.req.path });
+    if (caught instanceof HTTPException) return caught.getResponse();
+    deps.logger.error("unexpected HTTP error", { error: caught, path: c.req.path });
     return c.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side; it has been logged", details: null } }, 500);
   });
 

@@ -1,3 +1,5 @@
+import { isOutage, OUTAGE_RETRY_AFTER_SECONDS } from "@algorythmos/platform";
+
 /**
  * Expected errors: each carries a code that reaches the API consumer (GraphQL `extensions.code`, REST
  * `error.code` + HTTP status). Anything else is unexpected: masked for the client and logged.
@@ -11,6 +13,8 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   UNPROCESSABLE: 422,
   RATE_LIMITED: 429,
+  /** PostgreSQL or Redis is unreachable: retry after `details.retryAfter` seconds (also sent as Retry-After). */
+  SERVICE_UNAVAILABLE: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
@@ -31,6 +35,17 @@ export class AppError extends Error {
   get status() {
     return ERROR_STATUS[this.code];
   }
+}
+
+/** An outage of PostgreSQL or Redis (see isOutage), as the answer a client can retry. */
+export const serviceUnavailable = () =>
+  new AppError("SERVICE_UNAVAILABLE", "The studio's database or Redis is unreachable right now; retry shortly", { retryAfter: OUTAGE_RETRY_AFTER_SECONDS });
+
+/** Expected errors as they are, outages as SERVICE_UNAVAILABLE; null for anything unexpected (a bug). */
+export function expectedError(error: unknown): AppError | null {
+  if (error instanceof AppError) return error;
+  if (isOutage(error)) return serviceUnavailable();
+  return null;
 }
 
 export const notFound = (what: string) => new AppError("NOT_FOUND", `${what} not found`);

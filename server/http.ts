@@ -1,6 +1,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { Hono } from "hono";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { Server as NetServer } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
@@ -12,8 +13,20 @@ export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Bu
 export interface HttpServer {
   server: ServerType;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Graceful stop: no new connections; WebSocket subscriptions closed with 1001 (graphql-ws clients
+   * reconnect and subscribe again, elsewhere behind a load balancer); ordinary requests in flight finish
+   * (up to `drainMs`); then event streams (SSE) and anything left are ended, and EventSource-style clients
+   * reconnect. Subscriptions replay from the start (`runEvents`), so a resumed subscriber misses nothing.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
 }
+
+/** How long a draining server waits with nothing in flight for a request on a connection it already has. */
+const QUIET_MS = 300;
+
+/** Long-lived answers (GraphQL over SSE): not waited for on shutdown, ended after the others. */
+const isEventStream = (request: IncomingMessage) => (request.headers.accept ?? "").includes("text/event-stream");
 
 /**
  * Serves the Hono app and routes WebSocket upgrades by path: /graphql to graphql-ws, and any extra
@@ -70,6 +83,18 @@ export async function startHttpServer(options: {
   const server = await new Promise<ServerType>((resolve) => {
     const started = serve({ fetch: options.app.fetch, port: options.port, hostname: options.host }, () => resolve(started));
   });
+  const inFlight = new Set<ServerResponse>();
+  const streams = new Set<ServerResponse>();
+  let draining = false;
+  let lastRequestAt = 0;
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    lastRequestAt = Date.now();
+    // While draining, each connection is closed after its answer, so no client sends on it again.
+    if (draining) response.setHeader("Connection", "close");
+    const set = isEventStream(request) ? streams : inFlight;
+    set.add(response);
+    response.once("close", () => set.delete(response));
+  });
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (request.url ?? "/").split("?")[0]!;
     const match = Object.keys(upgrades).find((prefix) => path === prefix || (prefix.endsWith("/") && path.startsWith(prefix)));
@@ -85,15 +110,23 @@ export async function startHttpServer(options: {
   return {
     server,
     port,
-    async close() {
-      await disposeGraphqlWs.dispose();
-      for (const client of graphqlSockets.clients) client.terminate();
+    async close({ drainMs = 10_000 } = {}) {
+      const node = server as Server;
+      draining = true;
+      // Stop listening without http.Server#close's closeIdleConnections(): a connection a client just opened
+      // is "idle" until its request arrives, and closing it would reset a request the client already sent.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(node, () => resolve()));
+      await disposeGraphqlWs.dispose(); // closes every graphql-ws socket with 1001 Going Away
       graphqlSockets.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Idle keep-alive connections would hold close() open.
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      // Connections already open may still carry a request (a client that just connected sends it within
+      // milliseconds): serve until nothing is in flight and nothing new came for a moment, or the deadline.
+      const deadline = Date.now() + drainMs;
+      while (Date.now() < deadline && (inFlight.size > 0 || Date.now() - lastRequestAt < QUIET_MS)) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      for (const response of streams) response.end();
+      node.closeAllConnections();
+      await closed;
     },
   };
 }

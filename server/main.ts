@@ -13,8 +13,12 @@ const http = await startHttpServer({ app, yoga, port: env.PORT, host: env.HOST }
 setReady(true);
 logger.info("server listening", { url: `http://${env.HOST}:${http.port}` });
 
-onShutdown(logger, async () => {
-  setReady(false);
-  await http.close();
-  await deps.close();
-});
+onShutdown(
+  logger,
+  async () => {
+    setReady(false);
+    await http.close({ drainMs: 10_000 }); // in-flight requests finish first
+    await deps.close();
+  },
+  { timeoutMs: 15_000 },
+);

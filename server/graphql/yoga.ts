@@ -6,7 +6,7 @@ import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import type { IncomingMessage } from "node:http";
 import { callerFromRequest, sessionRevocations } from "../auth.js";
 import type { Caller, ServerDeps } from "../context.js";
-import { AppError } from "../errors.js";
+import { AppError, expectedError } from "../errors.js";
 import { corsFor } from "../origins.js";
 import type { ChannelHub } from "../realtime.js";
 import type { GraphQLContext } from "./builder.js";
@@ -21,10 +21,11 @@ interface WebSocketInitialContext {
 }
 
 export function toGraphQLError(error: AppError): GraphQLError {
+  const retryAfter = (error.details as { retryAfter?: number } | undefined)?.retryAfter;
   return new GraphQLError(error.message, {
     extensions: {
       code: error.code,
-      http: { status: error.status },
+      http: { status: error.status, ...(retryAfter ? { headers: { "Retry-After": String(retryAfter) } } : {}) },
       ...(error.details && typeof error.details === "object" ? (error.details as object) : {}),
     },
   });
@@ -82,14 +83,16 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
       try {
         return { deps, hub, caller: await callerOf(initial as never) };
       } catch (error) {
-        if (error instanceof AppError) throw toGraphQLError(error);
+        const expected = expectedError(error);
+        if (expected) throw toGraphQLError(expected);
         throw error;
       }
     },
     maskedErrors: {
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
-        if (original instanceof AppError) return toGraphQLError(original);
+        const expected = expectedError(original);
+        if (expected) return toGraphQLError(expected);
         if (original instanceof GraphQLError) return original;
         if (error instanceof GraphQLError && !original) return error; // parse/validation errors: the client's own
         deps.logger.error("unexpected GraphQL error", { error: original ?? error });

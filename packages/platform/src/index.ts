@@ -12,3 +12,4 @@ export * from "./migrate.js";
 export * from "./lifecycle.js";
 export * from "./rate-limit.js";
 export * from "./secrets.js";
+export * from "./outage.js";
