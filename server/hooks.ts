@@ -1,7 +1,7 @@
 import { parseStepConfig, type RunEvent } from "@algorythmos/domain";
 import { loadLiveWorkflow, workflowRunsChannel } from "@algorythmos/platform";
-import { timingSafeEqual } from "node:crypto";
-import { Hono } from "hono";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ServerDeps } from "./context.js";
 import { AppError } from "./errors.js";
@@ -14,8 +14,59 @@ export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 /** Request headers never copied into a run's input. */
 const PRIVATE_HEADERS = new Set(["authorization", "cookie", "proxy-authorization", "x-algorythmos-csrf"]);
 
-const sameSecret = (given: string, expected: string) =>
-  given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+/** Constant time whatever the lengths: both sides are hashed to 32 bytes before they are compared. */
+const digest = (secret: string) => createHash("sha256").update(secret).digest();
+const sameSecret = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected));
+
+/** Deeper JSON than this is refused (the walk below, and storing it, would recurse that deep). */
+const MAX_INPUT_DEPTH = 64;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What in a run input PostgreSQL's jsonb cannot store (it refuses NUL and lone surrogates), or null. */
+function unstorable(input: unknown): string | null {
+  const pending: [unknown, number][] = [[input, 0]];
+  const check = (text: string) => (text.includes("\u0000") ? "a NUL character" : LONE_SURROGATE.test(text) ? "an unpaired UTF-16 surrogate" : null);
+  while (pending.length) {
+    const [value, depth] = pending.pop()!;
+    if (typeof value === "string") {
+      const problem = check(value);
+      if (problem) return problem;
+    } else if (value && typeof value === "object") {
+      if (depth >= MAX_INPUT_DEPTH) return `JSON nested deeper than ${MAX_INPUT_DEPTH} levels`;
+      for (const [key, item] of Object.entries(value)) {
+        const problem = check(key);
+        if (problem) return problem;
+        pending.push([item, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The run's input, `{ body, query, headers }`, or BAD_USER_INPUT for a body or query that cannot be stored. */
+async function webhookInput(c: Context) {
+  let text: string;
+  try {
+    text = strictUtf8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw new AppError("BAD_USER_INPUT", "The body must be UTF-8 text (JSON, a form or plain text); binary bodies are not accepted");
+  }
+  let body: unknown = text;
+  if ((c.req.header("content-type") ?? "").includes("json") && text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new AppError("BAD_USER_INPUT", "The body is declared as JSON but is not valid JSON");
+    }
+  }
+  const headers = Object.fromEntries([...c.req.raw.headers].filter(([name]) => !PRIVATE_HEADERS.has(name)));
+  const input = { body, query: c.req.query(), headers };
+  const problem = unstorable(input);
+  if (problem) throw new AppError("BAD_USER_INPUT", `The request holds ${problem}, which a run input cannot store`);
+  return input;
+}
 
 /**
  * `POST /hooks/:workflowId/:secret` starts a run of a workflow with a `trigger.webhook` step; the run's input is
@@ -34,24 +85,17 @@ export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
   );
   hooks.post("/:workflowId/:secret", async (c) => {
     const workflowId = c.req.param("workflowId");
-    const workflow = await loadLiveWorkflow(deps.db, workflowId);
+    // The secret first, from the primary key alone: a caller without it never makes us read the document.
     // A wrong secret and a missing workflow look the same: the caller learns nothing.
-    if (!workflow || !sameSecret(c.req.param("secret"), workflow.webhookSecret)) throw new AppError("NOT_FOUND", "No webhook at this address");
+    const stored = await deps.db.workflow.findUnique({ where: { id: workflowId }, select: { webhookSecret: true } });
+    if (!sameSecret(c.req.param("secret"), stored?.webhookSecret ?? "")) throw new AppError("NOT_FOUND", "No webhook at this address");
+    if (!stored) throw new AppError("NOT_FOUND", "No webhook at this address");
+    const input = await webhookInput(c);
+    const workflow = await loadLiveWorkflow(deps.db, workflowId);
+    if (!workflow) throw new AppError("NOT_FOUND", "No webhook at this address");
     const trigger = workflow.definition.steps.find((step) => step.type === "trigger.webhook");
     if (!trigger) throw new AppError("NOT_FOUND", "This workflow has no webhook trigger; add one in the studio");
     const { responseMode } = parseStepConfig("trigger.webhook", trigger.config);
-
-    const text = await c.req.text();
-    let body: unknown = text;
-    if ((c.req.header("content-type") ?? "").includes("json") && text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new AppError("BAD_USER_INPUT", "The body is declared as JSON but is not valid JSON");
-      }
-    }
-    const headers = Object.fromEntries([...c.req.raw.headers].filter(([name]) => !PRIVATE_HEADERS.has(name)));
-    const input = { body, query: c.req.query(), headers };
 
     if (responseMode !== "output") {
       const run = await startAuthorisedRun(deps, workflow, input, "webhook");
