@@ -1,6 +1,6 @@
 /** `npm run collab`: the y-websocket service alone, at ws://HOST:COLLAB_PORT/collab/<workflowId>. */
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
-import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess } from "@algorythmos/platform";
+import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess, prepareDatabase } from "@algorythmos/platform";
 import { createServer } from "node:http";
 import { DocRelay } from "./relay.js";
 import { createCollabService } from "./service.js";
@@ -8,6 +8,7 @@ import { createCollabService } from "./service.js";
 const env = loadEnv();
 const logger = createLogger("collab", env.LOG_LEVEL);
 guardProcess(logger);
+await prepareDatabase(env.DATABASE_URL, logger); // any start order works: waits for PostgreSQL, applies pending migrations
 const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "collab" });
 const relaySubscriber = createRedis(env.REDIS_URL, { blocking: true, name: "collab-relay" });

@@ -1,8 +1,7 @@
-/** `npm run db:migrate`: creates the database if needed and applies prisma/migrations (also done by `npm start`). */
-import { applyMigrations, ensureDatabase, loadEnv } from "@algorythmos/platform";
-import path from "node:path";
+/** `npm run db:migrate`: creates the database if needed and applies prisma/migrations (every process also does it at start). */
+import { applyMigrations, ensureDatabase, loadEnv, MIGRATIONS_DIR } from "@algorythmos/platform";
 
 const env = loadEnv();
 await ensureDatabase(env.DATABASE_URL);
-const applied = await applyMigrations(env.DATABASE_URL, path.resolve(import.meta.dirname, "../prisma/migrations"));
+const applied = await applyMigrations(env.DATABASE_URL, MIGRATIONS_DIR);
 console.log(applied.length ? `applied ${applied.join(", ")}` : "database is up to date");

@@ -2,12 +2,13 @@
  * The worker process: `npm run worker`. Executes queued runs, and runs the maintenance queue (reconciler,
  * cron triggers), until SIGINT/SIGTERM.
  */
-import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess } from "@algorythmos/platform";
+import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess, prepareDatabase } from "@algorythmos/platform";
 import { startRunWorker } from "./run-worker.js";
 
 const env = loadEnv();
 const logger = createLogger("worker", env.LOG_LEVEL);
 guardProcess(logger);
+await prepareDatabase(env.DATABASE_URL, logger); // any start order works: waits for PostgreSQL, applies pending migrations
 const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "worker-publisher" });
 const worker = await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 10_000, maintenance: true });

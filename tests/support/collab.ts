@@ -217,8 +217,8 @@ export const startCollabProcess = (env: Env, port: number, extraEnv: Record<stri
 export const startServerProcess = (env: Env, port: number, extraEnv: Record<string, string> = {}) =>
   startServiceProcess("server/main.ts", env, { PORT: String(port), ...extraEnv });
 
-/** Starts one of the processes' main files with the test's environment and waits for its /healthz. */
-export async function startServiceProcess(entry: string, env: Env, extraEnv: Record<string, string>): Promise<CollabProcess> {
+/** Starts one of the processes' main files with the test's environment and waits for its /healthz (or for `readyWhen` in its output). */
+export async function startServiceProcess(entry: string, env: Env, extraEnv: Record<string, string>, options: { readyWhen?: RegExp } = {}): Promise<CollabProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: process.cwd(),
     env: {
@@ -249,6 +249,7 @@ export async function startServiceProcess(entry: string, env: Env, extraEnv: Rec
       `${entry} to become healthy`,
       async () => {
         if (gone) throw new Error(`${entry} exited early:\n${output.join("")}`);
+        if (options.readyWhen) return options.readyWhen.test(output.join(""));
         const response = await fetch(`${url}/healthz`).catch(() => null);
         return response?.status === 200;
       },

@@ -73,3 +73,36 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
     await client.end();
   }
 }
+
+/** prisma/migrations of this checkout (or image): every process applies them at start. */
+export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, "../../../prisma/migrations");
+
+/**
+ * What every process does first: wait for PostgreSQL (it may still be starting — any start order works),
+ * create the database if needed and apply pending migrations. Concurrent starts are safe: the advisory lock
+ * lets one process apply each migration while the others wait for it. Gives up after `timeoutMs`.
+ */
+export async function prepareDatabase(
+  databaseUrl: string,
+  log: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void },
+  options: { timeoutMs?: number; migrationsDir?: string } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // Only a database that does not exist yet needs the `postgres` database (to create it).
+      const applied = await applyMigrations(databaseUrl, options.migrationsDir ?? MIGRATIONS_DIR).catch(async (error: { code?: string }) => {
+        if (error.code !== "3D000") throw error;
+        await ensureDatabase(databaseUrl);
+        return applyMigrations(databaseUrl, options.migrationsDir ?? MIGRATIONS_DIR);
+      });
+      if (applied.length) log.info("applied migrations", { applied });
+      return;
+    } catch (error) {
+      const unreachable = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|starting up|Connection terminated|timeout/i.test(String((error as Error).message ?? error)) || (error as { code?: string }).code === "ECONNREFUSED";
+      if (!unreachable || Date.now() > deadline) throw error;
+      if (attempt === 1 || attempt % 10 === 0) log.warn("waiting for PostgreSQL", { error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
