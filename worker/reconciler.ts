@@ -11,16 +11,17 @@ import {
   enqueueRun,
   isUniqueViolation,
   jobCatalog,
-  json,
+  createRun,
   loadWorkflowDoc,
   Prisma,
-  publishRunEvent,
+  stopRun,
   type Db,
   type Env,
   type Logger,
   type MaintenanceJob,
   type Redis,
   type RunJob,
+  type RunLifecycleDeps,
 } from "@algorythmos/platform";
 import { UnrecoverableError, Worker, type Job, type Queue } from "bullmq";
 import { errorMessage } from "./errors.js";
@@ -121,26 +122,19 @@ async function timeOutStuckRuns(deps: ReconcileDeps, now: Date, report: Reconcil
     }
     if (now.getTime() - run.startedAt!.getTime() - waited <= timeoutMs) continue;
     const error = `Run timed out after ${formatDuration(timeoutMs)}`;
-    const failed = await deps.db.run.updateMany({
-      where: { id: run.id, status: "running" },
-      data: { status: "failed", error, finishedAt: now },
-    });
-    if (failed.count === 0) continue;
+    // Failed and its run.finished, one statement (platform stopRun).
+    const failed = await stopRun(lifecycleOf(deps), { runId: run.id, workflowId: run.workflowId, reason: "timed-out", error, at: now });
+    if (!failed) continue;
     report.timedOut.push(run.id);
-    await publishRunEvent(deps.db, deps.redis, deps.env.REDIS_PREFIX, {
-      type: "run.finished",
-      runId: run.id,
-      workflowId: run.workflowId,
-      stepId: null,
-      status: "failed",
-      error,
-      at: now.toISOString(),
-    });
     // The worker executing it (if any) aborts its in-flight step and closes the ledger (R15); with no job
     // left, a new delivery does that closing (R1).
     await deps.redis.publish(cancelRunChannel(deps.env.REDIS_PREFIX), run.id);
     if (!(await deps.runQueue.getJob(run.id))) await enqueueRun(deps.runQueue, run.id);
   }
+}
+
+function lifecycleOf(deps: { db: Db; redis: Redis; env: Env; logger: Logger }): RunLifecycleDeps {
+  return { db: deps.db, redis: deps.redis, redisPrefix: deps.env.REDIS_PREFIX, logger: deps.logger };
 }
 
 export function formatDuration(ms: number): string {
@@ -232,23 +226,14 @@ export async function startCronRun(
   }
   const id = `run_${createHash("sha256").update(`${data.workflowId}:${data.stepId}:${scheduledAt.toISOString()}`).digest("hex").slice(0, 20)}`;
   try {
-    await db.run.create({
-      data: {
-        id,
-        workflowId: data.workflowId,
-        workspaceId: workflow.workspaceId,
-        definition: json(definition),
-        trigger: "cron",
-        input: json({ scheduledAt: scheduledAt.toISOString() }),
-      },
-    });
-    await publishRunEvent(db, deps.redis, deps.env.REDIS_PREFIX, {
-      type: "run.queued",
-      runId: id,
+    // The run and its run.queued, one statement (platform createRun).
+    await createRun(lifecycleOf(deps), {
+      id,
       workflowId: data.workflowId,
-      stepId: null,
-      status: "queued",
-      at: new Date().toISOString(),
+      workspaceId: workflow.workspaceId,
+      definition,
+      trigger: "cron",
+      input: { scheduledAt: scheduledAt.toISOString() },
     });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error; // already created by an earlier delivery: just enqueue

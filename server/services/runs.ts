@@ -9,7 +9,18 @@ import {
   type RunStatus,
   type StepStatus,
 } from "@algorythmos/domain";
-import { cancelRunChannel, enqueueRun, json, loadLiveWorkflow, nullableJson, publishRunEvent, transaction, type LiveWorkflow } from "@algorythmos/platform";
+import {
+  cancelRunChannel,
+  createRun,
+  enqueueRun,
+  loadLiveWorkflow,
+  nullableJson,
+  stopRun,
+  type LiveWorkflow,
+  type NewRun,
+  type RunLifecycleDeps,
+  type Tx,
+} from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput, fromZodError, notFound } from "../errors.js";
 import { requireWorkflowRole, type Need } from "./access.js";
@@ -84,57 +95,42 @@ export async function startAuthorisedRun(deps: ServerDeps, workflow: LiveWorkflo
   if (problems.length) {
     throw new AppError("UNPROCESSABLE", `The workflow cannot run: ${problems.map((p) => p.message).join("; ")}`, { problems });
   }
-  const run = await deps.db.run.create({
-    data: {
-      id: newId("run"),
-      workflowId,
-      workspaceId: workflow.workspaceId,
-      definition: json(definition),
-      trigger,
-      input: json(input),
-    },
-    select: RUN_SELECT,
-  });
-  await announceRun(deps, run);
-  return run;
+  return createAndEnqueue(deps, { id: newId("run"), workflowId, workspaceId: workflow.workspaceId, definition, trigger, input });
 }
 
+const lifecycle = (deps: ServerDeps): RunLifecycleDeps => ({ db: deps.db, redis: deps.redis, redisPrefix: deps.env.REDIS_PREFIX, logger: deps.logger });
+
 /**
- * A committed `queued` Run row is the enqueue intent: it is enqueued only after the commit, and when the
- * enqueue fails (Redis down) the worker's reconciler enqueues it later. The job id is the run id, so
- * enqueueing twice cannot run it twice.
+ * The run and its run.queued event are one statement (platform createRun). A committed `queued` Run row is
+ * the enqueue intent: it is enqueued only after the commit, and when the enqueue fails (Redis down) the
+ * worker's reconciler enqueues it later. The job id is the run id, so enqueueing twice cannot run it twice.
  */
-async function announceRun(deps: ServerDeps, run: RunView): Promise<void> {
-  await publishRunEvent(deps.db, deps.redis, deps.env.REDIS_PREFIX, {
-    type: "run.queued",
-    runId: run.id,
-    workflowId: run.workflowId,
-    stepId: null,
-    status: "queued",
-    at: run.createdAt.toISOString(),
-  }).catch((error) => deps.logger.warn("run.queued event not published", { runId: run.id, error }));
+async function createAndEnqueue(deps: ServerDeps, run: NewRun, alsoInTransaction?: (tx: Tx) => Promise<void>): Promise<RunView> {
+  const { createdAt } = await createRun(lifecycle(deps), run, { alsoInTransaction });
   await enqueueRun(deps.runQueue, run.id).catch((error) => deps.logger.warn("enqueue failed; the reconciler will retry", { runId: run.id, error }));
+  return {
+    id: run.id,
+    workflowId: run.workflowId,
+    status: "queued",
+    trigger: run.trigger,
+    input: run.input ?? null,
+    retryOfRunId: run.retryOfRunId ?? null,
+    fromStepId: run.fromStepId ?? null,
+    output: null,
+    error: null,
+    createdAt,
+    startedAt: null,
+    finishedAt: null,
+  };
 }
 
 /** Cancels a queued or running run; the worker stops it between steps and aborts its in-flight call. */
 export async function cancelRun(deps: ServerDeps, caller: Caller, id: string): Promise<RunView> {
   const run = await getRun(deps, caller, id, "write");
   const user = await deps.db.user.findUnique({ where: { id: caller.principal!.userId }, select: { name: true } });
-  const finishedAt = new Date();
-  const canceled = await deps.db.run.updateMany({
-    where: { id, status: { in: ["queued", "running"] } },
-    data: { status: "canceled", finishedAt, error: `Canceled by ${user?.name ?? "a user"}` },
-  });
-  if (canceled.count === 0) throw new AppError("CONFLICT", `The run is already ${run.status}`);
-  await publishRunEvent(deps.db, deps.redis, deps.env.REDIS_PREFIX, {
-    type: "run.finished",
-    runId: id,
-    workflowId: run.workflowId,
-    stepId: null,
-    status: "canceled",
-    at: finishedAt.toISOString(),
-    error: `Canceled by ${user?.name ?? "a user"}`,
-  });
+  // R15: canceled and its run.finished, one statement.
+  const canceled = await stopRun(lifecycle(deps), { runId: id, workflowId: run.workflowId, reason: "canceled", error: `Canceled by ${user?.name ?? "a user"}` });
+  if (!canceled) throw new AppError("CONFLICT", `The run is already ${run.status}`);
   await deps.redis.publish(cancelRunChannel(deps.env.REDIS_PREFIX), id);
   return getRun(deps, caller, id);
 }
@@ -162,34 +158,30 @@ export async function retryRun(deps: ServerDeps, caller: Caller, rawInput: unkno
     }
   }
   const rerun = stepAndDescendants(definition, fromStepId);
-  const run = await transaction(deps.db, async (tx) => {
-    const created = await tx.run.create({
-      data: {
-        id: newId("run"),
-        workflowId: original.workflowId,
-        workspaceId: source.workspaceId,
-        definition: json(definition),
-        trigger: "retry",
-        input: json(original.input),
-        retryOfRunId: runId,
-        fromStepId,
-        stepInputOverride: override === undefined ? undefined : json(override),
-      },
-      select: RUN_SELECT,
-    });
+  const id = newId("run");
+  const rerunOf: NewRun = {
+    id,
+    workflowId: original.workflowId,
+    workspaceId: source.workspaceId,
+    definition,
+    trigger: "retry",
+    input: original.input,
+    retryOfRunId: runId,
+    fromStepId,
+    stepInputOverride: override,
+  };
+  // The reused rows commit with the run (one transaction), so the engine never sees the run without them.
+  return createAndEnqueue(deps, rerunOf, async (tx) => {
     const reused = await tx.runStep.findMany({
       where: { runId, status: "succeeded", stepId: { notIn: [...rerun] } },
       select: { stepId: true, type: true, input: true, output: true, startedAt: true, finishedAt: true },
     });
     if (reused.length) {
       await tx.runStep.createMany({
-        data: reused.map((row) => ({ ...row, id: newId("rst"), runId: created.id, attempt: 1, status: "succeeded" as const, input: nullableJson(row.input), output: nullableJson(row.output) })),
+        data: reused.map((row) => ({ ...row, id: newId("rst"), runId: id, attempt: 1, status: "succeeded" as const, input: nullableJson(row.input), output: nullableJson(row.output) })),
       });
     }
-    return created;
   });
-  await announceRun(deps, run);
-  return run;
 }
 
 /** The run, for a caller with `need` on its workflow (read by default). Outsiders get NOT_FOUND. */

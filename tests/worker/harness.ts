@@ -10,7 +10,7 @@ import {
   createRunQueue,
   enqueueRun,
   json,
-  publishRunEvent,
+  stopRun,
   storedRunEvents,
   type Db,
   type Env,
@@ -39,7 +39,7 @@ export interface Harness {
   snapshot(runId: string): Promise<FinishedRun>;
   /** Waits until `check` is true (polling), or fails after 15 s with `what`. */
   until(what: string, check: () => Promise<boolean>): Promise<void>;
-  /** Cancels a run exactly as the server's cancelRun does (conditional update, run.finished, cancel channel). */
+  /** Cancels a run exactly as the server's cancelRun does (platform stopRun: the state and its run.finished in one statement, then the cancel channel). */
   cancel(runId: string, by?: string): Promise<boolean>;
   /** The non-blocking connection (publishing). */
   redis: ReturnType<typeof createRedis>;
@@ -121,21 +121,8 @@ export async function startHarness(envOverrides: Record<string, string> = {}, op
   };
   const cancel = async (runId: string, by = "Tester") => {
     const run = await db.run.findUniqueOrThrow({ where: { id: runId }, select: { workflowId: true } });
-    const finishedAt = new Date();
-    const canceled = await db.run.updateMany({
-      where: { id: runId, status: { in: ["queued", "running"] } },
-      data: { status: "canceled", finishedAt, error: `Canceled by ${by}` },
-    });
-    if (canceled.count === 0) return false;
-    await publishRunEvent(db, redis, env.REDIS_PREFIX, {
-      type: "run.finished",
-      runId,
-      workflowId: run.workflowId,
-      stepId: null,
-      status: "canceled",
-      at: finishedAt.toISOString(),
-      error: `Canceled by ${by}`,
-    });
+    const canceled = await stopRun({ db, redis, redisPrefix: env.REDIS_PREFIX }, { runId, workflowId: run.workflowId, reason: "canceled", error: `Canceled by ${by}` });
+    if (!canceled) return false;
     await redis.publish(cancelRunChannel(env.REDIS_PREFIX), runId);
     return true;
   };

@@ -4,7 +4,7 @@ import { AbortedError, DuplicateDelivery, ShutdownAbort, StepError, errorMessage
 import { executors, type ExecutorArgs, type ExecutorResult, type RunContext } from "../executors/index.js";
 import { executeRedacted } from "../redact.js";
 import { loadCredential } from "./credentials.js";
-import { jsonParam, jsonValue, timestampParam, toJson } from "./ledger.js";
+import { jsonParam, timestampParam, toJson, updateStep } from "./ledger.js";
 import { backoffDelay, CHUNK_INTERVAL_MS, retryPolicy, stepTimeout } from "./policy.js";
 import { stepConfig } from "./step-config.js";
 import type { EngineDeps, LedgerRow, Publish, RunState } from "./types.js";
@@ -39,11 +39,12 @@ export async function attempt(
     const error = atMostOnce
       ? "Interrupted while running; outcome unknown — not repeated because it may already have taken effect"
       : "Interrupted while running (the worker stopped); attempted again";
-    await db.runStep.updateMany({ where: { id: prior.id, status: prior.status }, data: { status: "failed", error, finishedAt: new Date() } });
     if (atMostOnce) {
-      await publish({ type: "step.failed", stepId: step.id, status: "failed", error });
+      // Closed with its step.failed, one statement (R5).
+      await updateStep(publish, { id: prior.id, from: [prior.status] }, { status: "failed", error }, { type: "step.failed", stepId: step.id, status: "failed", error });
       return { status: "failed", error };
     }
+    await db.runStep.updateMany({ where: { id: prior.id, status: prior.status }, data: { status: "failed", error, finishedAt: new Date() } });
   }
 
   const attemptNo = (prior?.attempt ?? 0) + 1;
@@ -122,27 +123,25 @@ export async function attempt(
     const retry = retryable && attemptNo < policy.maxAttempts;
     logger.info("step failed", { runId, stepId: step.id, type, attempt: attemptNo, error: message, retryable, retry });
     const status = retry ? "retrying" : "failed";
-    await db.runStep.update({
-      where: { id: rowId },
-      data: { status, error: message, output: output === undefined ? undefined : jsonValue(output), finishedAt: new Date() },
-    });
+    const delayMs = retry ? backoffDelay(policy.backoffMs, attemptNo) : 0;
+    // The row's new state and its step.retrying / step.failed, one statement (R5); only from `running`, so
+    // an attempt a cancel closed meanwhile (R15) is left as the cancel recorded it.
+    const recorded = await updateStep(
+      publish,
+      { id: rowId, from: ["running"] },
+      { status, error: message, ...(output === undefined ? {} : { output }) },
+      retry
+        ? { type: "step.retrying", stepId: step.id, status: "retrying", attempt: attemptNo, error: message, output: { attempt: attemptNo, maxAttempts: policy.maxAttempts, retryInMs: delayMs } }
+        : { type: "step.failed", stepId: step.id, status: "failed", attempt: attemptNo, error: message, ...(output === undefined ? {} : { output }) },
+    );
+    if (!recorded) return { status: "stopped" };
     if (retry) {
-      const delayMs = backoffDelay(policy.backoffMs, attemptNo);
-      await publish({
-        type: "step.retrying",
-        stepId: step.id,
-        status: "retrying",
-        attempt: attemptNo,
-        error: message,
-        output: { attempt: attemptNo, maxAttempts: policy.maxAttempts, retryInMs: delayMs },
-      });
       return {
         status: "retrying",
         delayMs,
         row: { id: rowId, stepId: step.id, attempt: attemptNo, status: "retrying", output: null, error: message, startedAt: null },
       };
     }
-    await publish({ type: "step.failed", stepId: step.id, status: "failed", attempt: attemptNo, error: message, ...(output === undefined ? {} : { output }) });
     return { status: "failed", error: message };
   } finally {
     clearTimeout(timer);

@@ -1,7 +1,6 @@
 import { newId, type Step } from "@algorythmos/domain";
-import { isUniqueViolation } from "@algorythmos/platform";
 import { DuplicateDelivery } from "../errors.js";
-import { jsonValue, OPEN_STATUSES } from "./ledger.js";
+import { insertStep, OPEN_STATUSES, updateStep } from "./ledger.js";
 import { stepConfig } from "./step-config.js";
 import type { EngineDeps, LedgerRow, Publish, RunState } from "./types.js";
 
@@ -28,29 +27,17 @@ export async function delayStep(
     const durationMs = resolved.error === undefined ? (resolved.config as { durationMs: number }).durationMs : 0;
     const resumeAt = new Date(startedAt.getTime() + durationMs);
     const id = newId("rst");
-    try {
-      await db.runStep.create({
-        data: {
-          id,
-          runId: run.runId,
-          stepId: step.id,
-          type: step.type,
-          attempt: (prior?.attempt ?? 0) + 1,
-          status: "running",
-          input: jsonValue(resolved.error === undefined ? resolved.config : resolved.raw),
-          output: jsonValue({ resumeAt: resumeAt.toISOString() }),
-          startedAt,
-        },
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new DuplicateDelivery(run.runId, step.id);
-      throw error;
-    }
-    await publish({ type: "step.started", stepId: step.id, status: "running", output: { resumeAt: resumeAt.toISOString() } });
-    row = { id, stepId: step.id, attempt: (prior?.attempt ?? 0) + 1, status: "running", output: { resumeAt: resumeAt.toISOString() }, error: null, startedAt };
+    const attempt = (prior?.attempt ?? 0) + 1;
+    const output = { resumeAt: resumeAt.toISOString() };
+    // The row and its step.started, one statement (R5).
+    await insertStep(
+      publish,
+      { id, runId: run.runId, stepId: step.id, type: step.type, attempt, status: "running", input: resolved.error === undefined ? resolved.config : resolved.raw, output, startedAt },
+      { type: "step.started", stepId: step.id, status: "running", output },
+    );
+    row = { id, stepId: step.id, attempt, status: "running", output, error: null, startedAt };
     if (resolved.error !== undefined) {
-      await db.runStep.update({ where: { id }, data: { status: "failed", error: resolved.error, finishedAt: new Date() } });
-      await publish({ type: "step.failed", stepId: step.id, status: "failed", error: resolved.error });
+      await updateStep(publish, { id, from: ["running"] }, { status: "failed", error: resolved.error }, { type: "step.failed", stepId: step.id, status: "failed", error: resolved.error });
       return { status: "failed", error: resolved.error };
     }
   }
@@ -58,12 +45,8 @@ export async function delayStep(
   if (resumeAt.getTime() > Date.now()) return { status: "waiting", resumeAt };
   const waitedMs = Math.max(0, resumeAt.getTime() - (row.startedAt ?? resumeAt).getTime());
   const output = { waitedMs, resumeAt: resumeAt.toISOString() };
-  const done = await db.runStep.updateMany({
-    where: { id: row.id, status: "running" },
-    data: { status: "succeeded", output: jsonValue(output), finishedAt: new Date() },
-  });
-  if (done.count === 0) throw new DuplicateDelivery(run.runId, step.id);
-  await publish({ type: "step.succeeded", stepId: step.id, status: "succeeded", output });
+  const done = await updateStep(publish, { id: row.id, from: ["running"] }, { status: "succeeded", output }, { type: "step.succeeded", stepId: step.id, status: "succeeded", output });
+  if (!done) throw new DuplicateDelivery(run.runId, step.id);
   return { status: "succeeded", output };
 }
 

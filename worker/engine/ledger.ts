@@ -2,7 +2,7 @@
 import { newId, type RunStatus, type Step, type StepStatus, type WorkflowDefinition } from "@algorythmos/domain";
 import { isUniqueViolation, Prisma, type Db } from "@algorythmos/platform";
 import { DuplicateDelivery } from "../errors.js";
-import type { EngineDeps, LedgerRow, Publish, Settled } from "./types.js";
+import type { EngineDeps, EventInput, LedgerRow, Publish, Settled } from "./types.js";
 
 export const OPEN_STATUSES: StepStatus[] = ["pending", "running", "retrying"];
 
@@ -17,8 +17,69 @@ export async function readLedger(db: Db, runId: string): Promise<Map<string, Led
   return latest;
 }
 
+/** A new ledger row (R5): one attempt of one step. */
+export interface NewLedgerRow {
+  id: string;
+  runId: string;
+  stepId: string;
+  type: string;
+  attempt: number;
+  status: StepStatus;
+  input?: unknown;
+  output?: unknown;
+  error?: string | null;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+}
+
+const timestampOrNull = (date: Date | null | undefined) => (date ? Prisma.sql`${timestampParam(date)}::timestamp(3)` : Prisma.sql`NULL`);
+const jsonOrNull = (value: unknown) => (value === undefined ? Prisma.sql`NULL` : Prisma.sql`${jsonParam(value)}::jsonb`);
+
+/**
+ * R5: inserts a ledger row and stores its event in one statement. Another delivery that recorded the same
+ * attempt first makes it throw DuplicateDelivery (nothing is written).
+ */
+export async function insertStep(publish: Publish, row: NewLedgerRow, event: EventInput): Promise<void> {
+  try {
+    await publish.withLedger(
+      event,
+      (storeEventFrom) => Prisma.sql`WITH s AS (
+        INSERT INTO "RunStep" ("id", "runId", "stepId", "type", "attempt", "status", "input", "output", "error", "startedAt", "finishedAt")
+        VALUES (${row.id}, ${row.runId}, ${row.stepId}, ${row.type}, ${row.attempt}::integer, ${row.status}::"StepStatus",
+                ${jsonOrNull(row.input)}, ${jsonOrNull(row.output)}, ${row.error ?? null}, ${timestampOrNull(row.startedAt)}, ${timestampOrNull(row.finishedAt)})
+        RETURNING "id"
+      ) ${storeEventFrom("s")}`,
+    );
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DuplicateDelivery(row.runId, row.stepId);
+    throw error;
+  }
+}
+
+/**
+ * R5: moves one ledger row on, only from one of the `from` states, and stores its event, in one statement.
+ * False when the row was in none of them (closed meanwhile by a cancel or another delivery): nothing written.
+ */
+export async function updateStep(
+  publish: Publish,
+  row: { id: string; from: StepStatus[] },
+  set: { status: StepStatus; output?: unknown; error?: string | null; finishedAt?: Date },
+  event: EventInput,
+): Promise<boolean> {
+  const output = set.output === undefined ? Prisma.empty : Prisma.sql`, "output" = ${jsonParam(set.output)}::jsonb`;
+  const error = set.error === undefined ? Prisma.empty : Prisma.sql`, "error" = ${set.error}`;
+  const from = Prisma.join(row.from.map((status) => Prisma.sql`${status}::"StepStatus"`));
+  return publish.withLedger(
+    event,
+    (storeEventFrom) => Prisma.sql`WITH u AS (
+      UPDATE "RunStep" SET "status" = ${set.status}::"StepStatus", "finishedAt" = ${timestampOrNull(set.finishedAt ?? new Date())} ${output} ${error}
+      WHERE "id" = ${row.id} AND "status" IN (${from})
+      RETURNING "id"
+    ) ${storeEventFrom("u")}`,
+  );
+}
+
 export async function skipStep(
-  db: Db,
   runId: string,
   step: Step,
   prior: LedgerRow | undefined,
@@ -27,24 +88,11 @@ export async function skipStep(
   error: string | null = null,
 ): Promise<void> {
   settled.set(step.id, { status: "skipped" });
-  try {
-    await db.runStep.create({
-      data: {
-        id: newId("rst"),
-        runId,
-        stepId: step.id,
-        type: step.type,
-        attempt: (prior?.attempt ?? 0) + 1,
-        status: "skipped",
-        error,
-        finishedAt: new Date(),
-      },
-    });
-  } catch (caught) {
-    if (isUniqueViolation(caught)) throw new DuplicateDelivery(runId, step.id);
-    throw caught;
-  }
-  await publish({ type: "step.skipped", stepId: step.id, status: "skipped", ...(error ? { error } : {}) });
+  await insertStep(
+    publish,
+    { id: newId("rst"), runId, stepId: step.id, type: step.type, attempt: (prior?.attempt ?? 0) + 1, status: "skipped", error, finishedAt: new Date() },
+    { type: "step.skipped", stepId: step.id, status: "skipped", ...(error ? { error } : {}) },
+  );
 }
 
 /**
@@ -67,15 +115,11 @@ export async function closeStoppedRun(
   if (!open.length && !unsettled.length) return;
   const reason = await stopReason(db, runId);
   for (const row of open) {
-    const closed = await db.runStep.updateMany({
-      where: { id: row.id, status: row.status },
-      data: { status: "failed", error: reason, finishedAt: new Date() },
-    });
-    if (closed.count) await publish({ type: "step.failed", stepId: row.stepId, status: "failed", error: reason });
+    await updateStep(publish, { id: row.id, from: [row.status] }, { status: "failed", error: reason }, { type: "step.failed", stepId: row.stepId, status: "failed", error: reason });
   }
   for (const step of unsettled) {
     try {
-      await skipStep(db, runId, step, undefined, settled, publish, reason);
+      await skipStep(runId, step, undefined, settled, publish, reason);
     } catch (error) {
       if (!(error instanceof DuplicateDelivery)) throw error; // closed meanwhile by another delivery
     }

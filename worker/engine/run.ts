@@ -1,12 +1,12 @@
 /** executeRun: load the run, start it (R2), decide its steps in dataflow order (R6), finish it. Overview in worker/engine.ts. */
 import { FINAL_RUN_STATUSES, outgoingEdges, topologicalOrder, validateDefinition, WorkflowDefinition, type Edge, type Step } from "@algorythmos/domain";
-import { announceRunEvent, publishRunEvent, storeRunEventWith, updatedIf } from "@algorythmos/platform";
+import { announceRunEvent, finishRun, publishRunEvent, repairFinalEvent, startRun, storeRunEventWith, type RunLifecycleDeps } from "@algorythmos/platform";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DuplicateDelivery, ShutdownAbort, SuspendRun, errorMessage } from "../errors.js";
 import type { RunContext } from "../executors/index.js";
 import { attempt, type AttemptResult } from "./attempt.js";
 import { delayStep } from "./delay.js";
-import { closeStoppedRun, currentStatus, jsonValue, OPEN_STATUSES, readLedger, skipStep } from "./ledger.js";
+import { closeStoppedRun, currentStatus, OPEN_STATUSES, readLedger, skipStep, updateStep } from "./ledger.js";
 import { STATUS_CHECK_MS } from "./policy.js";
 import type { EngineDeps, EventInput, Finish, LedgerRow, Publish, RunControl, RunOutcome, RunState, Settled } from "./types.js";
 
@@ -52,9 +52,11 @@ export async function executeRun(deps: EngineDeps, runId: string, control: RunCo
     },
   );
 
+  const lifecycle = lifecycleOf(deps);
   if (FINAL_RUN_STATUSES.includes(run.status)) {
-    // R1: a final run is never executed again. R15: one stopped from outside (canceled, timed out) while a
-    // step was open gets its open attempts and unsettled steps closed, once.
+    // R1: a final run is never executed again; a missing run.finished is repaired. R15: one stopped from
+    // outside (canceled, timed out) while a step was open gets its open attempts and unsettled steps closed, once.
+    await repairFinalEvent(lifecycle, runId);
     if (run.status !== "succeeded") {
       const parsed = WorkflowDefinition.safeParse(run.definition);
       if (parsed.success) await closeStoppedRun(deps, runId, parsed.data, await readLedger(db, runId), new Map(), publish);
@@ -62,30 +64,16 @@ export async function executeRun(deps: EngineDeps, runId: string, control: RunCo
     return "skipped";
   }
 
-  // R2: queued → running (once; a re-delivery finds it running and continues).
+  // R2: queued → running with its run.started, one statement (once; a re-delivery finds it running and continues).
   if (run.status === "queued") {
-    const started = await updatedIf(
-      db.run.update({ where: { id: runId, status: "queued" }, data: { status: "running", startedAt: new Date() }, select: { id: true } }),
-    );
+    const started = await startRun(lifecycle, { runId, workflowId: run.workflowId });
     if (!started) return executeRun(deps, runId, control); // changed under us (canceled, or another delivery): look again
-    await publish({ type: "run.started", stepId: null, status: "running" });
   }
 
+  // R16: the final state with its run.finished, one statement.
   const finish: Finish = async (status, result) => {
-    const done = await updatedIf(
-      db.run.update({
-        where: { id: runId, status: "running" },
-        data: {
-          status,
-          output: result.output === undefined ? undefined : jsonValue(result.output),
-          error: result.error ?? null,
-          finishedAt: new Date(),
-        },
-        select: { id: true },
-      }),
-    );
+    const done = await finishRun(lifecycle, { runId, workflowId: run.workflowId, status, output: result.output, error: result.error ?? null });
     if (!done) return (await currentStatus(db, runId)) ?? "missing";
-    await publish({ type: "run.finished", stepId: null, status, output: result.output, error: result.error ?? null });
     logger.info("run finished", { runId, status, error: result.error });
     return status;
   };
@@ -119,6 +107,11 @@ export async function executeRun(deps: EngineDeps, runId: string, control: RunCo
   }
 }
 
+/** The run lifecycle (platform run-events.ts) owns every change of the run's own state, each with its event. */
+function lifecycleOf(deps: EngineDeps): RunLifecycleDeps {
+  return { db: deps.db, redis: deps.redis, redisPrefix: deps.env.REDIS_PREFIX, logger: deps.logger };
+}
+
 async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish: Publish, finish: Finish): Promise<RunOutcome> {
   const { db } = deps;
   const { runId, definition } = run;
@@ -136,12 +129,13 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
   let failure: { stepId: string; message: string } | null = null;
 
   const label = (step: Step) => (step.name && step.name !== step.id ? `"${step.name}" (${step.id})` : `"${step.id}"`);
-  const skip = (step: Step) => skipStep(db, runId, step, latest.get(step.id), settled, publish);
+  const skip = (step: Step) => skipStep(runId, step, latest.get(step.id), settled, publish);
   const stopped = async (): Promise<RunOutcome> => {
     // R15: stopped from outside. The canceller (or the reconciler) owns the run's final state.
     const fresh = await readLedger(db, runId);
     await closeStoppedRun(deps, runId, definition, fresh, settled, publish);
     const status = await currentStatus(db, runId);
+    if (status && FINAL_RUN_STATUSES.includes(status)) await repairFinalEvent(lifecycleOf(deps), runId);
     // Told to stop while the run is still `running` (should not happen): it ends rather than hangs.
     if (status === "running") return finish("failed", { error: "Run stopped" });
     return status ?? "missing";
@@ -291,11 +285,10 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
       const step = steps.get(stepId)!;
       const open = fresh.get(stepId);
       if (open && OPEN_STATUSES.includes(open.status)) {
-        await db.runStep.updateMany({ where: { id: open.id, status: open.status }, data: { status: "skipped", finishedAt: new Date() } });
+        await updateStep(publish, { id: open.id, from: [open.status] }, { status: "skipped" }, { type: "step.skipped", stepId, status: "skipped" });
         settled.set(stepId, { status: "skipped" });
-        await publish({ type: "step.skipped", stepId, status: "skipped" });
       } else {
-        await skipStep(db, runId, step, open, settled, publish);
+        await skipStep(runId, step, open, settled, publish);
       }
     }
     return finish("failed", { error: failure.message });
