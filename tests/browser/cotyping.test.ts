@@ -76,8 +76,12 @@ beforeAll(async () => {
     steps: [
       { id: "start", type: "trigger.manual", name: "Start", config: {}, position: { x: 0, y: 0 } },
       { id: "check", type: "condition", name: "Check", config: { expression: EXPRESSION }, position: { x: 0, y: 140 } },
+      { id: "fetch", type: "http.request", name: "Fetch", config: { method: "GET", url: "https://crm.example/leads", headers: { accept: "application/json" } }, position: { x: 300, y: 140 } },
     ],
-    edges: [{ id: "start-check", source: "start", target: "check" }],
+    edges: [
+      { id: "start-check", source: "start", target: "check" },
+      { id: "check-fetch", source: "check", target: "fetch", label: "true" },
+    ],
   });
   workflowId = created.id;
   pageA = await pageFor(ada);
@@ -148,6 +152,34 @@ describe("L5 two people typing in one field at once keep every character, in ord
     await pageB.locator(".collab-text", { has: nameB }).getByTestId("remote-caret").filter({ hasText: "Ada" }).waitFor({ timeout: 3_000 });
     await shot(pageB, "cotyping-name");
     await until(pageA.locator("#problems-heading"), textOf, "Problems (0)");
+  }, 60_000);
+
+  it("L6 a header value: both type into it at once (Ada at its end, Bea at its start); a header one adds appears for the other", async () => {
+    for (const page of [pageA, pageB]) await page.locator('.react-flow__node[data-id="fetch"]').click();
+    const valueA = pageA.getByLabel("accept value");
+    const valueB = pageB.getByLabel("accept value");
+    await until(valueB, valueOf, "application/json");
+    await valueA.click();
+    await valueA.press("End");
+    await valueB.click();
+    await valueB.press("Home");
+    await Promise.all([typeSlowly(pageA, "; q=0.9", mulberry32(SEED + 4)), typeSlowly(pageB, "TEXT/PLAIN, ", mulberry32(SEED + 5))]);
+    expect(await converged(valueA, valueB)).toBe("TEXT/PLAIN, application/json; q=0.9");
+    // Bea's caret is scrolled out of Ada's view (Ada is at the end): the field's ring names her; once Ada
+    // scrolls to the start, the caret itself shows.
+    await until(valueA, (field) => field.getAttribute("data-remote-typing"), "Bea");
+    await valueA.press("Home");
+    await pageA.locator(".collab-text", { has: valueA }).getByTestId("remote-caret").filter({ hasText: "Bea" }).waitFor({ timeout: 3_000 });
+
+    await pageB.getByRole("button", { name: "Add header" }).click();
+    const nameB = pageB.getByLabel("Headers 2 name");
+    await nameB.fill("x-team");
+    await nameB.press("Enter");
+    await pageA.getByLabel("x-team value").waitFor({ timeout: 3_000 });
+    await pageB.getByLabel("x-team value").click();
+    await pageB.keyboard.type("sales");
+    await until(pageA.getByLabel("x-team value"), valueOf, "sales");
+    await shot(pageA, "cotyping-headers");
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 });

@@ -12,7 +12,9 @@ import {
   docFromDefinition,
   docMaps,
   editTextField,
+  editTextMap,
   readTextField,
+  textMapNames,
   STEP_TYPE_NAMES,
   stepConfigJsonSchema,
   stepTypes,
@@ -373,6 +375,42 @@ describe("L5 concurrent typing at remembered carets converges, each author's cha
     expect(transformIndex(5, [{ retain: 1 }, { delete: 2 }])).toBe(3);
     expect(transformIndex(5, [{ retain: 3 }, { delete: 10 }])).toBe(3); // the deletion swallowed the caret
     expect(transformIndex(5, [{ retain: 7 }, { delete: 1 }])).toBe(5);
+  });
+});
+
+describe("L6 headers are a Y.Map of header name → Y.Text", () => {
+  const headersOf = (doc: Y.Doc) => definitionFromDoc(doc).definition.steps.find((s) => s.id === "fetch")!.config.headers;
+
+  it("two people editing different headers, and one adding a header, all win", () => {
+    const a = docFromDefinition(FULL);
+    const b = new Y.Doc();
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+    editTextField(a, { kind: "config", stepId: "fetch", key: "headers", entry: "accept" }, "application/json; q=1", 21);
+    editTextField(b, { kind: "config", stepId: "fetch", key: "headers", entry: "x-team" }, "sales-eu", 8);
+    expect(editTextMap(b, "fetch", "headers", { add: "x-trace" })).toBe(true);
+    editTextField(b, { kind: "config", stepId: "fetch", key: "headers", entry: "x-trace" }, "on", 2);
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b));
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+    for (const doc of [a, b]) expect(headersOf(doc)).toEqual({ accept: "application/json; q=1", "x-team": "sales-eu", "x-trace": "on" });
+  });
+
+  it("rename keeps the text under the new name; a taken or empty name is refused; remove deletes one name", () => {
+    const doc = docFromDefinition(FULL);
+    expect(editTextMap(doc, "fetch", "headers", { rename: "x-team", to: "accept" })).toBe(false);
+    expect(editTextMap(doc, "fetch", "headers", { rename: "x-team", to: "" })).toBe(false);
+    expect(editTextMap(doc, "fetch", "headers", { rename: "x-team", to: "x-group" })).toBe(true);
+    expect(headersOf(doc)).toEqual({ accept: "application/json", "x-group": "sales" });
+    expect(editTextMap(doc, "fetch", "headers", { remove: "accept" })).toBe(true);
+    expect(textMapNames(doc, "fetch", "headers")).toEqual(["x-group"]);
+  });
+
+  it("a plain JSON headers object is converted on the first edit, in the same transaction, keeping every header", () => {
+    const doc = plainDoc(FULL);
+    expect(textMapNames(doc, "fetch", "headers")).toEqual(["accept", "x-team"]);
+    const updates = updatesDuring(doc, () => editTextMap(doc, "fetch", "headers", { add: "x-new" }));
+    expect(updates).toHaveLength(1);
+    expect(configOf(doc, "fetch").get("headers")).toBeInstanceOf(Y.Map);
+    expect(headersOf(doc)).toEqual({ accept: "application/json", "x-new": "", "x-team": "sales" });
   });
 });
 

@@ -1,9 +1,10 @@
-import { typedTextKind } from "@algorythmos/domain";
+import { isTextRecord, typedTextKind } from "@algorythmos/domain";
 import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import type { WebsocketProvider } from "y-websocket";
 import type * as Y from "yjs";
 import type { JsonSchema } from "~/lib/operations";
 import { CollabTextField } from "./CollabTextField";
+import { TextMapField } from "./TextMapField";
 
 const LABELS: Record<string, string> = {
   url: "URL",
@@ -192,6 +193,9 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
     ) : (
       <input {...common} type="text" value={text} onChange={(e) => write(e.target.value)} />
     );
+  } else if (collab && typedTextKind(collab.stepType, name) === "textMap" && (value === undefined || isTextRecord(value))) {
+    // Name → text (headers): one co-typed value per name.
+    return <TextMapField collab={collab} name={name} label={label} error={error} readOnly={readOnly} />;
   } else {
     // Objects, arrays and "any JSON" (e.g. an HTTP body, which may also be plain text).
     const acceptsText = type === undefined;

@@ -644,3 +644,48 @@ export function convertTextField(doc: Y.Doc, ref: TextFieldRef, origin: unknown 
     if (slot) slot.map.set(slot.key, createYText(value));
   }, origin);
 }
+
+/**
+ * Edits of a name → text config field (`http.request` headers, L6) the studio makes, each one transaction; a
+ * map still in the plain JSON form is converted first, in the same transaction. A header's name is a key:
+ * renaming moves its text to the new key (a name already taken is left alone and false is returned).
+ */
+export function editTextMap(
+  doc: Y.Doc,
+  stepId: string,
+  key: string,
+  edit: { add: string } | { remove: string } | { rename: string; to: string },
+  origin: unknown = null,
+): boolean {
+  let done = false;
+  doc.transact(() => {
+    const name = "add" in edit ? edit.add : "remove" in edit ? edit.remove : edit.rename;
+    const slot = textFieldSlot(doc, { kind: "config", stepId, key, entry: name }, true);
+    if (!slot) return;
+    const entries = slot.map;
+    if ("add" in edit) {
+      if (entries.has(edit.add) || !edit.add) return;
+      entries.set(edit.add, createYText(""));
+    } else if ("remove" in edit) {
+      if (!entries.has(edit.remove)) return;
+      entries.delete(edit.remove);
+    } else {
+      if (!edit.to || edit.to === edit.rename || entries.has(edit.to) || !entries.has(edit.rename)) return;
+      const text = readTextValue(entries.get(edit.rename)) ?? "";
+      entries.delete(edit.rename);
+      entries.set(edit.to, createYText(text));
+    }
+    done = true;
+  }, origin);
+  return done;
+}
+
+/** The names of a name → text config field, sorted (either form), or [] when the step holds none. */
+export function textMapNames(doc: Y.Doc, stepId: string, key: string): string[] {
+  const step = docMaps(doc).steps.get(stepId);
+  const config = step instanceof Y.Map ? step.get("config") : undefined;
+  const value = config instanceof Y.Map ? config.get(key) : undefined;
+  if (value instanceof Y.Map) return [...value.keys()].sort();
+  if (value && typeof value === "object" && !(value instanceof Y.AbstractType) && !Array.isArray(value)) return Object.keys(value).sort();
+  return [];
+}
