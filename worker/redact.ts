@@ -35,6 +35,43 @@ export class Redactor {
     for (const form of forms) if (form.length >= MIN_SECRET_LENGTH) this.needles.add(form);
   }
 
+  /** How many characters at the end of `text` could be the start of a secret (the longest such suffix). */
+  private unfinished(text: string): number {
+    let hold = 0;
+    for (const needle of this.needles) {
+      for (let length = Math.min(needle.length - 1, text.length); length > hold; length--) {
+        if (text.endsWith(needle.slice(0, length))) {
+          hold = length;
+          break;
+        }
+      }
+    }
+    return hold;
+  }
+
+  /**
+   * A redacting filter for streamed text: a secret split across two deltas is still caught, because an end
+   * that could be the start of a secret is held back until more text (or `end()`) shows how it continues.
+   * Text that cannot begin a secret goes out at once.
+   */
+  stream(emit: (text: string) => void): { push(delta: string): void; end(): void } {
+    let pending = "";
+    return {
+      push: (delta) => {
+        pending = this.text(pending + delta);
+        const cut = pending.length - this.unfinished(pending);
+        if (cut > 0) {
+          emit(pending.slice(0, cut));
+          pending = pending.slice(cut);
+        }
+      },
+      end: () => {
+        if (pending) emit(this.text(pending));
+        pending = "";
+      },
+    };
+  }
+
   text(text: string): string {
     if (!this.needles.size) return text;
     let out = text;
@@ -92,6 +129,7 @@ interface RedactableArgs {
   credential: <C extends CredentialType>(id: string, type: C) => Promise<CredentialSecret<C>>;
   chunk(delta: string): void;
   logger: Logger;
+  signal?: AbortSignal;
 }
 
 /**
@@ -103,16 +141,19 @@ export async function executeRedacted<A extends RedactableArgs, R extends { outp
   args: A,
 ): Promise<R> {
   const redactor = new Redactor();
+  const chunks = redactor.stream((text) => args.chunk(text));
   try {
     const result = await executor({
       ...args,
       credential: redactor.loader(args.credential),
-      // A secret split across two chunks is not recognised here; the recorded output (whole) is redacted.
-      chunk: (delta: string) => args.chunk(redactor.text(delta)),
+      chunk: (delta: string) => chunks.push(delta),
       logger: redactor.logger(args.logger),
     });
     return { ...result, output: redactor.value(result.output), ...(result.input === undefined ? {} : { input: redactor.value(result.input) }) };
   } catch (error) {
     throw redactor.error(error);
+  } finally {
+    // The held-back tail of the stream; not after an abort (the attempt is closed, R20: no chunk after it).
+    if (!args.signal?.aborted) chunks.end();
   }
 }
