@@ -79,6 +79,13 @@ export const LOG_IN = op<{ logIn: { token: string } }, { input: { email: string;
   }
 `);
 
+/** Ends the session of the cookie's access token on the server, so a copy of the cookie stops working too. */
+export const END_SESSION = op<{ endSession: boolean }>(/* GraphQL */ `
+  mutation EndSession {
+    endSession
+  }
+`);
+
 export const SIGN_UP = op<{ signUp: { token: string } }, { input: { name: string; email: string; password: string } }>(/* GraphQL */ `
   mutation SignUp($input: SignUpInput!) {
     signUp(input: $input) { token }

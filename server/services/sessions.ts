@@ -2,7 +2,8 @@ import { newId, RefreshSessionInput } from "@algorythmos/domain";
 import { hashApiToken, revokeSessions, signAccessToken, transaction } from "@algorythmos/platform";
 import { randomBytes } from "node:crypto";
 import type { Caller, ServerDeps } from "../context.js";
-import { AppError, fromZodError } from "../errors.js";
+import { AppError, badInput, fromZodError } from "../errors.js";
+import { requireUser } from "./access.js";
 import { limitAuthAttempts } from "../limits.js";
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -89,5 +90,17 @@ export async function logOut(deps: ServerDeps, rawInput: unknown): Promise<boole
   const row = await deps.db.refreshToken.findUnique({ where: { tokenHash: hashApiToken(parsed.data.refreshToken) }, select: { familyId: true } });
   if (!row) return false;
   await endSessions(deps, deps.db, [row.familyId]);
+  return true;
+}
+
+/**
+ * Ends the session the caller's own access token belongs to, refresh tokens included: the studio's log out,
+ * which holds only the access token (in its cookie). An API token has no session: revoke it with revokeApiToken.
+ */
+export async function endCurrentSession(deps: ServerDeps, caller: Caller): Promise<boolean> {
+  requireUser(caller);
+  const sessionId = caller.principal?.sessionId;
+  if (!sessionId) throw badInput("Only a session's access token can end its session; API tokens are revoked with revokeApiToken");
+  await endSessions(deps, deps.db, [sessionId]);
   return true;
 }

@@ -88,6 +88,25 @@ describe("ending a session ends its access tokens", () => {
     expect(await restStatus(second.token)).toBe(200);
   });
 
+  it("endSession (the studio's log out, which holds only the access token) ends the caller's own session", async () => {
+    const account = await signUp(stack.url, "EndSession");
+    const other = ok(await gql(stack.url, LOGIN, { input: { email: account.email, password: account.password } })).logIn;
+    expect(ok(await gql(stack.url, `mutation { endSession }`, {}, account.token)).endSession).toBe(true);
+    await refusedWithinASecond(account.token);
+    // Its refresh token is revoked with it; the user's other session is untouched.
+    expect(codeOf(await gql(stack.url, REFRESH, { input: { refreshToken: account.refreshToken } }))).toBe("UNAUTHENTICATED");
+    expect(await meCode(other.token)).toBe("OK");
+  });
+
+  it("endSession needs a session: anonymous is UNAUTHENTICATED, an API token is BAD_USER_INPUT and keeps working", async () => {
+    const account = await signUp(stack.url, "EndSessionApi");
+    expect(codeOf(await gql(stack.url, `mutation { endSession }`))).toBe("UNAUTHENTICATED");
+    const apiToken = ok(await gql(stack.url, `mutation { createApiToken(input: { name: "ci" }) { token } }`, {}, account.token)).createApiToken.token;
+    expect(codeOf(await gql(stack.url, `mutation { endSession }`, {}, apiToken))).toBe("BAD_USER_INPUT");
+    expect(await meCode(apiToken)).toBe("OK");
+    expect(await meCode(account.token)).toBe("OK");
+  });
+
   it("a session ended on one server is refused by another server of the same deployment", async () => {
     const sibling = await startSibling(stack);
     try {

@@ -165,6 +165,17 @@ const OWN_ONLY: Record<string, OwnOnlyCase> = {
       return codeOf(result) === "NOT_FOUND" && mine.find((token: { id: string }) => token.id === ownerApiToken.id)?.revokedAt === null;
     },
   },
+  endSession: {
+    anonymous: async (f) => graphqlOutcome(await gql(f.url, `mutation { endSession }`)),
+    isolated: async (f) => {
+      // The outsider ends a session of their own (a fresh one, so the fixture's token keeps working).
+      const session = ok(await gql(f.url, `mutation($input: LogInInput!) { logIn(input: $input) { token } }`, {
+        input: { email: f.accounts.outsider.email, password: f.accounts.outsider.password },
+      })).logIn;
+      ok(await gql(f.url, `mutation { endSession }`, {}, session.token));
+      return codeOf(await gql(f.url, `{ me { id } }`, {}, f.accounts.owner.token)) === "OK";
+    },
+  },
   createWorkspace: {
     anonymous: async (f) => graphqlOutcome(await gql(f.url, `mutation { createWorkspace(input: { name: "anon" }) { id } }`)),
     isolated: async (f) => {

@@ -1,6 +1,6 @@
 import { builder } from "../builder.js";
 import { createApiToken, listApiTokens, revokeApiToken, type ApiTokenView } from "../../services/api-tokens.js";
-import { logOut, refreshSession } from "../../services/sessions.js";
+import { endCurrentSession, logOut, refreshSession } from "../../services/sessions.js";
 import { logIn, signUp, type AuthPayload } from "../../services/users.js";
 import { UserRef } from "./user.js";
 
@@ -82,6 +82,11 @@ builder.mutationFields((t) => ({
     description: "Revokes the session the refresh token belongs to.",
     args: { input: t.arg({ type: LogOutInput, required: true }) },
     resolve: (_root, { input }, ctx) => logOut(ctx.deps, input),
+  }),
+  endSession: t.boolean({
+    description:
+      "Ends the caller's own session (the one its access token belongs to): its access and refresh tokens stop working at once. The studio's log out; API tokens are revoked with revokeApiToken.",
+    resolve: (_root, _args, ctx) => endCurrentSession(ctx.deps, ctx.caller),
   }),
   createApiToken: t.field({
     type: CreatedApiTokenRef,
