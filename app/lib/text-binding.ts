@@ -3,6 +3,8 @@
  * L1–L8). Our keystrokes become minimal splices of the field's Y.Text; remote edits are written into the
  * element with the local caret moved by the remote delta (so it stays next to the text it was beside); the
  * caret is published in awareness (`fieldCaret`) and the others' carets in this field are returned.
+ * Between tasks the element's value always equals the field's text, so a keystroke's splice is exact (a
+ * remote edit landing during an input method's composition ends that composition).
  */
 import { convertTextField, editTextField, readTextField, textFieldId, transformIndex, type TextFieldRef } from "@algorythmos/domain";
 import { useCallback, useEffect, useRef, useState } from "react";

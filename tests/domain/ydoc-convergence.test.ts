@@ -6,6 +6,8 @@ import {
   createStepMap,
   definitionFromDoc,
   docMaps,
+  editTextField,
+  readTextField,
   removeStep,
   STEP_TYPE_NAMES,
   WorkflowDefinition,
@@ -102,7 +104,30 @@ interface SeedResult {
   final?: ReturnType<typeof definitionFromDoc>;
 }
 
-function runSeed(seed: number): SeedResult {
+/**
+ * A keystroke the studio makes (L4/L5): a character inserted or one removed at a random place of a text field
+ * (a workflow or step name, a URL or an expression), converting a plain string on the way.
+ */
+function randomTyping(rng: Rng, doc: Y.Doc, client: number, counter: { n: number }) {
+  const stepIds = [...docMaps(doc).steps.keys()];
+  const stepId = pick(rng, stepIds);
+  const refs = [
+    { kind: "meta", key: "name" } as const,
+    ...(stepId === undefined
+      ? []
+      : ([{ kind: "step", stepId, key: "name" }, { kind: "config", stepId, key: "url" }, { kind: "config", stepId, key: "expression" }] as const)),
+  ];
+  const ref = pick(rng, refs)!;
+  const text = readTextField(doc, ref).value ?? "";
+  const at = int(rng, text.length + 1);
+  const next = rng() < 0.25 && text.length ? text.slice(0, Math.max(0, at - 1)) + text.slice(at) : text.slice(0, at) + String.fromCharCode(97 + ((client + counter.n++) % 26)) + text.slice(at);
+  editTextField(doc, ref, next, at);
+}
+
+type Edit = typeof randomEdit;
+const withTyping: Edit = (rng, doc, client, counter) => (rng() < 0.5 ? randomTyping(rng, doc, client, counter) : randomEdit(rng, doc, client, counter));
+
+function runSeed(seed: number, edit: Edit = randomEdit): SeedResult {
   const rng = mulberry32(seed);
   const clients = 3 + int(rng, 2);
 
@@ -153,7 +178,7 @@ function runSeed(seed: number): SeedResult {
         send(offlineClient);
       }
       const client = int(rng, clients);
-      if (rng() < 0.6) randomEdit(rng, docs[client]!, client, counter);
+      if (rng() < 0.6) edit(rng, docs[client]!, client, counter);
       else if (client !== offline) deliver(client);
       // Every reader must cope with whatever state concurrent edits produce.
       definitionFromDoc(docs[client]!);
@@ -193,9 +218,17 @@ const SEEDS = [...new Set([...REGRESSION_SEEDS, ...Array.from({ length: 25 }, (_
 
 describe("seeded concurrent editing converges", () => {
   it(`3-4 clients with random edits, random delivery order and an offline client converge (${SEEDS.length} seeds)`, () => {
-    const results = SEEDS.map(runSeed);
+    const results = SEEDS.map((seed) => runSeed(seed));
     const failures = results.filter((result) => !result.ok).map((result) => `seed ${result.seed}: ${result.detail}`);
     expect(failures, `failing seeds:\n${failures.join("\n\n")}`).toEqual([]);
+  });
+
+  it(`with co-typed text edits in the mix (keystrokes in names, URLs, expressions) they converge too (${SEEDS.length} seeds)`, () => {
+    const results = SEEDS.map((seed) => runSeed(seed ^ 0x7e47, withTyping));
+    const failures = results.filter((result) => !result.ok).map((result) => `seed ${result.seed}: ${result.detail}`);
+    expect(failures, `failing seeds:\n${failures.join("\n\n")}`).toEqual([]);
+    // The keystrokes landed: only typing changes the workflow's name ("Shared" in BASE).
+    expect(results.filter((result) => result.final!.definition.name !== "Shared").length).toBeGreaterThan(SEEDS.length / 2);
   });
 
   it("the random edits actually exercise the model (steps added and removed, edges, notes and problems appear)", () => {
