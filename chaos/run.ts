@@ -4,6 +4,7 @@
  * (or the named ones), prints one table with PASS/FAIL per figure and writes chaos/results/latest.json.
  * CHAOS_SEED=<n> replays a schedule of faults. Everything it started is stopped on exit and on Ctrl-C.
  */
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { repoRoot } from "./lib/cluster.js";
 import { failures, table, writeLatest, type ScenarioResult } from "./lib/report.js";
@@ -39,7 +40,10 @@ try {
 const totalSeconds = Math.round((Date.now() - started) / 1000);
 const command = `npm run chaos${args.length ? ` -- ${args.join(" ")}` : ""}`;
 const file = path.join(repoRoot, "chaos/results/latest.json");
-writeLatest(file, { command, tier: tier.name, seed, totalSeconds, settings: SUITE_SETTINGS, unknownSettings: suite.cluster.unknownSettings, scenarios: results });
+// The code measured: the commit, and how many files differed from it (engineers commit into one tree).
+const git = (...gitArgs: string[]) => spawnSync("git", gitArgs, { cwd: repoRoot, encoding: "utf8" }).stdout.trim();
+const code = { commit: git("rev-parse", "--short", "HEAD"), uncommittedFiles: git("status", "--porcelain", "--untracked-files=no").split("\n").filter(Boolean).length };
+writeLatest(file, { command, tier: tier.name, seed, totalSeconds, code, settings: SUITE_SETTINGS, unknownSettings: suite.cluster.unknownSettings, scenarios: results });
 console.log(`\n${table(results)}\n`);
 for (const result of results) for (const note of result.notes) console.log(`note: ${note}`);
 const failed = results.flatMap(failures);

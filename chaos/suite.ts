@@ -46,10 +46,12 @@ export interface Scenario {
 
 export const SCENARIOS: Scenario[] = [workerKill, redisRestart, postgresRestart, collabKill, relayDrop, serverTerm, hostileInput];
 
-/** What every process is started with beyond the required settings, when it knows the setting. */
-export const SUITE_SETTINGS: Record<string, string> = {
-  RECONCILE_INTERVAL_MS: "5000",
-};
+/**
+ * Settings every process gets beyond the required ones and the rate limits (cluster.ts), when it knows them.
+ * Empty on purpose: recovery is measured with the defaults a deployment gets (lock duration, stalled and
+ * reconcile intervals, anti-entropy).
+ */
+export const SUITE_SETTINGS: Record<string, string> = {};
 
 export interface Suite {
   cluster: Cluster;

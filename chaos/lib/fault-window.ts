@@ -17,7 +17,7 @@ export const EDIT_AFTER_FAULT_MS = 2_000;
 export async function faultDuringRunsAndEdits(context: Context, label: string, inject: () => Promise<void>): Promise<Figure[]> {
   const { cluster, owner } = context;
   const api = cluster.servers[0]!.url;
-  const runsWorkflow = await createWorkflow(api, owner, effectDefinition(`chaos ${label} runs`, context.counting.url));
+  const runsWorkflow = await createWorkflow(api, owner, effectDefinition(`chaos ${label} runs`, context.counting.url, "&delayMs=200"));
   const editWorkflow = await createWorkflow(api, owner, emptyDefinition(`chaos ${label} edits`));
   const editors = [0, 1, 2, 3].map((index) => connectEditor(`c${index}`, cluster.collabs[index % 2]!.url, editWorkflow, owner.token));
   try {

@@ -62,7 +62,7 @@ export const failures = (result: ScenarioResult) => [
   ...result.figures.filter((figure) => figure.pass === false).map((figure) => `${result.name}: ${figure.name} = ${figure.value} (goal ${figure.goal})`),
 ];
 
-export function writeLatest(file: string, report: { command: string; tier: string; seed: number; totalSeconds: number; settings: Record<string, string>; unknownSettings: string[]; scenarios: ScenarioResult[] }) {
+export function writeLatest(file: string, report: { command: string; tier: string; seed: number; totalSeconds: number; code: { commit: string; uncommittedFiles: number }; settings: Record<string, string>; unknownSettings: string[]; scenarios: ScenarioResult[] }) {
   mkdirSync(path.dirname(file), { recursive: true });
   const cpus = os.cpus();
   const body = {
