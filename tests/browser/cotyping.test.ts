@@ -10,7 +10,9 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildStudioIfStale } from "../../scripts/build-studio.js";
 import type { Stack } from "../../scripts/stack.js";
+import { docMaps, readTextField } from "@algorythmos/domain";
 import { createWorkflow, invite, signUp, type Account } from "../support/api.js";
+import { connectClient, waitFor, waitSynced } from "../support/collab.js";
 import { launchBrowser, recordConsoleErrors, textOf, until, valueOf } from "../support/browser.js";
 import { int, mulberry32, type Rng } from "../support/random.js";
 import { startTestStack } from "../support/stack.js";
@@ -180,6 +182,31 @@ describe("L5 two people typing in one field at once keep every character, in ord
     await pageB.keyboard.type("sales");
     await until(pageA.getByLabel("x-team value"), valueOf, "sales");
     await shot(pageA, "cotyping-headers");
+  }, 60_000);
+
+  it("L4 a field an older client wrote as a plain string: both convert it on focus and type at once, nothing lost", async () => {
+    // A client of the layout before Y.Text sets the step name as a plain string.
+    const legacy = connectClient(stack.url, workflowId, ada.token);
+    try {
+      await waitSynced(legacy);
+      docMaps(legacy.doc).steps.get("check")!.set("name", "Legacy check");
+      for (const page of [pageA, pageB]) await page.locator('.react-flow__node[data-id="check"]').click();
+      const nameA = pageA.getByLabel("Step name");
+      const nameB = pageB.getByLabel("Step name");
+      await until(nameA, valueOf, "Legacy check");
+      await until(nameB, valueOf, "Legacy check");
+      expect(readTextField(legacy.doc, { kind: "step", stepId: "check", key: "name" }).text).toBeNull();
+      // Both focus it at the same moment (each converts it: the same text, whichever wins), then type.
+      await Promise.all([nameA.click(), nameB.click()]);
+      await nameA.evaluate((input: HTMLInputElement) => input.setSelectionRange(0, 0));
+      await nameB.press("End");
+      await Promise.all([typeSlowly(pageA, "new-", mulberry32(SEED + 6)), typeSlowly(pageB, " 2X", mulberry32(SEED + 7))]);
+      expect(await converged(nameA, nameB)).toBe("new-Legacy check 2X");
+      await waitFor("the old client to see the typed name", async () => readTextField(legacy.doc, { kind: "step", stepId: "check", key: "name" }).value === "new-Legacy check 2X");
+      expect(readTextField(legacy.doc, { kind: "step", stepId: "check", key: "name" }).text).not.toBeNull();
+    } finally {
+      legacy.destroy();
+    }
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 });
