@@ -1,6 +1,6 @@
 /** `npm run collab`: the y-websocket service alone, at ws://HOST:COLLAB_PORT/collab/<workflowId>. */
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
-import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess, prepareDatabase } from "@algorythmos/platform";
+import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess, prepareDatabase, subscribeAccessChanges } from "@algorythmos/platform";
 import { createServer } from "node:http";
 import { DocRelay } from "./relay.js";
 import { createCollabService } from "./service.js";
@@ -13,7 +13,14 @@ const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "collab" });
 const relaySubscriber = createRedis(env.REDIS_URL, { blocking: true, name: "collab-relay" });
 const relay = new DocRelay(redis, relaySubscriber, env.REDIS_PREFIX, logger, { dropRate: env.COLLAB_RELAY_DROP_RATE });
-const collab = createCollabService({ db, logger, jwtSecret: env.JWT_SECRET, relay, antiEntropyMs: env.COLLAB_ANTI_ENTROPY_MS });
+const collab = createCollabService({
+  db,
+  logger,
+  jwtSecret: env.JWT_SECRET,
+  relay,
+  antiEntropyMs: env.COLLAB_ANTI_ENTROPY_MS,
+  subscribeAccessChanges: (handler) => subscribeAccessChanges(relaySubscriber, env.REDIS_PREFIX, handler),
+});
 let ready = false;
 
 const server = createServer(async (request, response) => {

@@ -1,4 +1,4 @@
-import { COLLAB_CLOSE } from "@algorythmos/domain";
+import { COLLAB_CLOSE, COLLAB_MAX_PRESENCE_IDS_PER_SOCKET, COLLAB_MAX_PRESENCE_STATE_BYTES, MAX_WORKFLOW_DOC_BYTES } from "@algorythmos/domain";
 import {
   appendWorkflowUpdates,
   compactWorkflowDoc,
@@ -65,7 +65,10 @@ export class LogPosition {
 
 export class ProtocolError extends Error {}
 
-interface Connection {
+/** An edit refused because the document would outgrow MAX_WORKFLOW_DOC_BYTES (close code DOCUMENT_TOO_LARGE). */
+export class DocumentTooLargeError extends Error {}
+
+export interface Connection {
   readOnly: boolean;
   userId: string;
   userName: string;
@@ -102,6 +105,10 @@ export class Room {
   private catchingUp: Promise<void> | null = null;
   private catchUpAgain = false;
   private destroyed = false;
+  /** An upper bound of the encoded document's size (see outgrown). */
+  private estimatedBytes = 0;
+  /** The workflow's workspace, for membership changes (set at load). */
+  workspaceId = "";
 
   private constructor(
     readonly workflowId: string,
@@ -131,6 +138,8 @@ export class Room {
     Y.applyUpdate(room.doc, stored.state, "storage");
     Y.applyUpdate(room.shadow, stored.state);
     room.log.holdThrough(stored.headSeq);
+    room.estimatedBytes = stored.state.byteLength;
+    room.workspaceId = stored.workspaceId;
     return room;
   }
 
@@ -250,12 +259,16 @@ export class Room {
           update = stampAwareness(decoding.readVarUint8Array(decoder), connection, (clientId) => {
             const owner = this.awarenessOwners.get(clientId);
             if (owner && owner !== socket) return false;
+            if (!connection.awarenessIds.has(clientId) && connection.awarenessIds.size >= COLLAB_MAX_PRESENCE_IDS_PER_SOCKET) {
+              throw new ProtocolError(`A connection may hold at most ${COLLAB_MAX_PRESENCE_IDS_PER_SOCKET} presence entries`);
+            }
             this.awarenessOwners.set(clientId, socket);
             connection.awarenessIds.add(clientId);
             return true;
           });
           awarenessProtocol.applyAwarenessUpdate(this.awareness, update, socket);
-        } catch {
+        } catch (error) {
+          if (error instanceof ProtocolError) throw error;
           throw new ProtocolError("Malformed awareness update");
         }
         return;
@@ -305,6 +318,10 @@ export class Room {
     }
     if (isNoop(payload)) return;
     if (!this.tryOnShadow(payload)) throw new ProtocolError("Document update cannot be applied");
+    if (this.outgrown(payload.byteLength)) {
+      this.rebuildShadow(); // without the refused edit
+      throw new DocumentTooLargeError(`The workflow document is limited to ${MAX_WORKFLOW_DOC_BYTES} bytes; this edit was not stored`);
+    }
     await new Promise<void>((resolve, reject) => {
       this.pending.push({ update: payload, from: socket, done: (error) => (error ? reject(error) : resolve()) });
       this.flushing ??= this.flush();
@@ -351,6 +368,17 @@ export class Room {
     } finally {
       this.flushing = null;
     }
+  }
+
+  /**
+   * Whether the shadow (which now holds the new edit) is past MAX_WORKFLOW_DOC_BYTES. Cheap on the hot path:
+   * the size is estimated by adding update sizes (an upper bound) and only measured when the estimate is over.
+   */
+  private outgrown(addedBytes: number): boolean {
+    this.estimatedBytes += addedBytes;
+    if (this.estimatedBytes <= MAX_WORKFLOW_DOC_BYTES) return false;
+    this.estimatedBytes = Y.encodeStateAsUpdate(this.shadow).byteLength;
+    return this.estimatedBytes > MAX_WORKFLOW_DOC_BYTES;
   }
 
   /** Applies an update to the shadow; false (and a fresh shadow) when Yjs cannot apply it. */
@@ -443,7 +471,9 @@ function stampAwareness(
   for (let index = 0; index < count; index++) {
     const clientId = decoding.readVarUint(decoder);
     const clock = decoding.readVarUint(decoder);
-    const state = JSON.parse(decoding.readVarString(decoder)) as unknown;
+    const raw = decoding.readVarString(decoder);
+    if (raw.length > COLLAB_MAX_PRESENCE_STATE_BYTES) throw new ProtocolError(`A presence state is limited to ${COLLAB_MAX_PRESENCE_STATE_BYTES} bytes`);
+    const state = JSON.parse(raw) as unknown;
     if (!mayControl(clientId)) continue; // another connection's presence: not this socket's to change
     if (state !== null && typeof state === "object" && !Array.isArray(state)) {
       const user = (state as { user?: unknown }).user;

@@ -1,10 +1,10 @@
 import { COLLAB_CLOSE, COLLAB_MAX_MESSAGE_BYTES, COLLAB_PATH_PREFIX, canWrite } from "@algorythmos/domain";
-import { authenticateUpgrade, roleForWorkflow, workflowLogHeads, type Db, type Logger, type SeqRange } from "@algorythmos/platform";
+import { authenticateUpgrade, roleForWorkflow, workflowLogHeads, type AccessChange, type Db, type Logger, type SeqRange } from "@algorythmos/platform";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { DocRelay } from "./relay.js";
-import { ProtocolError, Room, type RoomOptions } from "./room.js";
+import { DocumentTooLargeError, ProtocolError, Room, type RoomOptions } from "./room.js";
 
 export interface CollabOptions {
   db: Db;
@@ -22,6 +22,11 @@ export interface CollabOptions {
    * publisher). One query per pass for all rooms of the process.
    */
   antiEntropyMs?: number;
+  /**
+   * Subscribes to membership changes (platform `subscribeAccessChanges`): the sockets of a member who was
+   * removed are closed, of one demoted to viewer made read-only (and the reverse), within moments.
+   */
+  subscribeAccessChanges?: (handler: (change: AccessChange) => void) => Promise<() => Promise<void>>;
 }
 
 export interface CollabService {
@@ -88,6 +93,10 @@ export function createCollabService(options: CollabOptions): CollabService {
   const rooms = new Map<string, Promise<Room>>();
   /** Each open socket's queue of messages being handled, so shutdown can wait until they are stored. */
   const handling = new Map<WebSocket, () => Promise<void>>();
+  /** Holds a socket's later messages until `until` settles (a membership re-check), in arrival order. */
+  const holds = new Map<WebSocket, (until: Promise<void>) => void>();
+  /** Rooms whose load finished, for the synchronous part of a membership change. */
+  const loadedRooms = new Map<string, Room>();
   let closing = false;
 
   function openRoom(workflowId: string): Promise<Room> {
@@ -114,6 +123,7 @@ export function createCollabService(options: CollabOptions): CollabService {
     }
     loaded.onRelayed = onRelayed;
     for (const [update, seqs] of early) loaded.applyRelayed(update, seqs);
+    loadedRooms.set(workflowId, loaded);
     return loaded;
   }
 
@@ -148,11 +158,47 @@ export function createCollabService(options: CollabOptions): CollabService {
   };
   scheduleAntiEntropy();
 
+  /** When each `${workspaceId}:${userId}` last changed: a socket authorised just before a change is re-checked. */
+  const accessChangedAt = new Map<string, number>();
+  async function recheckAccess(change: AccessChange): Promise<void> {
+    for (const [workflowId, pending] of rooms) {
+      const room = await pending.catch(() => null);
+      if (!room || room.workspaceId !== change.workspaceId) continue;
+      const affected = [...room.connections].filter(([, connection]) => connection.userId === change.userId);
+      if (!affected.length) continue;
+      const role = await roleForWorkflow(options.db, change.userId, workflowId);
+      for (const [socket, connection] of affected) {
+        if (!role) socket.close(COLLAB_CLOSE.NOT_FOUND, "You no longer have access to this workflow");
+        else connection.readOnly = !canWrite(role);
+      }
+    }
+  }
+  const onAccessChange = (change: AccessChange) => {
+    const now = Date.now();
+    accessChangedAt.set(`${change.workspaceId}:${change.userId}`, now);
+    for (const [key, at] of accessChangedAt) if (now - at > 60_000) accessChangedAt.delete(key);
+    const check = recheckAccess(change).catch((error) => {
+      options.logger.error("collab access re-check failed; closing the member's sockets", { change, error });
+      for (const socket of socketsOf(change)) socket.close(COLLAB_CLOSE.UNAVAILABLE, "Could not re-check your access; reconnect");
+    });
+    // Until the new role is known, nothing more from that member is handled: an edit sent right after a
+    // removal waits for the re-check, which closes the socket, and is never stored.
+    for (const socket of socketsOf(change)) holds.get(socket)?.(check);
+  };
+  function socketsOf(change: AccessChange): WebSocket[] {
+    return [...loadedRooms.values()]
+      .filter((room) => room.workspaceId === change.workspaceId)
+      .flatMap((room) => [...room.connections].filter(([, connection]) => connection.userId === change.userId).map(([socket]) => socket));
+  }
+  const accessSubscription = options.subscribeAccessChanges?.(onAccessChange);
+  accessSubscription?.catch((error) => options.logger.error("collab could not subscribe to membership changes", { error }));
+
   async function releaseRoom(workflowId: string, room: Room) {
     if (room.connections.size > 0 || rooms.get(workflowId) === undefined) return;
     await room.flushAll();
     if (room.connections.size === 0 && !closing) {
       rooms.delete(workflowId);
+      if (loadedRooms.get(workflowId) === room) loadedRooms.delete(workflowId);
       room.destroy();
       if (room.onRelayed) await options.relay?.leave(workflowId, room.onRelayed).catch(() => {});
     }
@@ -166,6 +212,9 @@ export function createCollabService(options: CollabOptions): CollabService {
     let lastRefill = Date.now();
     let chain = Promise.resolve();
     handling.set(socket, () => chain);
+    holds.set(socket, (until) => {
+      chain = chain.then(() => until.catch(() => {}));
+    });
 
     const handle = (data: Uint8Array) => {
       chain = chain.then(async () => {
@@ -176,6 +225,8 @@ export function createCollabService(options: CollabOptions): CollabService {
           if (error instanceof ProtocolError) {
             options.logger.warn("collab malformed message", { workflowId, reason: error.message });
             socket.close(COLLAB_CLOSE.MALFORMED, error.message.slice(0, 120));
+          } else if (error instanceof DocumentTooLargeError) {
+            socket.close(COLLAB_CLOSE.DOCUMENT_TOO_LARGE, error.message.slice(0, 120));
           } else {
             // Storage failed: the edit was not applied; the client resends it after reconnecting.
             socket.close(COLLAB_CLOSE.UNAVAILABLE, "Could not store the edit; reconnect");
@@ -207,6 +258,7 @@ export function createCollabService(options: CollabOptions): CollabService {
     socket.on("close", () => {
       closed = true;
       handling.delete(socket);
+      holds.delete(socket);
       if (room) {
         const current = room;
         current.leave(socket);
@@ -216,6 +268,7 @@ export function createCollabService(options: CollabOptions): CollabService {
     socket.on("error", () => socket.terminate());
 
     try {
+      const checkedAt = Date.now();
       const principal = await authenticateUpgrade(options.db, options.jwtSecret, request.headers, url.searchParams.get("token"));
       if (!principal) return socket.close(COLLAB_CLOSE.UNAUTHENTICATED, "Invalid or missing token");
       const role = workflowId ? await roleForWorkflow(options.db, principal.userId, workflowId) : null;
@@ -225,6 +278,10 @@ export function createCollabService(options: CollabOptions): CollabService {
       if (closed) return void releaseRoom(workflowId, loaded);
       room = loaded;
       room.join(socket, { userId: principal.userId, userName: user?.name ?? "", readOnly: !canWrite(role) });
+      // A membership change between the role check and the join was not applied to this socket: apply it.
+      if ((accessChangedAt.get(`${room.workspaceId}:${principal.userId}`) ?? 0) >= checkedAt) {
+        await recheckAccess({ workspaceId: room.workspaceId, userId: principal.userId });
+      }
       for (const data of queued.splice(0)) handle(data);
     } catch (error) {
       options.logger.error("collab connect failed", { workflowId, error });
@@ -257,6 +314,7 @@ export function createCollabService(options: CollabOptions): CollabService {
     async close() {
       closing = true;
       if (antiEntropyTimer) clearTimeout(antiEntropyTimer);
+      await (await accessSubscription?.catch(() => null))?.();
       const loaded = await Promise.allSettled([...rooms.values()]);
       const live = loaded.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
       await Promise.all([...handling.values()].map((chain) => chain()));
@@ -267,6 +325,7 @@ export function createCollabService(options: CollabOptions): CollabService {
         room.destroy();
       }
       rooms.clear();
+      loadedRooms.clear();
       for (const client of sockets.clients) client.terminate();
       sockets.close();
     },

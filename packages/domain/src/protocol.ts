@@ -20,7 +20,19 @@ export const COLLAB_CLOSE = {
   RATE_LIMITED: 4429,
   /** The document could not be loaded or stored; the client should reconnect later. */
   UNAVAILABLE: 4503,
+  /**
+   * The edit would grow the document past MAX_WORKFLOW_DOC_BYTES (the API's cap too); it was not stored.
+   * Reconnecting resends it: the studio tells the user to remove steps or shorten their configuration.
+   */
+  DOCUMENT_TOO_LARGE: 4507,
 } as const;
+
+/**
+ * Presence a socket may hold: awareness client ids (a browser tab has one per document) and the size of one
+ * presence state. Beyond either, the socket is closed as MALFORMED: presence is fanned out to every member.
+ */
+export const COLLAB_MAX_PRESENCE_IDS_PER_SOCKET = 4;
+export const COLLAB_MAX_PRESENCE_STATE_BYTES = 8 * 1024;
 
 /**
  * The largest collab message. Sized so one message cannot hold the event loop for 100 ms: a 450 KB update of
