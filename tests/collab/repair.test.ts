@@ -8,7 +8,7 @@ import { createStepMap, docMaps } from "@algorythmos/domain";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type { Stack } from "../../scripts/stack.js";
-import { connectClient, createWorkflow, signUp, waitSynced, type CollabClient, type TestUser } from "../support/collab.js";
+import { connectClient, createWorkflow, freePort, signUp, startCollabProcess, waitSynced, withPg, type CollabClient, type TestUser } from "../support/collab.js";
 import { testEnv } from "../support/env.js";
 import { startPrivateRedis, type PrivateRedis } from "../support/private-redis.js";
 import { startTestStack, waitFor } from "../support/stack.js";
@@ -152,6 +152,52 @@ describe("collab repair from the ordered log", () => {
         for (const client of clients.splice(0)) client.destroy();
         for (const stack of stacks.splice(0)) await stack.close().catch(() => {});
         await redis.stop();
+      }
+    }, 60_000);
+  }
+});
+
+describe("collab process shutdown and crash", () => {
+  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+    it(`C10: ${signal} to one of two real collab processes while clients on both edit — every stored edit reaches the other process's clients within 5 s, none reconnects there`, async () => {
+      const env = testEnv();
+      const [a, b] = await Promise.all([startCollabProcess(env, await freePort()), startCollabProcess(env, await freePort())]);
+      try {
+        const workflowId = await createWorkflow(stack0.url, user, DEFINITION);
+        const onA = [connectClient(a.url, workflowId, user.token, { maxBackoffTime: 60_000 }), connectClient(a.url, workflowId, user.token, { maxBackoffTime: 60_000 })];
+        const onB = [connectClient(b.url, workflowId, user.token), connectClient(b.url, workflowId, user.token)];
+        clients.push(...onA, ...onB);
+        await waitSynced(...onA, ...onB);
+        // A's clients type steadily; the signal lands in the middle of it.
+        let typed = 0;
+        const typing = setInterval(() => {
+          for (const [index, client] of onA.entries()) addSteps(client, `a${index}-`, 1, typed);
+          typed++;
+        }, 10);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        a.child.kill(signal);
+        await a.exited;
+        const goneAt = Date.now();
+        clearInterval(typing);
+        for (const client of onA) client.provider.disconnect(); // A is gone: its clients would reconnect elsewhere
+
+        // What A stored is what B's clients must get (an edit A never stored was never acknowledged).
+        const stored = await withPg(env.DATABASE_URL, async (db) => {
+          const rows = await db.query<{ update: Buffer }>(`SELECT update FROM "WorkflowUpdate" WHERE "workflowId" = $1 ORDER BY seq`, [workflowId]);
+          const snapshot = await db.query<{ yjsState: Buffer }>(`SELECT "yjsState" FROM "Workflow" WHERE id = $1`, [workflowId]);
+          const doc = new Y.Doc();
+          for (const part of [snapshot.rows[0]!.yjsState, ...rows.rows.map((row) => row.update)]) Y.applyUpdate(doc, new Uint8Array(part));
+          return stepIds(doc);
+        });
+        const fromA = stored.filter((id) => id.startsWith("a"));
+        expect(fromA.length).toBeGreaterThan(0);
+        await waitFor("B's clients to hold every edit A stored", async () => onB.every((client) => fromA.every((id) => docMaps(client.doc).steps.has(id))), 5_000);
+        console.log(`C10 collab ${signal}: ${fromA.length} steps stored by A, all on B's clients ${Date.now() - goneAt} ms after A exited`);
+        for (const client of onB) expect(client.closeCodes).toEqual([]);
+        if (signal === "SIGTERM") expect(await a.exited).toBe(0);
+      } finally {
+        a.child.kill("SIGKILL");
+        b.child.kill("SIGKILL");
       }
     }, 60_000);
   }
