@@ -85,6 +85,13 @@ describe("CSRF: cookie-authenticated writes", () => {
     expect(broken).toEqual([]);
   });
 
+  it("a mutation over GET (a link, an <img>) with the cookie runs nothing", async () => {
+    const query = encodeURIComponent(`mutation { createApiToken(input: { name: "via-get" }) { token } }`);
+    const response = await fetch(`${stack.url}/graphql?query=${query}`, { headers: { cookie: `${COOKIE}=${encodeURIComponent(user.token)}`, "sec-fetch-site": "cross-site" } });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(await tokensNamed("via-get")).toBe(0);
+  });
+
   it("from the studio's own origin, from ALLOWED_ORIGINS, or with Sec-Fetch-Site: same-origin → runs (the control)", async () => {
     const callers: Record<string, string>[] = [{ origin: stack.url }, { origin: FRIEND }, { "sec-fetch-site": "same-origin" }, {}];
     for (const [index, headers] of callers.entries()) {
@@ -116,17 +123,19 @@ describe("CSRF: cookie-authenticated writes", () => {
 
   it("a studio action posted from a foreign origin → 403 and no one is invited; from our origin it runs", async () => {
     const outsider = await signUp(stack.url, "Outsider");
-    const post = (origin: string) =>
-      fetch(`${stack.url}/workspaces/${user.workspaceId}/settings?_data=${encodeURIComponent("routes/workspaces.$id.settings")}`, {
+    const settings = `${stack.url}/workspaces/${user.workspaceId}/settings`;
+    const post = (origin: string, url: string) =>
+      fetch(url, {
         method: "POST",
         redirect: "manual",
         headers: { "content-type": "application/x-www-form-urlencoded", cookie: `${COOKIE}=${encodeURIComponent(user.token)}`, origin },
         body: new URLSearchParams({ intent: "invite", email: outsider.email, role: "viewer" }).toString(),
       });
     const member = () => stack.deps.db.membership.count({ where: { workspaceId: user.workspaceId, userId: outsider.userId } });
-    expect((await post("http://localhost:1")).status).toBe(403);
+    expect((await post("http://localhost:1", `${settings}?_data=${encodeURIComponent("routes/workspaces.$id.settings")}`)).status).toBe(403);
+    expect((await post("http://localhost:1", `${settings}.data`)).status).toBe(403);
     expect(await member()).toBe(0);
-    expect((await post(stack.url)).status).toBeLessThan(400);
+    expect((await post(stack.url, `${settings}.data`)).status).toBeLessThan(400);
     expect(await member()).toBe(1);
   });
 });
