@@ -1,5 +1,5 @@
 import { canWrite, type Role } from "@algorythmos/domain";
-import { accessChangesChannel, parseAccessChange, roleForWorkflow, roleForWorkspace, type Db } from "@algorythmos/platform";
+import { accessChangesChannel, parseAccessChange, parseSessionEnds, roleForWorkflow, roleForWorkspace, sessionEndsChannel, type Db } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, forbidden, notFound, unauthenticated } from "../errors.js";
 import type { ChannelHub } from "../realtime.js";
@@ -31,9 +31,9 @@ export async function requireWorkflowRole(db: Db, caller: Caller, workflowId: st
 
 /**
  * For long-lived reads (subscriptions): calls `onLost` once, within a Redis round trip and a role query, when
- * the caller no longer has `need` on the workflow — removed or demoted, as published by changeMembership.
- * Listens before it returns: start it BEFORE the first authorisation check, so no change can fall in between.
- * Returns the stop function.
+ * the caller no longer has `need` on the workflow — removed or demoted, as published by changeMembership — or
+ * when the session of the caller's token ends (logOut, endSession, refresh-token reuse). Listens before it
+ * returns: start it BEFORE the first authorisation check, so no change can fall in between. Returns the stop.
  */
 export async function watchWorkflowAccess(
   deps: ServerDeps,
@@ -44,26 +44,41 @@ export async function watchWorkflowAccess(
   onLost: (error: AppError) => void,
 ): Promise<() => Promise<void>> {
   const userId = requireUser(caller);
+  const sessionId = caller.principal?.sessionId;
   let lost = false;
-  return hub.listen(accessChangesChannel(deps.env.REDIS_PREFIX), (message) => {
-    // Any change of this user may concern this workflow's workspace: re-reading the role tells.
-    if (lost || parseAccessChange(message)?.userId !== userId) return;
-    roleForWorkflow(deps.db, userId, workflowId).then(
-      (role) => {
-        if (lost) return;
-        try {
-          check(role, need, "Workflow");
-        } catch {
-          lost = true;
-          onLost(new AppError("FORBIDDEN", "Your access to this workspace changed; subscribe again if you still have it"));
-        }
-      },
-      (error) => {
-        // Fail closed: a stream whose access cannot be re-checked ends (the client may subscribe again).
-        deps.logger.warn("access re-check failed", { workflowId, error });
-        if (!lost) onLost(new AppError("FORBIDDEN", "Your access could not be re-checked; subscribe again"));
-        lost = true;
-      },
+  const lose = (error: AppError) => {
+    if (lost) return;
+    lost = true;
+    onLost(error);
+  };
+  const stops = [
+    await hub.listen(accessChangesChannel(deps.env.REDIS_PREFIX), (message) => {
+      // Any change of this user may concern this workflow's workspace: re-reading the role tells.
+      if (lost || parseAccessChange(message)?.userId !== userId) return;
+      roleForWorkflow(deps.db, userId, workflowId).then(
+        (role) => {
+          try {
+            check(role, need, "Workflow");
+          } catch {
+            lose(new AppError("FORBIDDEN", "Your access to this workspace changed; subscribe again if you still have it"));
+          }
+        },
+        (error) => {
+          // Fail closed: a stream whose access cannot be re-checked ends (the client may subscribe again).
+          deps.logger.warn("access re-check failed", { workflowId, error });
+          lose(new AppError("FORBIDDEN", "Your access could not be re-checked; subscribe again"));
+        },
+      );
+    }),
+  ];
+  if (sessionId) {
+    stops.push(
+      await hub.listen(sessionEndsChannel(deps.env.REDIS_PREFIX), (message) => {
+        if (parseSessionEnds(message).includes(sessionId)) lose(new AppError("UNAUTHENTICATED", "Your session ended; sign in again"));
+      }),
     );
-  });
+  }
+  return async () => {
+    for (const stop of stops) await stop();
+  };
 }

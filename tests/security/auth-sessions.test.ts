@@ -4,6 +4,7 @@
  * tokens on every transport within a second, not when they expire; other sessions of the same user keep working.
  * A JWT without `exp` (or `iat`, or a session) is refused, and so is one older than the access-token lifetime.
  */
+import { workflowRunsChannel } from "@algorythmos/platform";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
@@ -116,6 +117,53 @@ describe("ending a session ends its access tokens", () => {
       expect(codeOf(await gql(sibling.url, `{ me { id } }`, {}, account.token))).toBe("UNAUTHENTICATED");
     } finally {
       await sibling.close();
+    }
+  });
+});
+
+describe("open connections of an ended session", () => {
+  it("a workflowRuns subscription opened with the session's token ends with UNAUTHENTICATED within 1 s of logOut; another session's stays", async () => {
+    const account = await signUp(stack.url, "OpenSub");
+    const other = ok(await gql(stack.url, LOGIN, { input: { email: account.email, password: account.password } })).logIn;
+    const workflow = await createWorkflow(stack.url, account.token, account.workspaceId, "Open subscription");
+    const channel = workflowRunsChannel(stack.deps.env.REDIS_PREFIX, workflow.id);
+    /** An event on the channel, as a worker would publish it: proves which subscriptions are live. */
+    const publish = (seq: number) =>
+      stack.deps.redis.publish(channel, JSON.stringify({ seq, type: "run.started", runId: "run_probe", workflowId: workflow.id, stepId: null, status: "running", at: new Date().toISOString() }));
+    const open = (token: string) => {
+      const client = graphqlWsClient(stack.url, token);
+      const events: number[] = [];
+      const ended = new Promise<{ at: number; codes: string[] }>((resolve) => {
+        client.subscribe({ query: `subscription($id: ID!) { workflowRuns(workflowId: $id) { seq } }`, variables: { id: workflow.id } }, {
+          next: (message) => {
+            if (message.errors) resolve({ at: Date.now(), codes: message.errors.map((e) => String(e.extensions?.code)) });
+            else events.push((message.data as any).workflowRuns.seq);
+          },
+          error: (error) => resolve({ at: Date.now(), codes: Array.isArray(error) ? error.map((e) => String(e?.extensions?.code)) : [String(error)] }),
+          complete: () => resolve({ at: Date.now(), codes: ["COMPLETE"] }),
+        });
+      });
+      return { client, ended, events };
+    };
+    const ending = open(account.token);
+    const staying = open(other.token);
+    try {
+      await waitFor("both subscriptions live", async () => {
+        await publish(1);
+        return ending.events.length > 0 && staying.events.length > 0;
+      }, 5_000);
+      const loggedOutAt = Date.now();
+      ok(await gql(stack.url, LOGOUT, { input: { refreshToken: account.refreshToken } }));
+      const ended = await Promise.race([ending.ended, new Promise<null>((resolve) => setTimeout(() => resolve(null), 3_000))]);
+      expect(ended, "the subscription ended").not.toBeNull();
+      expect(ended!.codes).toEqual(["UNAUTHENTICATED"]);
+      expect(ended!.at - loggedOutAt).toBeLessThan(1_000);
+      await publish(2);
+      await waitFor("the other session's subscription to go on", async () => staying.events.includes(2), 3_000);
+      expect(ending.events).not.toContain(2);
+    } finally {
+      await ending.client.dispose();
+      await staying.client.dispose();
     }
   });
 });

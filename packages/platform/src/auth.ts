@@ -71,13 +71,32 @@ export function dbSessionRevocations(db: Db): SessionRevocations {
   return { isRevoked: async (sessionId) => (await db.refreshToken.count({ where: { familyId: sessionId, revokedAt: { not: null } } })) > 0 };
 }
 
-/** Marks sessions ended for every process; call before revoking their refresh tokens in the database. */
+/**
+ * Sessions that just ended are announced here as `{ "sessionIds": [...] }`, so connections opened with one of
+ * their tokens (GraphQL subscriptions, collab sockets) close instead of living on.
+ */
+export const sessionEndsChannel = (redisPrefix: string) => `${redisPrefix}session-ends`;
+
+export function parseSessionEnds(message: string | Buffer): string[] {
+  try {
+    const value = JSON.parse(message.toString()) as { sessionIds?: unknown };
+    return Array.isArray(value.sessionIds) ? value.sessionIds.filter((id): id is string => typeof id === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Marks sessions ended for every process (new requests are refused), then announces it (open connections
+ * close). Call before revoking their refresh tokens in the database.
+ */
 export async function revokeSessions(redis: Redis, redisPrefix: string, sessionIds: string[]): Promise<void> {
   if (!sessionIds.length) return;
   const pipeline = redis.multi();
   // A little longer than a token lives, so clock skew between processes cannot revive one.
   for (const id of sessionIds) pipeline.set(revokedSessionKey(redisPrefix, id), "1", "EX", ACCESS_TOKEN_TTL_SECONDS + 300);
   await pipeline.exec();
+  await redis.publish(sessionEndsChannel(redisPrefix), JSON.stringify({ sessionIds }));
 }
 
 export function hashApiToken(token: string): string {
