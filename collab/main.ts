@@ -38,6 +38,7 @@ const server = createServer(async (request, response) => {
     .end(JSON.stringify({ status: healthy ? "ok" : ready ? "degraded" : "starting", database, redis: cache, rooms: collab.rooms.size }));
 });
 server.on("upgrade", (request, socket, head) => {
+  socket.on("error", () => socket.destroy()); // a reset mid-handshake must not crash the process
   if ((request.url ?? "").startsWith(COLLAB_PATH_PREFIX)) collab.handleUpgrade(request, socket, head);
   else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
 });

@@ -96,13 +96,19 @@ export async function startHttpServer(options: {
     response.once("close", () => set.delete(response));
   });
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A socket error before a handler takes the socket (a client resetting mid-handshake) must not crash.
+    socket.on("error", () => socket.destroy());
     const path = (request.url ?? "/").split("?")[0]!;
     const match = Object.keys(upgrades).find((prefix) => path === prefix || (prefix.endsWith("/") && path.startsWith(prefix)));
     if (!match) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       return;
     }
-    upgrades[match]!(request, socket, head);
+    try {
+      upgrades[match]!(request, socket, head);
+    } catch {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    }
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;

@@ -5,7 +5,7 @@
  */
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startCollabProcess, startServerProcess, type CollabProcess } from "../support/collab.js";
+import { freePort, startCollabProcess, startServerProcess, startServiceProcess, type CollabProcess } from "../support/collab.js";
 import { testEnv } from "../support/env.js";
 import { int, mulberry32, pick } from "../support/random.js";
 import { recordAttackClass } from "./report.js";
@@ -71,12 +71,28 @@ function fuzzCases(seed: number, count: number, prefix: string) {
   return cases;
 }
 
+/** Opens an upgrade and resets the connection (RST) after `afterMs`: mid-handshake, or just after it. */
+function resetUpgrade(port: number, path: string, afterMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.on("error", () => resolve());
+    socket.on("close", () => resolve());
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    setTimeout(() => socket.resetAndDestroy(), afterMs);
+  });
+}
+
 async function fuzz(port: number, healthUrl: string, prefix: string, alive: () => boolean) {
   const cases = fuzzCases(1201, 60, prefix);
+  // Clients that reset the connection mid-handshake (before, during and just after the server's answer).
+  for (const afterMs of [0, 1, 2, 5, 10, 20, 50]) {
+    await resetUpgrade(port, `${prefix}wf_reset`, afterMs);
+    cases.push({ path: `${prefix}wf_reset (RST after ${afterMs} ms)`, headers: {} });
+  }
   let held = 0;
   const broken: string[] = [];
   for (const { path, headers } of cases) {
-    const answer = await rawUpgrade(port, path, headers);
+    const answer = path.includes("(RST after") ? "reset" : await rawUpgrade(port, path, headers);
     const health = await fetch(healthUrl).then((response) => response.status, () => 0);
     if (alive() && health === 200 && answer !== "timeout") held++;
     else broken.push(`${path.slice(0, 60)} ${JSON.stringify(headers).slice(0, 60)} → ${answer}, healthz ${health}`);
@@ -88,14 +104,29 @@ async function fuzz(port: number, healthUrl: string, prefix: string, alive: () =
 describe("upgrade fuzz against real processes", () => {
   let collab: CollabProcess;
   let server: CollabProcess;
+  let stack: CollabProcess;
   beforeAll(async () => {
     const env = testEnv();
-    [collab, server] = await Promise.all([startCollabProcess(env, await freePort()), startServerProcess(env, await freePort())]);
+    [collab, server, stack] = await Promise.all([
+      startCollabProcess(env, await freePort()),
+      startServerProcess(env, await freePort()),
+      startServiceProcess("tests/support/stack-process.ts", env, { PORT: String(await freePort()) }),
+    ]);
   }, 60_000);
   afterAll(async () => {
     collab?.child.kill("SIGKILL");
     server?.child.kill("SIGKILL");
+    stack?.child.kill("SIGKILL");
   });
+
+  it("S1: the one-process stack (npm start: collab on the server's origin) answers every malformed upgrade and keeps serving", async () => {
+    let exited = false;
+    void stack.exited.then(() => (exited = true));
+    const port = Number(new URL(stack.url).port);
+    const result = await fuzz(port, `${stack.url}/healthz`, "/collab/", () => !exited);
+    recordAttackClass("upgrade fuzz (npm start stack)", result);
+    expect(result.broken, `${stack.output.join("").slice(-2000)}`).toEqual([]);
+  }, 120_000);
 
   it("S1: the collab process answers every malformed upgrade and keeps serving", async () => {
     let exited = false;
