@@ -5,8 +5,6 @@ import { guardedFetch, outboundUrl } from "../ssrf.js";
 import { renderString, renderValue } from "../templates.js";
 import type { Executor } from "./types.js";
 
-export { MAX_REDIRECTS } from "../ssrf.js";
-export { REDACTED } from "../redact.js";
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**
