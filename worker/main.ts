@@ -11,7 +11,7 @@ guardProcess(logger);
 await prepareDatabase(env.DATABASE_URL, logger); // any start order works: waits for PostgreSQL, applies pending migrations
 const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "worker-publisher" });
-const worker = await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 10_000, maintenance: true });
+const worker = await startRunWorker({ env, db, redis, logger, maintenance: true });
 
 onShutdown(
   logger,
@@ -20,5 +20,6 @@ onShutdown(
     await closeRedis(redis);
     await db.$disconnect();
   },
-  { timeoutMs: 15_000 },
+  // R10: the drain (WORKER_DRAIN_TIMEOUT_MS), then up to 2 s for interrupted steps, then closing connections.
+  { timeoutMs: env.WORKER_DRAIN_TIMEOUT_MS + 5_000 },
 );

@@ -23,7 +23,7 @@ export interface RunWorkerOptions {
   /** Non-blocking connection, for publishing run events. */
   redis: Redis;
   logger: Logger;
-  /** How long `close()` waits for in-flight runs before interrupting them (default 10 s). */
+  /** How long `close()` waits for the steps in flight before interrupting them (default WORKER_DRAIN_TIMEOUT_MS). */
   drainTimeoutMs?: number;
   /**
    * Also run the maintenance queue: the reconciler every RECONCILE_INTERVAL_MS and cron triggers (R22, R23).
@@ -52,6 +52,8 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
   const subscriber = createRedis(env.REDIS_URL, { name: "worker-cancel" });
   const queue = createRunQueue(redis, env.REDIS_PREFIX);
   const shutdown = new AbortController();
+  /** R10: set when close() starts — no new step starts; runs are handed back once their steps in flight end. */
+  const draining = new AbortController();
   /** R15: the runs executing here, so a cancel can abort their in-flight step. */
   const inFlight = new Map<string, Set<AbortController>>();
 
@@ -67,7 +69,7 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
       if (!controllers) inFlight.set(runId, (controllers = new Set()));
       controllers.add(stop);
       try {
-        return await executeRun({ env, db, redis, logger, signal: shutdown.signal }, runId, { stop: stop.signal });
+        return await executeRun({ env, db, redis, logger, signal: shutdown.signal, draining: draining.signal }, runId, { stop: stop.signal });
       } catch (error) {
         // R13: the rest of the run waits for a delay — no worker slot is held meanwhile.
         if (error instanceof SuspendRun && token) {
@@ -130,17 +132,21 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
   return {
     close() {
       closing ??= (async () => {
-        await maintenance?.close();
-        await connectors.close();
-        // R10: stop taking jobs, let in-flight runs finish for a while, then interrupt them.
+        // R10: stop taking jobs and starting steps; the steps in flight finish (each run is then handed back
+        // to the queue, to go on from the ledger elsewhere) for at most drainTimeoutMs, then are interrupted.
+        const startedAt = Date.now();
+        draining.abort();
+        const housekeeping = Promise.all([maintenance?.close(), connectors.close()]);
         const drained = worker.close().then(() => true);
-        const bound = new Promise<false>((resolve) => setTimeout(() => resolve(false), options.drainTimeoutMs ?? 10_000).unref());
+        const bound = new Promise<false>((resolve) => setTimeout(() => resolve(false), options.drainTimeoutMs ?? env.WORKER_DRAIN_TIMEOUT_MS).unref());
         if (!(await Promise.race([drained, bound]))) {
-          logger.warn("runs still in flight at shutdown; interrupting them");
+          logger.warn("steps still in flight at shutdown; interrupting them");
           shutdown.abort();
           await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
           await worker.close(true).catch(() => {});
         }
+        await housekeeping;
+        logger.info("run worker drained", { ms: Date.now() - startedAt });
         await queue.close();
         await closeRedis(subscriber);
         await closeRedis(connection);

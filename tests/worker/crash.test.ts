@@ -176,6 +176,55 @@ describe("SIGKILL", () => {
   });
 });
 
+describe("SIGTERM", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({}, { worker: false });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("R10: a worker sent SIGTERM takes no new job, lets the step in flight finish, hands the run back and exits; another worker goes on from the ledger", async () => {
+    // start ──▶ a (HTTP 2 s) ──▶ b (HTTP 2 s)
+    const runId = await h.createRun(
+      workflow(
+        [
+          ["a", "http.request", { url: `${web.url}/slow?ms=2000&drain-a` }],
+          ["b", "http.request", { url: `${web.url}/slow?ms=2000&drain-b` }],
+        ],
+        [["start", "a"], ["a", "b"]],
+      ),
+    );
+    const first = await spawnWorker(h, { WORKER_DRAIN_TIMEOUT_MS: "8000" });
+    await h.enqueue(runId);
+    await h.until("step a to start", async () => !!(await h.db.runStep.findFirst({ where: { runId, stepId: "a", status: "running" } })));
+    const exited = once(first, "exit");
+    first.kill("SIGTERM");
+    const termAt = Date.now();
+    const later = await h.createRun(workflow([["one", "transform", { expression: "'later'" }]], [["start", "one"]]));
+    await h.enqueue(later); // accepted while the worker drains: it must not take it
+    const [code] = await exited;
+    const drainMs = Date.now() - termAt;
+    console.log(`R10 SIGTERM drain: exited ${drainMs} ms after SIGTERM (step in flight: 2 s)`);
+    expect(code).toBe(0);
+    expect(drainMs).toBeLessThan(8_000); // the step in flight ended the drain, not the bound
+    const handedBack = await h.snapshot(runId);
+    expect(handedBack.status).toBe("running");
+    expect(handedBack.steps.filter((s) => s.stepId === "a").map((s) => [s.attempt, s.status])).toEqual([[1, "succeeded"]]); // finished, not interrupted
+    expect(handedBack.steps.some((s) => s.stepId === "b")).toBe(false); // not started by the draining worker
+    expect(await h.queue.getJobState(runId)).toBe("waiting");
+    expect((await h.snapshot(later)).status).toBe("queued");
+
+    await spawnWorker(h);
+    const run = await h.waitForFinal(runId);
+    expect(run.status).toBe("succeeded");
+    expect(run.steps.map((s) => [s.stepId, s.attempt, s.status])).toEqual([["a", 1, "succeeded"], ["b", 1, "succeeded"], ["start", 1, "succeeded"]]);
+    expect(web.requests.filter((r) => r.url.includes("drain-a"))).toHaveLength(1); // sent once
+    expect((await h.waitForFinal(later)).status).toBe("succeeded");
+  });
+});
+
 describe("Redis restart", () => {
   let port: number;
   let server: ChildProcess | null = null;

@@ -3,7 +3,7 @@
  * (BullMQ lock and stalled-check settings from its environment), with the reconciler scoped to one
  * workspace (RECONCILE_WORKSPACE_ID) because test files share one database.
  */
-import { createDb, createLogger, createMaintenanceQueue, createRedis, createRunQueue, loadEnv } from "@algorythmos/platform";
+import { createDb, createLogger, createMaintenanceQueue, createRedis, createRunQueue, loadEnv, onShutdown } from "@algorythmos/platform";
 import { reconcileOnce } from "../../worker/reconciler.js";
 import { startRunWorker } from "../../worker/run-worker.js";
 
@@ -15,7 +15,16 @@ const workspaceId = process.env.RECONCILE_WORKSPACE_ID;
 // WORKER_MAINTENANCE=1: the real maintenance queue of worker/main.ts (its reconcile schedule, R22), scoped to
 // the workspace; otherwise the test's own fast reconcile loop below.
 const maintenance = process.env.WORKER_MAINTENANCE === "1" && workspaceId ? { workspaceId } : undefined;
-await startRunWorker({ env, db, redis, logger, drainTimeoutMs: 1_000, maintenance });
+const worker = await startRunWorker({ env, db, redis, logger, maintenance });
+// SIGTERM drains as worker/main.ts does (R10): the test reads "drained" and the exit.
+onShutdown(
+  logger,
+  async () => {
+    await worker.close();
+    process.stdout.write("drained\n");
+  },
+  { timeoutMs: env.WORKER_DRAIN_TIMEOUT_MS + 5_000 },
+);
 
 if (workspaceId && !maintenance) {
   const runQueue = createRunQueue(redis, env.REDIS_PREFIX);

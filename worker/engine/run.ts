@@ -161,7 +161,8 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
       result = await attempt(deps, stop, { run, step, prior: previous, context, publish });
       if (result.status !== "retrying") break;
       try {
-        await sleep(result.delayMs, undefined, { signal: AbortSignal.any([deps.signal, stop]) });
+        // R10: a drain does not wait out a backoff: the next delivery starts the next attempt at once (R17).
+        await sleep(result.delayMs, undefined, { signal: AbortSignal.any([deps.signal, stop, ...(deps.draining ? [deps.draining] : [])]) });
       } catch {
         if (stop.aborted) {
           halted = true;
@@ -192,10 +193,12 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
   const order = topologicalOrder(definition);
   const decided = (stepId: string) => settled.has(stepId) || waiting.has(stepId);
   const running = new Map<string, Promise<void>>();
+  /** R10: the worker is draining and a step was left unstarted: the run is handed back once nothing executes. */
+  let handBack = false;
   try {
     for (;;) {
       let changed = true;
-      while (changed && !halted && !crash) {
+      while (changed && !halted && !crash && !handBack) {
         changed = false;
         for (const stepId of order) {
           if (halted || crash) break;
@@ -242,6 +245,11 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
             changed = true;
             continue;
           }
+          // R10: a draining worker starts no new step; the steps in flight finish first.
+          if (deps.draining?.aborted) {
+            handBack = true;
+            break;
+          }
           // R15: a run canceled (or timed out) meanwhile starts nothing more.
           if (!(await stillRunning())) {
             halted = true;
@@ -277,6 +285,7 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
   }
   if (crash) throw (crash as { error: unknown }).error;
   if (halted) return stopped();
+  if (handBack) throw new ShutdownAbort(); // R10: the next delivery goes on from the ledger
 
   if (failure) {
     // R8 + R13: delays that were waiting and the steps behind them are not needed any more.

@@ -10,6 +10,11 @@ export interface EngineDeps {
   logger: Logger;
   /** Aborted when the worker shuts down: the run is left for the next delivery (R10). */
   signal: AbortSignal;
+  /**
+   * Aborted when the worker starts draining (R10): no new step starts, steps in flight finish, then the run
+   * is handed back (ShutdownAbort) for the next delivery. `signal` interrupts what is still in flight later.
+   */
+  draining?: AbortSignal;
 }
 
 export interface RunControl {

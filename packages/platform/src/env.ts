@@ -40,6 +40,8 @@ export const EnvSchema = z.object({
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(5_000),
   /** How often each worker looks for runs whose worker died (lock expired) and hands them to a live one. */
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(3_000),
+  /** On SIGTERM a worker starts no new step and waits this long for the steps in flight before interrupting them. */
+  WORKER_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /**
    * How often each collab process checks every loaded document against the head of its log in PostgreSQL
    * and reads what it missed (relay messages lost to a Redis outage or a crashed publisher).
