@@ -63,24 +63,38 @@ describe("security headers", () => {
   });
 
   it("a studio page's inline scripts carry that response's nonce, fresh per response; no 'unsafe-inline' scripts", async () => {
-    const nonces: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const response = await fetch(`${stack.url}/login`);
-      const policy = response.headers.get("content-security-policy") ?? "";
-      const nonce = /script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(policy)?.[1];
-      expect(nonce, policy).toBeTruthy();
-      expect(policy).not.toMatch(/script-src[^;]*'unsafe-(inline|eval)'/);
-      expect(policy).toMatch(/object-src 'none'/);
-      expect(policy).toMatch(/base-uri 'none'/);
-      const html = await response.text();
-      const scripts = [...html.matchAll(/<script\b([^>]*)>/g)].map((match) => match[1]!);
-      expect(scripts.length).toBeGreaterThan(0);
-      for (const attributes of scripts) {
-        if (/\bsrc=/.test(attributes)) continue;
-        expect(attributes).toContain(`nonce="${nonce}"`);
-      }
-      nonces.push(nonce!);
+    await expectNoncedScripts(stack.url);
+  });
+
+  it("so do they when the studio is served in development mode (npm start's default)", async () => {
+    const development = await startTestStack({ studio: true, collab: false, worker: false }, { NODE_ENV: "development" });
+    try {
+      await expectNoncedScripts(development.url);
+    } finally {
+      await development.close();
     }
-    expect(nonces[0]).not.toBe(nonces[1]);
   });
 });
+
+/** Every inline script of /login carries the nonce of its response's CSP, and the nonce changes per response. */
+async function expectNoncedScripts(url: string) {
+  const nonces: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${url}/login`);
+    const policy = response.headers.get("content-security-policy") ?? "";
+    const nonce = /script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(policy)?.[1];
+    expect(nonce, policy).toBeTruthy();
+    expect(policy).not.toMatch(/script-src[^;]*'unsafe-(inline|eval)'/);
+    expect(policy).toMatch(/object-src 'none'/);
+    expect(policy).toMatch(/base-uri 'none'/);
+    const html = await response.text();
+    const scripts = [...html.matchAll(/<script\b([^>]*)>/g)].map((match) => match[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const attributes of scripts) {
+      if (/\bsrc=/.test(attributes)) continue;
+      expect(attributes).toContain(`nonce="${nonce}"`);
+    }
+    nonces.push(nonce!);
+  }
+  expect(nonces[0]).not.toBe(nonces[1]);
+}
