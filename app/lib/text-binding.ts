@@ -15,6 +15,14 @@ import { LOCAL_ORIGIN, userColor, type PresenceUser } from "./collab";
 type Awareness = WebsocketProvider["awareness"];
 export type TextElement = HTMLInputElement | HTMLTextAreaElement;
 
+/** What a generated config form needs to co-type a step's text fields. */
+export interface CollabBinding {
+  doc: Y.Doc;
+  stepId: string;
+  stepType: string;
+  awareness: Awareness | null;
+}
+
 /** Origin of the plain string → Y.Text conversion on focus: not the user's edit, so undo does not revert it. */
 const CONVERT_ORIGIN = Symbol("convert-text");
 

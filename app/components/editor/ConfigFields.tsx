@@ -1,8 +1,7 @@
 import { isTextRecord, typedTextKind } from "@algorythmos/domain";
 import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
-import type { WebsocketProvider } from "y-websocket";
-import type * as Y from "yjs";
 import type { JsonSchema } from "~/lib/operations";
+import type { CollabBinding } from "~/lib/text-binding";
 import { CollabTextField } from "./CollabTextField";
 import { TextMapField } from "./TextMapField";
 
@@ -38,13 +37,6 @@ interface ConfigFieldsProps {
   collab?: CollabBinding | undefined;
 }
 
-/** What a generated form needs to co-type a step's text fields. */
-export interface CollabBinding {
-  doc: Y.Doc;
-  stepId: string;
-  stepType: string;
-  awareness: WebsocketProvider["awareness"] | null;
-}
 
 /** What the generated form knows about a field, for a caller that renders it itself. */
 export interface GeneratedField {

@@ -1,8 +1,8 @@
 import { editTextMap, textMapNames } from "@algorythmos/domain";
 import { useId, useState } from "react";
 import { LOCAL_ORIGIN } from "~/lib/collab";
+import type { CollabBinding } from "~/lib/text-binding";
 import { CollabTextField } from "./CollabTextField";
-import type { CollabBinding } from "./ConfigFields";
 
 interface TextMapFieldProps {
   collab: CollabBinding;
