@@ -4,6 +4,7 @@ import {
   isObjectType,
   Kind,
   type FieldNode,
+  type GraphQLNamedType,
   type GraphQLObjectType,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -13,7 +14,8 @@ import {
 /**
  * Prices of fields whose cost is not their shape (docs/security.md, "Query cost"). graphql-armor's cost rule
  * counts the shape of an operation; `pricedFieldsCheck` adds these prices to armor's count, and the sum must stay
- * within QUERY_LIMITS.maxCost. A price is multiplied by the `first` of every connection above the field.
+ * within QUERY_LIMITS.maxCost. A price is multiplied by the page size of every connection above the field
+ * (its `first`, 20 without one, 100 when it is a variable).
  */
 export const EXPENSIVE_FIELD_COST: Record<string, number> = {
   /** Reads the live Y.Doc (stored state + update log) and decodes it: the costliest read we serve. */
@@ -27,10 +29,14 @@ export const EXPENSIVE_FIELD_COST: Record<string, number> = {
 
 /** The `first` a connection is priced at when it comes from a variable (validation does not see variables). */
 const UNKNOWN_FIRST = 100;
+/** A connection without `first` returns a page of this many (PageArgs in @algorythmos/domain). */
+const DEFAULT_FIRST = 20;
 
-function firstOf(field: FieldNode): number {
+/** How many items a field returns at most, as far as the document tells: 1 for anything but a connection. */
+function itemsOf(field: FieldNode, type: GraphQLNamedType): number {
+  if (!type.name.endsWith("Connection")) return 1;
   const first = field.arguments?.find((arg) => arg.name.value === "first" || arg.name.value === "last");
-  if (!first) return 1;
+  if (!first) return DEFAULT_FIRST;
   if (first.value.kind === Kind.INT) return Math.max(1, Number.parseInt(first.value.value, 10) || 1);
   return UNKNOWN_FIRST;
 }
@@ -44,7 +50,7 @@ function pricedCost(context: ValidationContext, type: GraphQLObjectType, selecti
       if (!definition) continue;
       cost += EXPENSIVE_FIELD_COST[`${type.name}.${selection.name.value}`] ?? 0;
       const child = getNamedType(definition.type);
-      if (selection.selectionSet && isObjectType(child)) cost += firstOf(selection) * pricedCost(context, child, selection.selectionSet, seen);
+      if (selection.selectionSet && isObjectType(child)) cost += itemsOf(selection, child) * pricedCost(context, child, selection.selectionSet, seen);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const on = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) : type;
       if (isObjectType(on)) cost += pricedCost(context, on, selection.selectionSet, seen);
