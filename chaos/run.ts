@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { repoRoot } from "./lib/cluster.js";
 import { failures, table, writeLatest, type ScenarioResult } from "./lib/report.js";
-import { FULL, SCENARIOS, SHORT, SUITE_SETTINGS, startSuite } from "./suite.js";
+import { FULL, SCENARIOS, SHORT, SUITE_SETTINGS, scenariosOf, startSuite } from "./suite.js";
 
 const args = process.argv.slice(2);
 const tier = args.includes("--short") ? SHORT : FULL;
@@ -18,7 +18,7 @@ if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(", ")}. Scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}`);
   process.exit(2);
 }
-const selected = wanted.length ? SCENARIOS.filter((scenario) => wanted.includes(scenario.name)) : SCENARIOS;
+const selected = wanted.length ? SCENARIOS.filter((scenario) => wanted.includes(scenario.name)) : scenariosOf(tier);
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 const started = Date.now();
 console.log(`Algorythmos chaos suite, ${tier.name} tier, seed ${seed}: ${selected.map((s) => s.name).join(", ")}`);

@@ -41,10 +41,14 @@ export interface Context {
 export interface Scenario {
   name: string;
   title: string;
+  /** false: only in the full tier (the short tier must fit in ~90 s inside npm test). */
+  inShortTier?: boolean;
   run(context: Context): Promise<ScenarioResult["figures"]>;
 }
 
 export const SCENARIOS: Scenario[] = [workerKill, redisRestart, postgresRestart, collabKill, relayDrop, serverTerm, hostileInput];
+
+export const scenariosOf = (tier: Tier) => SCENARIOS.filter((scenario) => tier.name === "full" || scenario.inShortTier !== false);
 
 /**
  * Settings every process gets beyond the required ones and the rate limits (cluster.ts), when it knows them.

@@ -199,6 +199,8 @@ export class AppProcess {
   readonly logFile: string;
   /** How many times it has exited (killed or stopped). */
   exits = 0;
+  /** Started and ready (healthy, or for a worker: its run worker started), and not exited since. */
+  ready = false;
   /** Where this start's output begins in the log file (each start appends). */
   private logOffset = 0;
 
@@ -244,8 +246,13 @@ export class AppProcess {
       detached: true,
     });
     this.child = child;
-    child.once("exit", () => void this.exits++);
+    this.ready = false;
+    child.once("exit", () => {
+      this.exits++;
+      if (this.child === child) this.ready = false;
+    });
     await this.waitReady(timeoutMs);
+    if (this.child === child && this.alive) this.ready = true;
   }
 
   async waitReady(timeoutMs: number) {

@@ -30,6 +30,8 @@ function switchExists(): boolean {
 export const relayDrop: Scenario = {
   name: "relay-drop",
   title: `relay publishes dropped (${DROP_SWITCH}=${DROP_RATE})`,
+  // Four collab restarts; the short tier covers relay repair through redis-restart's lost publishes.
+  inShortTier: false,
   async run(context) {
     const { cluster, owner } = context;
     if (!switchExists()) return [yes(`fault switch ${DROP_SWITCH} exists`, false)];
