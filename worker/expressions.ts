@@ -93,7 +93,7 @@ class ExpressionPool {
       // Bare node with a small heap: no loader flags of the parent (tsx, vitest) are inherited.
       execArgv: [`--max-old-space-size=${EXPRESSION_LIMITS.memoryMb}`],
       // Nothing of the worker's environment (CREDENTIALS_KEY, DATABASE_URL, NODE_OPTIONS, …) reaches it.
-      env: {},
+      env: { NODE_ENV: "production" },
       serialization: "advanced",
       stdio: ["ignore", "ignore", "ignore", "ipc"],
     });
