@@ -78,6 +78,9 @@ describe("Y.Doc layout (docs/ydoc-layout.md)", () => {
   it("meta holds schemaVersion, name and description", () => {
     const { meta } = docMaps(docFromDefinition(sample()));
     expect(meta.toJSON()).toEqual({ schemaVersion: 1, name: "Lead follow-up", description: "Fetch, decide, mail" });
+    // L2: name and description are co-typed text.
+    expect(meta.get("name")).toBeInstanceOf(Y.Text);
+    expect(meta.get("description")).toBeInstanceOf(Y.Text);
   });
 
   it("each step is a Y.Map {type, name, config: Y.Map, position: Y.Map{x,y}, notes: Y.XmlFragment} keyed by step id", () => {
