@@ -139,8 +139,9 @@ describe("one query cannot stall the server", () => {
       return best;
     };
     const one = await time(1);
-    const many = await time(allowed);
-    console.info(`export of a ${(bigDocBytes / 1e6).toFixed(1)} MB doc: 1 alias ${one.toFixed(0)} ms, ${allowed} aliases ${many.toFixed(0)} ms`);
+    const { result: many, slowestHealthMs } = await withHealthProbe(() => time(allowed));
+    // Reported, not asserted: one decode of a document this size holds the event loop (docs/security.md).
+    console.info(`export of a ${(bigDocBytes / 1e6).toFixed(1)} MB doc: 1 alias ${one.toFixed(0)} ms, ${allowed} aliases ${many.toFixed(0)} ms, slowest /healthz meanwhile ${slowestHealthMs.toFixed(0)} ms`);
     expect(many).toBeLessThan(one * 1.6 + 50);
   }, 120_000);
 });
