@@ -64,11 +64,32 @@ export class PrivatePostgres {
   }
 
   /** PostgreSQL refuses to run as root: then every pg command runs as the `postgres` user. */
+  private command(command: string, args: string[]): [string, string[]] {
+    return process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", path.join(this.bin, command), ...args]] : [path.join(this.bin, command), args];
+  }
+
+  /** Async, so the suite's own clients keep running (editing, calling the API) while PostgreSQL is down. */
+  private runAsync(command: string, args: string[]): Promise<void> {
+    const [file, argv] = this.command(command, args);
+    return new Promise((resolve, reject) => {
+      const child = spawn(file, argv, { stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      child.once("error", reject);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new Error(`${command} ${args.join(" ")} failed (${code}): ${output}`));
+      });
+    });
+  }
+
+  /** Synchronous: for initdb, and for the exit handler, which cannot wait. */
   private run(command: string, args: string[]) {
-    const asRoot = process.getuid?.() === 0;
-    const result = asRoot
-      ? spawnSync("runuser", ["-u", "postgres", "--", path.join(this.bin, command), ...args], { encoding: "utf8", timeout: 60_000 })
-      : spawnSync(path.join(this.bin, command), args, { encoding: "utf8", timeout: 60_000 });
+    const [file, argv] = this.command(command, args);
+    const result = spawnSync(file, argv, { encoding: "utf8", timeout: 60_000 });
     if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${result.stderr || result.stdout || result.error}`);
   }
 
@@ -88,21 +109,21 @@ export class PrivatePostgres {
     }
     // fsync off: the suite crashes processes, never the machine, so the OS page cache survives every fault.
     const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.socketDir} -c max_connections=300 -c fsync=off -c synchronous_commit=on`;
-    this.run("pg_ctl", ["-D", this.dataDir, "-l", this.logFile, "-o", options, "-w", "-t", "60", "start"]);
+    await this.runAsync("pg_ctl", ["-D", this.dataDir, "-l", this.logFile, "-o", options, "-w", "-t", "60", "start"]);
     this.running = true;
     this.url = `postgres://postgres@127.0.0.1:${this.port}/chaos`;
   }
 
   /** An immediate stop (no checkpoint, clients cut) — what a crash looks like to its clients. */
-  stopImmediate() {
+  async stopImmediate() {
     if (!this.running) return;
-    this.run("pg_ctl", ["-D", this.dataDir, "-m", "immediate", "-w", "stop"]);
+    await this.runAsync("pg_ctl", ["-D", this.dataDir, "-m", "immediate", "-w", "stop"]);
     this.running = false;
   }
 
   /** pg_ctl -m immediate restart: down for `downMs`, then up again on the same port (crash recovery from WAL). */
   async restartImmediate(downMs = 0) {
-    this.stopImmediate();
+    await this.stopImmediate();
     if (downMs) await sleep(downMs);
     await this.start();
   }

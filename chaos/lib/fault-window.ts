@@ -28,12 +28,15 @@ export async function faultDuringRunsAndEdits(context: Context, label: string, i
 
     // Reads of the API on both servers throughout: what a user sees during the fault.
     const reads: string[] = [];
+    /** The first few answers that were neither OK nor a retryable 503, with their messages, for the notes. */
+    const odd: string[] = [];
     let reading = true;
     const reader = (async () => {
       for (let i = 0; reading && i < 2_000; i++) {
         const server = cluster.servers[i % 2]!.url;
         const result = await call(server, `query($id: ID!) { workflow(id: $id) { id name } }`, { id: runsWorkflow }, owner.token, 5_000);
         reads.push(result.outcome);
+        if (result.outcome !== "OK" && result.outcome !== RETRYABLE_OUTAGE && odd.length < 3) odd.push(`${result.outcome}: ${result.message ?? ""}`.slice(0, 200));
         await sleep(100);
       }
     })();
@@ -64,6 +67,7 @@ export async function faultDuringRunsAndEdits(context: Context, label: string, i
     reading = false;
     await reader;
     const failed = [...reads, ...load.outcomes].filter((outcome) => outcome !== "OK");
+    if (odd.length) context.notes.push(`${label}: answers other than OK or 503: ${odd.join(" | ")}`);
     if (convergence.detail) context.notes.push(`${label}: not converged: ${convergence.detail}`);
     context.notes.push(`${label}: fault lasted ${((healedAt - faultAt) / 1000).toFixed(1)} s; ${editing.made} edits made, ${editing.acknowledged.size} acknowledged`);
     return [
