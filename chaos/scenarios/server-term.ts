@@ -3,7 +3,8 @@
  * (a client retrying elsewhere would see ECONNREFUSED once the port is closed: that is not a cut request);
  * every subscriber whose subscription ends resubscribes on the other server and must see its run finish.
  */
-import { call, createWorkflow, effectDefinition, graphqlWs, START_RUN } from "../lib/api.js";
+import { call, createWorkflow, effectDefinition, FINAL, graphqlWs, runFacts, START_RUN, withPg } from "../lib/api.js";
+import { waitAllFinal } from "../lib/runs.js";
 import { all, info, tally, zero } from "../lib/report.js";
 import { sleep } from "../lib/util.js";
 import type { Scenario } from "../suite.js";
@@ -60,6 +61,8 @@ export const serverTerm: Scenario = {
     const { cluster, owner } = context;
     const [victim, other] = cluster.servers as [typeof cluster.servers[0], typeof cluster.servers[0]];
     const workflowId = await createWorkflow(other!.url, owner, effectDefinition("chaos server term", context.counting.url, "&delayMs=4000"));
+    // The runs the request lanes start: quick ones, so checking that each accepted run finishes stays short.
+    const quickWorkflowId = await createWorkflow(other!.url, owner, effectDefinition("chaos server term quick", context.counting.url));
     const count = context.scale(20, 4);
     const subscribers: Subscriber[] = [];
     for (let i = 0; i < count; i++) {
@@ -81,14 +84,18 @@ export const serverTerm: Scenario = {
 
     // Requests to the server being stopped, four at a time, until shortly after it exited.
     const outcomes: string[] = [];
+    /** startRun calls on the stopping server: tag → outcome (a run answered OK must finish; a cut one may exist). */
+    const startOutcomes = new Map<string, string>();
     let sending = true;
     const senders = [0, 1, 2, 3].map(async (lane) => {
       for (let i = 0; sending && i < 5_000; i++) {
+        const tag = `term-load-${lane}-${i}`;
         const result =
           lane % 2 === 0
-            ? await call(victim!.url, START_RUN, { input: { workflowId, input: { tag: `term-load-${lane}-${i}` } } }, owner.token, 15_000)
+            ? await call(victim!.url, START_RUN, { input: { workflowId: quickWorkflowId, input: { tag } } }, owner.token, 15_000)
             : await call(victim!.url, `query($id: ID!) { workflow(id: $id) { id name } }`, { id: workflowId }, owner.token, 15_000);
         outcomes.push(result.outcome);
+        if (lane % 2 === 0) startOutcomes.set(tag, result.outcome);
         if (result.outcome.includes("ECONNREFUSED")) await sleep(50);
       }
     });
@@ -101,6 +108,18 @@ export const serverTerm: Scenario = {
     await Promise.race([Promise.all(following), sleep(100_000)]);
     await victim!.start();
 
+    // Every run the stopping server accepted must finish; a run whose startRun was cut shows whether it exists.
+    const runsByTag = await withPg(cluster.postgres.url, async (client) => {
+      const rows = await client.query<{ id: string; tag: string }>(`SELECT id, input->>'tag' AS tag FROM "Run" WHERE "workflowId" = $1`, [quickWorkflowId]);
+      return new Map(rows.rows.map((row) => [row.tag, row.id]));
+    });
+    const acceptedRuns = [...startOutcomes].filter(([, outcome]) => outcome === "OK").map(([tag]) => runsByTag.get(tag)).filter((id): id is string => !!id);
+    const acceptedCount = [...startOutcomes.values()].filter((outcome) => outcome === "OK").length;
+    const cutStarts = [...startOutcomes].filter(([, outcome]) => outcome.startsWith("network") && !outcome.includes("ECONNREFUSED"));
+    await waitAllFinal(context, acceptedRuns, Date.now(), context.tier.name === "full" ? 60_000 : 30_000);
+    const facts = await runFacts(cluster.postgres.url, acceptedRuns);
+    const acceptedFinal = acceptedRuns.filter((id) => FINAL.has(facts.statuses.get(id) ?? "")).length;
+
     const cut = outcomes.filter((outcome) => outcome.startsWith("network") && !outcome.includes("ECONNREFUSED"));
     const cutSubscribers = subscribers.filter((subscriber) => subscriber.cut).length;
     context.notes.push(`server-term: ${victim!.name} exited ${stopped.exitCode ?? stopped.signal} ${stopped.ms} ms after SIGTERM`);
@@ -108,6 +127,8 @@ export const serverTerm: Scenario = {
       info("requests sent to the stopping server", tally(outcomes)),
       zero("requests cut (socket error, not a refused connection)", cut.length),
       zero("server errors (HTTP 5xx) while draining", outcomes.filter((outcome) => /^HTTP 5/.test(outcome)).length),
+      all("runs accepted by the stopping server that finished", acceptedFinal, acceptedCount),
+      info("startRun calls cut whose run was created anyway", `${cutStarts.filter(([tag]) => runsByTag.has(tag)).length} of ${cutStarts.length}`),
       info("subscriptions open at SIGTERM", inFlight),
       info("subscription close codes", tally(subscribers.flatMap((subscriber) => subscriber.closeCodes.map(String)))),
       all("subscribers that saw their run finish (resuming on the other server)", subscribers.filter((subscriber) => subscriber.finished).length, subscribers.length),
