@@ -4,6 +4,7 @@
  * character of both survives, in order per author; the local caret stays where it was when the other's
  * text lands; each sees the other's caret in the field. Screenshots go to tests/artifacts/.
  */
+import jsonata from "jsonata";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
@@ -133,6 +134,22 @@ describe("L5 two people typing in one field at once keep every character, in ord
     await pageA.locator(".collab-text", { has: fieldA }).getByTestId("remote-caret").filter({ hasText: "Bea" }).waitFor({ timeout: 3_000 });
     await pageB.locator(".collab-text", { has: fieldB }).getByTestId("remote-caret").filter({ hasText: "Ada" }).waitFor({ timeout: 3_000 });
     await shot(pageA, "cotyping-expression");
+
+    // The Problems panel judges the merged text: Bea's " OR 42 XYZ" does not parse as JSONata.
+    const parses = (() => {
+      try {
+        jsonata(text);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    expect(parses, text).toBe(false);
+    for (const page of [pageA, pageB]) await page.getByTestId("problems").getByText(/Invalid expression/).waitFor({ timeout: 3_000 });
+    // Ada tidies it up; both see no problems.
+    await fieldA.press("ControlOrMeta+a");
+    await pageA.keyboard.type("input.go = true and $exists(input.lead)");
+    for (const page of [pageA, pageB]) await until(page.locator("#problems-heading"), textOf, "Problems (0)");
   }, 60_000);
 
   it("the workflow name: Ada types in the middle while Bea types at the end; Ada's caret stays in place", async () => {

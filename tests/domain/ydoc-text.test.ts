@@ -439,6 +439,21 @@ describe("L7 malformed shapes become INVALID_DEFINITION problems naming the fiel
     expect(configOf(doc, "fetch").get("headers")).toBeInstanceOf(Y.Map);
   });
 
+  it("a garbled condition expression (one that no longer parses) shows in the problems, naming the field", () => {
+    const doc = docFromDefinition(FULL);
+    // What two people typing "$exists(" and "(a or b)" into one expression used to leave.
+    configOf(doc, "check").set("expression", "input.go = true and $exi(stsa or b)(");
+    const problems = definitionFromDoc(doc).problems.filter((p) => p.stepId === "check");
+    expect(problems).toEqual([
+      expect.objectContaining({ code: "INVALID_CONFIG", path: ["expression"], message: expect.stringMatching(/^Step "Check": expression: Invalid expression: .+ \(at \d+\)$/) }),
+    ]);
+    // The same for a transform; a valid expression has none.
+    configOf(doc, "shape").set("expression", "$.leads[");
+    expect(definitionFromDoc(doc).problems.some((p) => p.stepId === "shape" && p.path?.[0] === "expression")).toBe(true);
+    configOf(doc, "check").set("expression", "input.go = true and $exists(input.b)");
+    expect(definitionFromDoc(doc).problems.filter((p) => p.stepId === "check")).toEqual([]);
+  });
+
   it("a garbled condition expression shows in the problems: a number where the text belongs", () => {
     const doc = docFromDefinition(FULL);
     configOf(doc, "check").set("expression", 42);

@@ -1,3 +1,4 @@
+import jsonata from "jsonata";
 import { z } from "zod";
 
 /**
@@ -5,7 +6,24 @@ import { z } from "zod";
  * Executors live in `worker/` and are registered there against the same type names.
  */
 
-const Expression = z.string().trim().min(1, "Expression is required").max(10_000, "Expression is at most 10000 characters");
+/**
+ * A JSONata expression. It is parsed here, so a syntax error (a garbled expression, say) is a problem the
+ * studio shows and that blocks starting a run, rather than a step that fails at run time.
+ */
+const Expression = z
+  .string()
+  .trim()
+  .min(1, "Expression is required")
+  .max(10_000, "Expression is at most 10000 characters")
+  .superRefine((expression, context) => {
+    if (!expression || expression.length > 10_000) return; // reported above
+    try {
+      jsonata(expression);
+    } catch (error) {
+      const { message, position } = error as { message?: string; position?: number };
+      context.addIssue({ code: "custom", message: `Invalid expression: ${message ?? "syntax error"}${typeof position === "number" ? ` (at ${position})` : ""}` });
+    }
+  });
 const CredentialRef = z.string().min(1, "Choose a credential");
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
 /**
