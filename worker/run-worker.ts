@@ -64,6 +64,11 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
       const payload = jobCatalog.runs["execute-run"].safeParse(job.data);
       if (!payload.success) throw new UnrecoverableError(`Invalid execute-run payload: ${payload.error.message}`);
       const { runId } = payload.data;
+      // R10: a job that reaches a draining worker (fetched as close() began) goes back untouched.
+      if (draining.signal.aborted && token) {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
       const stop = new AbortController();
       let controllers = inFlight.get(runId);
       if (!controllers) inFlight.set(runId, (controllers = new Set()));

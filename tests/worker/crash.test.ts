@@ -200,8 +200,10 @@ describe("SIGTERM", () => {
     await h.enqueue(runId);
     await h.until("step a to start", async () => !!(await h.db.runStep.findFirst({ where: { runId, stepId: "a", status: "running" } })));
     const exited = once(first, "exit");
+    const draining = new Promise<void>((resolve) => first.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("draining") && resolve()));
     first.kill("SIGTERM");
     const termAt = Date.now();
+    await draining;
     const later = await h.createRun(workflow([["one", "transform", { expression: "'later'" }]], [["start", "one"]]));
     await h.enqueue(later); // accepted while the worker drains: it must not take it
     const [code] = await exited;

@@ -20,7 +20,9 @@ const worker = await startRunWorker({ env, db, redis, logger, maintenance });
 onShutdown(
   logger,
   async () => {
-    await worker.close();
+    const closed = worker.close(); // takes no job from here on
+    process.stdout.write("draining\n");
+    await closed;
     process.stdout.write("drained\n");
   },
   { timeoutMs: env.WORKER_DRAIN_TIMEOUT_MS + 5_000 },

@@ -1,10 +1,10 @@
 import { isStepType, newId, stepTypes, type Step, type StepType } from "@algorythmos/domain";
-import { isUniqueViolation, Prisma, type Logger } from "@algorythmos/platform";
-import { AbortedError, DuplicateDelivery, ShutdownAbort, StepError, errorMessage } from "../errors.js";
+import { Prisma, type Logger } from "@algorythmos/platform";
+import { AbortedError, ShutdownAbort, StepError, errorMessage } from "../errors.js";
 import { executors, type ExecutorArgs, type ExecutorResult, type RunContext } from "../executors/index.js";
 import { executeRedacted } from "../redact.js";
 import { loadCredential } from "./credentials.js";
-import { jsonParam, timestampParam, toJson, updateStep } from "./ledger.js";
+import { insertStep, jsonParam, timestampParam, toJson, updateStep } from "./ledger.js";
 import { backoffDelay, CHUNK_INTERVAL_MS, retryPolicy, stepTimeout } from "./policy.js";
 import { stepConfig } from "./step-config.js";
 import type { EngineDeps, LedgerRow, Publish, RunState } from "./types.js";
@@ -24,15 +24,17 @@ export async function attempt(
   stop: AbortSignal,
   args: { run: RunState; step: Step; prior: LedgerRow | undefined; context: RunContext; publish: Publish },
 ): Promise<AttemptResult> {
-  const { db, logger } = deps;
+  const { logger } = deps;
   const { run, step, prior, context, publish } = args;
   const { runId } = run;
   const type = step.type as StepType; // validated in executeRun (R3)
   const atMostOnce = isStepType(type) && stepTypes[type].sideEffects === "at-most-once";
 
+  /** The previous attempt, closed as failed in the statement that records this one (insertStep). */
+  let closing: { id: string; from: LedgerRow["status"]; error?: string } | undefined;
   if (prior?.status === "retrying") {
     // R17: the previous attempt failed retryably; it is closed as failed when the next one starts.
-    await db.runStep.updateMany({ where: { id: prior.id, status: "retrying" }, data: { status: "failed" } });
+    closing = { id: prior.id, from: "retrying" };
   } else if (prior && (prior.status === "running" || prior.status === "pending")) {
     // R10: an attempt left `running` was interrupted (crash or shutdown). Close it; repeat the step only
     // when repeating it is safe (sideEffects "none" or "idempotent").
@@ -44,27 +46,19 @@ export async function attempt(
       await updateStep(publish, { id: prior.id, from: [prior.status] }, { status: "failed", error }, { type: "step.failed", stepId: step.id, status: "failed", error });
       return { status: "failed", error };
     }
-    await db.runStep.updateMany({ where: { id: prior.id, status: prior.status }, data: { status: "failed", error, finishedAt: new Date() } });
+    closing = { id: prior.id, from: prior.status, error };
   }
 
   const attemptNo = (prior?.attempt ?? 0) + 1;
   const rowId = newId("rst");
   const resolved = stepConfig(run, step);
-  // R5: the ledger row and its step.started event in one statement (one round trip).
-  const input = jsonParam(resolved.error === undefined ? resolved.config : resolved.raw);
-  try {
-    await publish.withLedger(
-      { type: "step.started", stepId: step.id, status: "running", attempt: attemptNo },
-      (storeEventFrom) => Prisma.sql`WITH s AS (
-        INSERT INTO "RunStep" ("id", "runId", "stepId", "type", "attempt", "status", "input", "startedAt")
-        VALUES (${rowId}, ${runId}, ${step.id}, ${step.type}, ${attemptNo}::integer, 'running'::"StepStatus", ${input}::jsonb, ${timestampParam()}::timestamp(3))
-        RETURNING "id"
-      ) ${storeEventFrom("s")}`,
-    );
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new DuplicateDelivery(runId, step.id);
-    throw error;
-  }
+  // R5: the ledger row, its step.started event and the closing of the previous attempt: one statement.
+  await insertStep(
+    publish,
+    { id: rowId, runId, stepId: step.id, type: step.type, attempt: attemptNo, status: "running", input: resolved.error === undefined ? resolved.config : resolved.raw, startedAt: new Date() },
+    { type: "step.started", stepId: step.id, status: "running", attempt: attemptNo },
+    closing,
+  );
 
   const policy = retryPolicy(type, resolved.config);
   const timeoutMs = stepTimeout(type, resolved.config);

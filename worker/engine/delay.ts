@@ -16,24 +16,22 @@ export async function delayStep(
   prior: LedgerRow | undefined,
   publish: Publish,
 ): Promise<{ status: "waiting"; resumeAt: Date } | { status: "succeeded"; output: unknown } | { status: "failed"; error: string }> {
-  const { db } = deps;
   const resolved = stepConfig(run, step);
   let row = prior && prior.status === "running" && resumeAtOf(prior.output) ? prior : undefined;
   if (!row) {
-    if (prior && OPEN_STATUSES.includes(prior.status)) {
-      await db.runStep.updateMany({ where: { id: prior.id, status: prior.status }, data: { status: "failed", error: "Interrupted before the delay was recorded", finishedAt: new Date() } });
-    }
     const startedAt = new Date();
     const durationMs = resolved.error === undefined ? (resolved.config as { durationMs: number }).durationMs : 0;
     const resumeAt = new Date(startedAt.getTime() + durationMs);
     const id = newId("rst");
     const attempt = (prior?.attempt ?? 0) + 1;
     const output = { resumeAt: resumeAt.toISOString() };
-    // The row and its step.started, one statement (R5).
+    // The row and its step.started, one statement (R5), closing an attempt interrupted before it recorded its delay.
+    const interrupted = prior && OPEN_STATUSES.includes(prior.status) ? { id: prior.id, from: prior.status, error: "Interrupted before the delay was recorded" } : undefined;
     await insertStep(
       publish,
       { id, runId: run.runId, stepId: step.id, type: step.type, attempt, status: "running", input: resolved.error === undefined ? resolved.config : resolved.raw, output, startedAt },
       { type: "step.started", stepId: step.id, status: "running", output },
+      interrupted,
     );
     row = { id, stepId: step.id, attempt, status: "running", output, error: null, startedAt };
     if (resolved.error !== undefined) {

@@ -36,14 +36,29 @@ const timestampOrNull = (date: Date | null | undefined) => (date ? Prisma.sql`${
 const jsonOrNull = (value: unknown) => (value === undefined ? Prisma.sql`NULL` : Prisma.sql`${jsonParam(value)}::jsonb`);
 
 /**
- * R5: inserts a ledger row and stores its event in one statement. Another delivery that recorded the same
- * attempt first makes it throw DuplicateDelivery (nothing is written).
+ * R5: inserts a ledger row and stores its event in one statement. `closing` is the step's previous attempt
+ * (interrupted, or waiting to be retried), closed as failed in the same statement: a crash can never leave it
+ * closed without its successor, which the next delivery would read as the step failing for good (R10, R17).
+ * Another delivery that recorded the same attempt first makes it throw DuplicateDelivery (nothing is written).
  */
-export async function insertStep(publish: Publish, row: NewLedgerRow, event: EventInput): Promise<void> {
+export async function insertStep(
+  publish: Publish,
+  row: NewLedgerRow,
+  event: EventInput,
+  closing?: { id: string; from: StepStatus; error?: string },
+): Promise<void> {
+  const close = closing
+    ? Prisma.sql`c AS (
+        UPDATE "RunStep" SET "status" = 'failed'::"StepStatus"
+          ${closing.error === undefined ? Prisma.empty : Prisma.sql`, "error" = ${closing.error}, "finishedAt" = ${timestampOrNull(new Date())}`}
+        WHERE "id" = ${closing.id} AND "status" = ${closing.from}::"StepStatus"
+        RETURNING "id"
+      ),`
+    : Prisma.empty;
   try {
     await publish.withLedger(
       event,
-      (storeEventFrom) => Prisma.sql`WITH s AS (
+      (storeEventFrom) => Prisma.sql`WITH ${close} s AS (
         INSERT INTO "RunStep" ("id", "runId", "stepId", "type", "attempt", "status", "input", "output", "error", "startedAt", "finishedAt")
         VALUES (${row.id}, ${row.runId}, ${row.stepId}, ${row.type}, ${row.attempt}::integer, ${row.status}::"StepStatus",
                 ${jsonOrNull(row.input)}, ${jsonOrNull(row.output)}, ${row.error ?? null}, ${timestampOrNull(row.startedAt)}, ${timestampOrNull(row.finishedAt)})
