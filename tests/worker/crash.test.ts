@@ -1,7 +1,8 @@
 /**
- * Crashes with real processes (docs/run-engine.md R5, R10, R13, R22): a worker process killed with SIGKILL
- * mid-step, and a Redis server restarted without its data while runs are accepted. Each run still ends
- * `succeeded`, and every step is committed once.
+ * Crashes with real processes (docs/run-engine.md R5, R10, R13, R18, R22): worker processes killed with
+ * SIGKILL mid-step (once, and as a storm), a worker sent SIGTERM (drain), and a private redis-server
+ * restarted without its data or flushed while runs are accepted. Each run still ends `succeeded`, every step
+ * is committed once, every send of a step carries its one Idempotency-Key, and recovery times are printed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -174,6 +175,61 @@ describe("SIGKILL", () => {
     expect(web.charges.get(`${runId}:charge`)).toBe(2); // two requests, one key: the API took effect once
     expect(run.steps.filter((s) => s.stepId === "charge").map((s) => [s.attempt, s.status])).toEqual([[1, "failed"], [2, "succeeded"]]);
   });
+});
+
+describe("SIGKILL storm", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({}, { worker: false });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("R18 R10 R1: 24 runs while one of two workers is SIGKILLed every 1–3 s (each replaced) → every run succeeds once, one Idempotency-Key per step, one run.started and run.finished each", async () => {
+    // start ──▶ shape (transform) ──▶ charge (POST, 300 ms) ──▶ check (condition)
+    const definition = workflow(
+      [
+        ["shape", "transform", { expression: "{ 'amount': 5 }" }],
+        ["charge", "http.request", { method: "POST", url: `${web.url}/charge?ms=800&storm`, body: "{{ steps.shape.output }}" }],
+        ["check", "condition", { expression: "$contains(steps.charge.output.body.charged, ':charge')" }],
+      ],
+      [["start", "shape"], ["shape", "charge"], ["charge", "check"]],
+    );
+    const runIds: string[] = [];
+    for (let i = 0; i < 24; i++) runIds.push(await h.createRun(definition));
+    const extra = { RECONCILE_WORKSPACE_ID: h.workspaceId };
+    const workers = [await spawnWorker(h, extra), await spawnWorker(h, extra)];
+    for (const runId of runIds) await h.enqueue(runId);
+
+    let kills = 0;
+    const stormEnds = Date.now() + 8_000;
+    while (Date.now() < stormEnds) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000 + Math.random() * 2_000));
+      const index = Math.floor(Math.random() * workers.length);
+      await kill(workers[index]!);
+      kills++;
+      workers[index] = await spawnWorker(h, extra);
+    }
+    const lastKillAt = Date.now();
+    const runs = [];
+    for (const runId of runIds) runs.push(await h.waitForFinal(runId));
+    const charged = web.requests.filter((r) => r.url.includes("storm"));
+    console.log(
+      `R10 storm: ${kills} SIGKILLs, all ${runs.length} runs final ${Date.now() - lastKillAt} ms after the last; ` +
+        `${charged.length - runs.length} POSTs sent again, each with its step's key`,
+    );
+    for (const run of runs) {
+      expect(run.status, run.error ?? "").toBe("succeeded");
+      for (const stepId of ["start", "shape", "charge", "check"]) {
+        expect(run.steps.filter((s) => s.stepId === stepId && s.status === "succeeded"), stepId).toHaveLength(1);
+      }
+      expect(run.events.filter((e) => e.type === "run.started")).toHaveLength(1);
+      expect(run.events.filter((e) => e.type === "run.finished")).toHaveLength(1);
+      const keys = new Set(charged.filter((r) => String(r.headers["idempotency-key"]).startsWith(run.id)).map((r) => r.headers["idempotency-key"]));
+      expect([...keys]).toEqual([`${run.id}:charge`]); // however often it was sent, the API saw one operation
+    }
+  }, 90_000);
 });
 
 describe("SIGTERM", () => {
