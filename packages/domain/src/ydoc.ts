@@ -119,7 +119,7 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
   return step;
 }
 
-// ---------- co-typed config text (L5, L6) ----------
+// ---------- co-typed config text (L2, L6, L7) ----------
 
 /**
  * A text config field: a Y.Text reads as its string, a plain value as itself (config validation judges it: a
