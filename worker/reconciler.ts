@@ -259,6 +259,8 @@ async function currentDefinition(db: Db, workflowId: string, materialised: unkno
 
 /** Deletes the lock only while it still holds this pass's token (compare and delete in one step). */
 const RELEASE_LOCK = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`;
+/** Extends the lock only while it still holds this pass's token. */
+const EXTEND_LOCK = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end return 0`;
 
 /**
  * The maintenance queue of a worker process: the `reconcile` job scheduler (every RECONCILE_INTERVAL_MS;
@@ -282,12 +284,16 @@ export async function startMaintenance(deps: {
     async (job: Job<MaintenanceJob>) => {
       if (job.name === "reconcile") {
         const token = randomUUID();
-        if ((await redis.set(lockKey, token, "PX", env.RECONCILE_INTERVAL_MS * 2, "NX")) !== "OK") return "locked";
+        const ttlMs = env.RECONCILE_INTERVAL_MS * 2;
+        if ((await redis.set(lockKey, token, "PX", ttlMs, "NX")) !== "OK") return "locked";
+        // One pass at a time across workers, however long a pass takes: the lock is kept while it runs.
+        const keep = setInterval(() => void redis.eval(EXTEND_LOCK, 1, lockKey, token, String(ttlMs)).catch(() => {}), ttlMs / 3);
         try {
           await reconcileOnce({ ...deps, runQueue, maintenanceQueue });
           return "ok";
         } finally {
-          await redis.eval(RELEASE_LOCK, 1, lockKey, token); // only our own lock: a pass that overran lost it
+          clearInterval(keep);
+          await redis.eval(RELEASE_LOCK, 1, lockKey, token); // only our own (it may have expired, e.g. Redis restarted)
         }
       }
       if (job.name === "cron-run") {
