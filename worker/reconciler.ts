@@ -306,7 +306,16 @@ export async function startMaintenance(deps: {
       }
       throw new UnrecoverableError(`Unknown job "${job.name}" on the maintenance queue`);
     },
-    { connection, prefix: bullPrefix(env.REDIS_PREFIX), concurrency: 1 },
+    {
+      connection,
+      prefix: bullPrefix(env.REDIS_PREFIX),
+      concurrency: 1,
+      // Like the runs queue (R10): a job of a worker that died goes to a live one within seconds, however
+      // often that happens — a reconcile pass and a cron-run job (its run id is derived) are safe to repeat.
+      lockDuration: env.WORKER_LOCK_DURATION_MS,
+      stalledInterval: env.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: 100,
+    },
   );
   worker.on("failed", (job, error) => logger.error("maintenance job failed", { job: job?.name, error: errorMessage(error) }));
   worker.on("error", (error) => logger.error("maintenance worker error", { error: errorMessage(error) }));
