@@ -2,7 +2,7 @@
  * 1. Worker SIGKILL every 1–3 s while runs of trigger → transform → http.request (to the counting server) →
  * condition execute. A killed worker is started again at once, so kills keep landing mid-step.
  */
-import { createWorkflow, effectDefinition } from "../lib/api.js";
+import { createWorkflow, effectDefinition, withPg } from "../lib/api.js";
 import { info, under, type Figure } from "../lib/report.js";
 import { runFigures, startRuns, waitAllFinal } from "../lib/runs.js";
 import { sleep } from "../lib/util.js";
@@ -57,6 +57,7 @@ export const workerKill: Scenario = {
     const recoveryFrom = survivorAtLastKill ? lastKillAt : firstReadyAt;
     const timeoutMs = context.tier.name === "full" ? 180_000 : 45_000;
     const allFinalMs = await waitAllFinal(context, load.runIds, recoveryFrom, timeoutMs);
+    context.notes.push(`worker-kill: last run to finish: ${await lastRunTimeline(cluster.postgres.url, load.runIds, recoveryFrom)}`);
     context.notes.push(`worker-kill: ${kills} SIGKILLs over ${load.runIds.length} runs; all-final waited at most ${timeoutMs / 1000} s after the last kill`);
     const figures: Figure[] = [
       info("worker SIGKILLs", kills),
@@ -67,3 +68,22 @@ export const workerKill: Scenario = {
     return figures;
   },
 };
+
+/** The run that finished last, its steps' attempts with times relative to `since` (where recovery time went). */
+function lastRunTimeline(databaseUrl: string, runIds: string[], since: number): Promise<string> {
+  return withPg(databaseUrl, async (client) => {
+    const last = await client.query<{ id: string; createdAt: Date; finishedAt: Date | null }>(
+      `SELECT id, "createdAt", "finishedAt" FROM "Run" WHERE id = ANY($1) ORDER BY "finishedAt" DESC NULLS FIRST LIMIT 1`,
+      [runIds],
+    );
+    const run = last.rows[0];
+    if (!run) return "none";
+    const at = (date: Date | null) => (date ? `${((date.getTime() - since) / 1000).toFixed(1)} s` : "—");
+    const steps = await client.query<{ stepId: string; attempt: number; status: string; startedAt: Date | null; finishedAt: Date | null }>(
+      `SELECT "stepId", attempt, status::text, "startedAt", "finishedAt" FROM "RunStep" WHERE "runId" = $1 ORDER BY "startedAt" NULLS LAST, attempt`,
+      [run.id],
+    );
+    const lines = steps.rows.map((step) => `${step.stepId}#${step.attempt} ${step.status} ${at(step.startedAt)}→${at(step.finishedAt)}`);
+    return `${run.id} created ${at(run.createdAt)}, finished ${at(run.finishedAt)} (times from the recovery start): ${lines.join(", ")}`;
+  });
+}
