@@ -1,6 +1,6 @@
 /** `npm run collab`: the y-websocket service alone, at ws://HOST:COLLAB_PORT/collab/<workflowId>. */
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
-import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess, prepareDatabase, subscribeAccessChanges } from "@algorythmos/platform";
+import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess, prepareDatabase, redisSessionRevocations, subscribeAccessChanges, subscribeSessionEnds } from "@algorythmos/platform";
 import { createServer } from "node:http";
 import { DocRelay } from "./relay.js";
 import { createCollabService } from "./service.js";
@@ -20,6 +20,8 @@ const collab = createCollabService({
   relay,
   antiEntropyMs: env.COLLAB_ANTI_ENTROPY_MS,
   subscribeAccessChanges: (handler) => subscribeAccessChanges(relaySubscriber, env.REDIS_PREFIX, handler),
+  subscribeSessionEnds: (handler) => subscribeSessionEnds(relaySubscriber, env.REDIS_PREFIX, handler),
+  revocations: redisSessionRevocations(redis, env.REDIS_PREFIX),
 });
 let ready = false;
 

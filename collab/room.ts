@@ -71,6 +71,8 @@ export class DocumentTooLargeError extends Error {}
 export interface Connection {
   readOnly: boolean;
   userId: string;
+  /** The session of the JWT the socket was opened with (none for API tokens): a logout closes it. */
+  sessionId?: string;
   userName: string;
   /** Awareness client ids this socket controls, removed when it leaves. */
   awarenessIds: Set<number>;

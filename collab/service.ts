@@ -1,5 +1,14 @@
 import { COLLAB_CLOSE, COLLAB_MAX_MESSAGE_BYTES, COLLAB_PATH_PREFIX, canWrite } from "@algorythmos/domain";
-import { authenticateUpgrade, roleForWorkflow, workflowLogHeads, type AccessChange, type Db, type Logger, type SeqRange } from "@algorythmos/platform";
+import {
+  authenticateUpgrade,
+  roleForWorkflow,
+  workflowLogHeads,
+  type AccessChange,
+  type Db,
+  type Logger,
+  type SeqRange,
+  type SessionRevocations,
+} from "@algorythmos/platform";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
@@ -27,6 +36,10 @@ export interface CollabOptions {
    * removed are closed, of one demoted to viewer made read-only (and the reverse), within moments.
    */
   subscribeAccessChanges?: (handler: (change: AccessChange) => void) => Promise<() => Promise<void>>;
+  /** Subscribes to ended sessions (platform `subscribeSessionEnds`): sockets opened with them close (4401). */
+  subscribeSessionEnds?: (handler: (sessionIds: string[]) => void) => Promise<() => Promise<void>>;
+  /** How a connecting token's session is checked for revocation (default: PostgreSQL; Redis is faster). */
+  revocations?: SessionRevocations;
 }
 
 export interface CollabService {
@@ -192,6 +205,20 @@ export function createCollabService(options: CollabOptions): CollabService {
   }
   const accessSubscription = options.subscribeAccessChanges?.(onAccessChange);
   accessSubscription?.catch((error) => options.logger.error("collab could not subscribe to membership changes", { error }));
+  const endedSessions = new Map<string, number>(); // for sockets still connecting when their session ended
+  const onSessionsEnded = (sessionIds: string[]) => {
+    const now = Date.now();
+    for (const id of sessionIds) endedSessions.set(id, now);
+    for (const [id, at] of endedSessions) if (now - at > 60_000) endedSessions.delete(id);
+    const ended = new Set(sessionIds);
+    for (const room of loadedRooms.values()) {
+      for (const [socket, connection] of room.connections) {
+        if (connection.sessionId && ended.has(connection.sessionId)) socket.close(COLLAB_CLOSE.UNAUTHENTICATED, "Your session ended; sign in again");
+      }
+    }
+  };
+  const sessionSubscription = options.subscribeSessionEnds?.(onSessionsEnded);
+  sessionSubscription?.catch((error) => options.logger.error("collab could not subscribe to ended sessions", { error }));
 
   async function releaseRoom(workflowId: string, room: Room) {
     if (room.connections.size > 0 || rooms.get(workflowId) === undefined) return;
@@ -269,7 +296,7 @@ export function createCollabService(options: CollabOptions): CollabService {
 
     try {
       const checkedAt = Date.now();
-      const principal = await authenticateUpgrade(options.db, options.jwtSecret, request.headers, url.searchParams.get("token"));
+      const principal = await authenticateUpgrade(options.db, options.jwtSecret, request.headers, url.searchParams.get("token"), options.revocations);
       if (!principal) return socket.close(COLLAB_CLOSE.UNAUTHENTICATED, "Invalid or missing token");
       const role = workflowId ? await roleForWorkflow(options.db, principal.userId, workflowId) : null;
       if (!role) return socket.close(COLLAB_CLOSE.NOT_FOUND, "Workflow not found");
@@ -277,7 +304,8 @@ export function createCollabService(options: CollabOptions): CollabService {
       const loaded = await openRoom(workflowId);
       if (closed) return void releaseRoom(workflowId, loaded);
       room = loaded;
-      room.join(socket, { userId: principal.userId, userName: user?.name ?? "", readOnly: !canWrite(role) });
+      if (principal.sessionId && endedSessions.has(principal.sessionId)) return socket.close(COLLAB_CLOSE.UNAUTHENTICATED, "Your session ended; sign in again");
+      room.join(socket, { userId: principal.userId, userName: user?.name ?? "", readOnly: !canWrite(role), sessionId: principal.sessionId });
       // A membership change between the role check and the join was not applied to this socket: apply it.
       if ((accessChangedAt.get(`${room.workspaceId}:${principal.userId}`) ?? 0) >= checkedAt) {
         await recheckAccess({ workspaceId: room.workspaceId, userId: principal.userId });
@@ -315,6 +343,7 @@ export function createCollabService(options: CollabOptions): CollabService {
       closing = true;
       if (antiEntropyTimer) clearTimeout(antiEntropyTimer);
       await (await accessSubscription?.catch(() => null))?.();
+      await (await sessionSubscription?.catch(() => null))?.();
       const loaded = await Promise.allSettled([...rooms.values()]);
       const live = loaded.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
       await Promise.all([...handling.values()].map((chain) => chain()));

@@ -3,7 +3,7 @@
  * and browser tests start. In production each part runs as its own process (server/, collab/, worker/ main.ts).
  */
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
-import { closeRedis, createRedis, subscribeAccessChanges, type Env, type Logger } from "@algorythmos/platform";
+import { closeRedis, createRedis, redisSessionRevocations, subscribeAccessChanges, subscribeSessionEnds, type Env, type Logger } from "@algorythmos/platform";
 import { DocRelay } from "../collab/relay.js";
 import { createCollabService, type CollabService } from "../collab/service.js";
 import { createServerApp } from "../server/app.js";
@@ -44,6 +44,8 @@ export async function startStack(env: Env, logger: Logger, options: StackOptions
         relay: new DocRelay(deps.redis, relaySubscriber, env.REDIS_PREFIX, logger, { dropRate: env.COLLAB_RELAY_DROP_RATE }),
         antiEntropyMs: env.COLLAB_ANTI_ENTROPY_MS,
         subscribeAccessChanges: (handler) => subscribeAccessChanges(relaySubscriber, env.REDIS_PREFIX, handler),
+        subscribeSessionEnds: (handler) => subscribeSessionEnds(relaySubscriber, env.REDIS_PREFIX, handler),
+        revocations: redisSessionRevocations(deps.redis, env.REDIS_PREFIX),
       })
     : null;
   const worker = options.worker === false ? null : await startRunWorker({ env, db: deps.db, redis: deps.redis, logger, maintenance: options.maintenance ?? false });

@@ -67,6 +67,18 @@ describe("ending a session ends its access tokens", () => {
     expect(await closeCodeOf(await rawSocket(stack.url, workflow.id, account.token))).toBe(4401);
   });
 
+  it("a collab socket already open with the session's token is closed (4401) within a second of logOut", async () => {
+    const account = await signUp(stack.url, "OpenSocket");
+    const workflow = await createWorkflow(stack.url, account.token, account.workspaceId, "Open socket doc");
+    const socket = await rawSocket(stack.url, workflow.id, account.token);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // joined: the server has sent its sync step
+    expect(socket.messages.length).toBeGreaterThan(0);
+    const loggedOutAt = Date.now();
+    expect(ok(await gql(stack.url, LOGOUT, { input: { refreshToken: account.refreshToken } })).logOut).toBe(true);
+    expect(await closeCodeOf(socket, 5_000)).toBe(4401);
+    expect(Date.now() - loggedOutAt).toBeLessThan(1_000);
+  });
+
   it("refresh-token reuse revokes every access token of the family, the rotated one included", async () => {
     const account = await signUp(stack.url, "Reuse");
     const rotated = ok(await gql(stack.url, REFRESH, { input: { refreshToken: account.refreshToken } })).refreshSession;

@@ -99,6 +99,25 @@ export async function revokeSessions(redis: Redis, redisPrefix: string, sessionI
   await redis.publish(sessionEndsChannel(redisPrefix), JSON.stringify({ sessionIds }));
 }
 
+/**
+ * Calls `handler` with the ids of every session that ends (logOut, refresh-token reuse), on a connection in
+ * subscriber mode; resolves once Redis confirmed the subscription. Returns the unsubscribe.
+ */
+export async function subscribeSessionEnds(subscriber: Redis, redisPrefix: string, handler: (sessionIds: string[]) => void): Promise<() => Promise<void>> {
+  const channel = sessionEndsChannel(redisPrefix);
+  const onMessage = (from: string, message: string) => {
+    if (from !== channel) return;
+    const ended = parseSessionEnds(message);
+    if (ended.length) handler(ended);
+  };
+  subscriber.on("message", onMessage);
+  await subscriber.subscribe(channel);
+  return async () => {
+    subscriber.off("message", onMessage);
+    await subscriber.unsubscribe(channel).catch(() => {});
+  };
+}
+
 export function hashApiToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
