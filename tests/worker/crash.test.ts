@@ -149,6 +149,34 @@ describe("SIGKILL", () => {
     await h.cancel(runId); // the second 30 s call need not be waited for
   }, 40_000);
 
+  it("R10: with the default settings, when the only worker was SIGKILLed, its replacement executes the run again within 15 s of being up", async () => {
+    const runId = await h.createRun(
+      workflow(
+        [
+          ["slow", "http.request", { url: `${web.url}/slow?ms=30000&only-worker`, timeoutMs: 60_000 }],
+          ["after", "transform", { expression: "'after'" }],
+        ],
+        [["start", "slow"], ["slow", "after"]],
+      ),
+    );
+    const only = await spawnWorker(h, {}, "defaults");
+    await h.enqueue(runId);
+    await h.until("the slow step to start", async () => !!(await h.db.runStep.findFirst({ where: { runId, stepId: "slow", status: "running" } })));
+    await kill(only);
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the lock is still held when the replacement comes up
+    await spawnWorker(h, {}, "defaults");
+    const upAt = Date.now();
+    const deadline = upAt + 20_000;
+    while (!(await h.db.runStep.findFirst({ where: { runId, stepId: "slow", attempt: 2 } }))) {
+      if (Date.now() > deadline) throw new Error("the run was not picked up again within 20 s");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const recoveryMs = Date.now() - upAt;
+    console.log(`R10 recovery after SIGKILL of the only worker (default settings): ${recoveryMs} ms after its replacement was up`);
+    expect(recoveryMs).toBeLessThan(15_000);
+    await h.cancel(runId);
+  }, 40_000);
+
   it("R18 R10: a worker killed with SIGKILL mid-POST → the step is sent again with the same Idempotency-Key; a cooperating API takes effect once", async () => {
     // start ──▶ charge (POST, answers after 2.5 s) ──▶ after
     const runId = await h.createRun(
