@@ -4,7 +4,12 @@
  * state unchanged too, and a final run without its run.finished gets one on its next delivery.
  */
 import { newId } from "@algorythmos/domain";
-import { stopRun } from "@algorythmos/platform";
+import { applyMigrations, MIGRATIONS_DIR, stopRun } from "@algorythmos/platform";
+import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, workflow, type Harness } from "./harness.js";
 
@@ -119,5 +124,55 @@ describe("R1 repair", () => {
     await h.enqueue(runId);
     run = await h.waitForFinal(runId);
     expect(count(run, "run.finished")).toBe(1);
+  });
+});
+
+describe("R1 repair of data from before the fix", () => {
+  const REPAIR = "20261201120000_repair_run_finished";
+
+  it("R1: migration 20261201120000 gives every final run without a run.finished one (from its row); others are left alone", async () => {
+    const name = `algo_test_repair_${randomBytes(4).toString("hex")}`;
+    const admin = new URL(h.env.DATABASE_URL);
+    admin.pathname = "/postgres";
+    const target = new URL(h.env.DATABASE_URL);
+    target.pathname = `/${name}`;
+    const before = await mkdtemp(path.join(tmpdir(), "algo-migrations-"));
+    const adminClient = new pg.Client({ connectionString: admin.toString() });
+    await adminClient.connect();
+    await adminClient.query(`CREATE DATABASE "${name}"`);
+    const client = new pg.Client({ connectionString: target.toString() });
+    try {
+      // A database as it was before: every migration but the repair.
+      for (const entry of await readdir(MIGRATIONS_DIR, { withFileTypes: true })) {
+        if (entry.isDirectory() && entry.name !== REPAIR) await cp(path.join(MIGRATIONS_DIR, entry.name), path.join(before, entry.name), { recursive: true });
+      }
+      await applyMigrations(target.toString(), before);
+      await client.connect();
+      await client.query(`INSERT INTO "Workspace" (id, name) VALUES ('ws_1', 'W')`);
+      await client.query(`INSERT INTO "Workflow" (id, "workspaceId", name, definition, "yjsState", "updatedAt") VALUES ('wf_1', 'ws_1', 'F', '{}', '', now())`);
+      const run = (id: string, status: string, extra = "NULL, NULL") =>
+        client.query(`INSERT INTO "Run" (id, "workflowId", "workspaceId", definition, status, trigger, input, output, error, "finishedAt")
+                      VALUES ($1, 'wf_1', 'ws_1', '{}', $2::"RunStatus", 'manual', '{}', ${extra}, '2026-11-30 10:00:00.123')`, [id, status]);
+      await run("run_lost", "succeeded", `'{"one":"done"}', NULL`);
+      await run("run_failed", "failed", `NULL, 'Step "x" failed: boom'`);
+      await run("run_whole", "canceled", `NULL, 'Canceled by Ada'`);
+      await client.query(`INSERT INTO "RunEvent" ("runId", payload) VALUES ('run_whole', '{"type":"run.finished","status":"canceled"}')`);
+      await client.query(`INSERT INTO "Run" (id, "workflowId", "workspaceId", definition, status, trigger, input) VALUES ('run_open', 'wf_1', 'ws_1', '{}', 'running', 'manual', '{}')`);
+
+      expect(await applyMigrations(target.toString(), MIGRATIONS_DIR)).toEqual([REPAIR]);
+      const events = await client.query<{ runId: string; payload: Record<string, unknown> }>(`SELECT "runId", payload FROM "RunEvent" ORDER BY id`);
+      const finished = (runId: string) => events.rows.filter((row) => row.runId === runId).map((row) => row.payload);
+      expect(finished("run_lost")).toEqual([
+        { type: "run.finished", runId: "run_lost", workflowId: "wf_1", stepId: null, status: "succeeded", output: { one: "done" }, error: null, at: "2026-11-30T10:00:00.123Z" },
+      ]);
+      expect(finished("run_failed")).toEqual([expect.objectContaining({ type: "run.finished", status: "failed", error: 'Step "x" failed: boom' })]);
+      expect(finished("run_whole")).toHaveLength(1); // already had one
+      expect(finished("run_open")).toEqual([]); // not final
+    } finally {
+      await client.end().catch(() => {});
+      await adminClient.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await adminClient.end();
+      await rm(before, { recursive: true, force: true });
+    }
   });
 });
