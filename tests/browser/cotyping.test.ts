@@ -201,6 +201,34 @@ describe("L5 two people typing in one field at once keep every character, in ord
     await shot(pageA, "cotyping-headers");
   }, 60_000);
 
+  it("L2 an HTTP body sent as text: both type into it at once and keep every character; switching it to JSON is an explicit choice both see", async () => {
+    for (const page of [pageA, pageB]) await page.locator('.react-flow__node[data-id="fetch"]').click();
+    const bodyA = pageA.getByLabel("Body", { exact: true });
+    const bodyB = pageB.getByLabel("Body", { exact: true });
+    await bodyA.click();
+    await pageA.keyboard.type("hello");
+    await until(bodyB, valueOf, "hello");
+    await bodyA.press("End");
+    await bodyB.click();
+    await bodyB.press("Home");
+    await Promise.all([typeSlowly(pageA, " world and more", mulberry32(SEED + 8)), typeSlowly(pageB, "DEAR TEAM, ", mulberry32(SEED + 9))]);
+    expect(await converged(bodyA, bodyB)).toBe("DEAR TEAM, hello world and more");
+    await shot(pageA, "cotyping-body");
+
+    // Text that is not JSON cannot be switched to JSON: the box says why and keeps the text.
+    await pageA.getByRole("group", { name: "Send body as" }).getByRole("button", { name: "JSON" }).click();
+    await pageA.getByText("This text is not valid JSON").waitFor({ timeout: 3_000 });
+    expect(await valueOf(bodyA)).toBe("DEAR TEAM, hello world and more");
+    // Valid JSON text becomes a JSON value for both; back to text, it is that JSON, pretty-printed.
+    await bodyA.press("ControlOrMeta+a");
+    await pageA.keyboard.type('{"team": "sales"}');
+    await until(bodyB, valueOf, '{"team": "sales"}');
+    await pageA.getByRole("group", { name: "Send body as" }).getByRole("button", { name: "JSON" }).click();
+    await until(pageB.getByRole("group", { name: "Send body as" }).getByRole("button", { name: "JSON" }), (button) => button.getAttribute("aria-pressed"), "true");
+    await pageB.getByRole("group", { name: "Send body as" }).getByRole("button", { name: "Text" }).click();
+    await until(bodyA, valueOf, JSON.stringify({ team: "sales" }, null, 2));
+  }, 60_000);
+
   it("L4 a field an older client wrote as a plain string: both convert it on focus and type at once, nothing lost", async () => {
     // A client of the layout before Y.Text sets the step name as a plain string.
     const legacy = connectClient(stack.url, workflowId, ada.token);

@@ -1,4 +1,4 @@
-import { isTextRecord, typedTextKind } from "@algorythmos/domain";
+import { editTextField, isTextRecord, readTextField, typedTextKind } from "@algorythmos/domain";
 import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import type { JsonSchema } from "~/lib/operations";
 import type { CollabBinding } from "~/lib/text-binding";
@@ -185,6 +185,9 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
     ) : (
       <input {...common} type="text" value={text} onChange={(e) => write(e.target.value)} />
     );
+  } else if (type === undefined && collab && typedTextKind(collab.stepType, name) === "text") {
+    // "Any JSON, or text" that people type (an HTTP body): co-typed while it is text, a JSON value on request.
+    return <TextOrJsonField id={id} label={label} name={name} value={value} error={error} readOnly={readOnly} collab={collab} onChange={onChange} />;
   } else if (collab && typedTextKind(collab.stepType, name) === "textMap" && (value === undefined || isTextRecord(value))) {
     // Name → text (headers): one co-typed value per name.
     return <TextMapField collab={collab} name={name} label={label} error={error} readOnly={readOnly} />;
@@ -221,6 +224,81 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
   );
 }
 
+interface TextOrJsonFieldProps {
+  id: string;
+  label: string;
+  name: string;
+  value: unknown;
+  error: string | undefined;
+  readOnly: boolean;
+  collab: CollabBinding;
+  onChange(value: unknown): void;
+}
+
+/**
+ * A value that is sent as typed text or as JSON (`http.request`'s body). As text it is a co-typed Y.Text, so two
+ * people typing in it merge character by character; as JSON it is one JSON value (objects keep rendering
+ * `{{…}}` in each string separately, so an input cannot break the JSON). Which one is the person's choice, never
+ * a guess made while they type: typing never switches the box.
+ */
+function TextOrJsonField({ id, label, name, value, error, readOnly, collab, onChange }: TextOrJsonFieldProps) {
+  const [switchError, setSwitchError] = useState<string | null>(null);
+  const ref = { kind: "config", stepId: collab.stepId, key: name } as const;
+  const asJson = value !== undefined && typeof value !== "string";
+  const toText = () => {
+    setSwitchError(null);
+    editTextField(collab.doc, ref, JSON.stringify(value, null, 2));
+  };
+  const toJson = () => {
+    const text = readTextField(collab.doc, ref).value ?? "";
+    try {
+      onChange(text.trim() === "" ? {} : JSON.parse(text));
+      setSwitchError(null);
+    } catch {
+      setSwitchError("This text is not valid JSON: fix it first, or keep sending it as text");
+    }
+  };
+  const message = switchError ?? error;
+  const errorId = `${id}-error`;
+  const switcher = (
+    <span className="send-as" role="group" aria-label={`Send ${label.toLowerCase()} as`}>
+      <button type="button" className={asJson ? "" : "active"} aria-pressed={!asJson} disabled={readOnly || !asJson} onClick={toText}>
+        Text
+      </button>
+      <button type="button" className={asJson ? "active" : ""} aria-pressed={asJson} disabled={readOnly || asJson} onClick={toJson}>
+        JSON
+      </button>
+    </span>
+  );
+  if (asJson) return <JsonField id={id} label={label} hint={switcher} value={value} acceptsText={false} error={error ?? switchError ?? undefined} readOnly={readOnly} onChange={onChange} />;
+  return (
+    <div className="field">
+      <div className="label-row">
+        <label htmlFor={id}>{label}</label>
+        {switcher}
+      </div>
+      <CollabTextField
+        doc={collab.doc}
+        field={ref}
+        awareness={collab.awareness}
+        id={id}
+        readOnly={false}
+        disabled={readOnly}
+        multiline
+        className="mono"
+        emptyRemoves
+        aria-invalid={message ? true : undefined}
+        aria-describedby={message ? errorId : undefined}
+      />
+      {message ? (
+        <p className="field-error" id={errorId}>
+          {message}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
 function formatJson(value: unknown, acceptsText: boolean): string {
   if (value === undefined) return "";
   if (acceptsText && typeof value === "string") return value;
@@ -230,7 +308,7 @@ function formatJson(value: unknown, acceptsText: boolean): string {
 interface JsonFieldProps {
   id: string;
   label: string;
-  hint: string;
+  hint: ReactNode;
   value: unknown;
   acceptsText: boolean;
   error: string | undefined;
