@@ -1,7 +1,8 @@
 /**
  * `npm run chaos [--short] [scenario ...]`: the fault-injection suite (docs/reliability.md). Starts a private
  * PostgreSQL and redis-server, 2 × server, 2 × collab and 2 × worker as real processes, runs every scenario
- * (or the named ones), prints one table with PASS/FAIL per figure and writes chaos/results/latest.json.
+ * (or the named ones), prints one table with PASS/FAIL per figure and writes chaos/results/latest.json
+ * (latest-partial.json for the short tier or named scenarios).
  * CHAOS_SEED=<n> replays a schedule of faults. Everything it started is stopped on exit and on Ctrl-C.
  */
 import { spawnSync } from "node:child_process";
@@ -39,7 +40,9 @@ try {
 
 const totalSeconds = Math.round((Date.now() - started) / 1000);
 const command = `npm run chaos${args.length ? ` -- ${args.join(" ")}` : ""}`;
-const file = path.join(repoRoot, "chaos/results/latest.json");
+// Only the full tier with every scenario replaces latest.json (what docs/reliability.md quotes).
+const complete = tier === FULL && selected.length === SCENARIOS.length;
+const file = path.join(repoRoot, complete ? "chaos/results/latest.json" : "chaos/results/latest-partial.json");
 // The code measured: the commit, and how many files differed from it (engineers commit into one tree).
 const git = (...gitArgs: string[]) => spawnSync("git", gitArgs, { cwd: repoRoot, encoding: "utf8" }).stdout.trim();
 const code = { commit: git("rev-parse", "--short", "HEAD"), uncommittedFiles: git("status", "--porcelain", "--untracked-files=no").split("\n").filter(Boolean).length };
@@ -47,5 +50,5 @@ writeLatest(file, { command, tier: tier.name, seed, totalSeconds, code, settings
 console.log(`\n${table(results)}\n`);
 for (const result of results) for (const note of result.notes) console.log(`note: ${note}`);
 const failed = results.flatMap(failures);
-console.log(`\n${results.length} scenario(s) in ${totalSeconds} s, seed ${seed}; ${failed.length ? `${failed.length} figure(s) FAIL` : "every figure PASS"}; wrote chaos/results/latest.json`);
+console.log(`\n${results.length} scenario(s) in ${totalSeconds} s, seed ${seed}; ${failed.length ? `${failed.length} figure(s) FAIL` : "every figure PASS"}; wrote ${path.relative(repoRoot, file)}`);
 process.exit(failed.length ? 1 : 0);

@@ -416,6 +416,7 @@ export class Cluster {
     if (this.stopped) return;
     this.stopped = true;
     await Promise.all(this.all.map((process) => process.stop("SIGTERM", 5_000)));
+    await this.redis.kill9(); // waits for its exit, so nothing writes into the temp dir while it is removed
     this.stopSync();
   }
 
@@ -424,8 +425,14 @@ export class Cluster {
     for (const process of this.all) process.killSync();
     this.redis.stopSync();
     this.postgres.stopSync();
-    if (!process.env.CHAOS_KEEP_DATA) rmSync(this.baseDir, { recursive: true, force: true });
     clusters.delete(this);
+    if (process.env.CHAOS_KEEP_DATA) return;
+    try {
+      // Retried: a process killed a moment ago may still be writing its last bytes into the dir.
+      rmSync(this.baseDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (error) {
+      console.error(`could not remove ${this.baseDir}: ${(error as Error).message}`);
+    }
   }
 }
 
