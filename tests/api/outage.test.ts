@@ -3,6 +3,7 @@
  * "Unexpected error." (issue #11 item 8). PostgreSQL and Redis are reached through loopback TCP proxies the
  * test cuts: to the server, the service is down; the machine's own services keep running.
  */
+import { isOutage } from "@algorythmos/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { testEnv } from "../support/env.js";
@@ -65,4 +66,29 @@ describe("outages are retryable answers", () => {
       expect((await restCall()).status).toBe(200);
     }, 60_000);
   }
+});
+
+describe("isOutage knows the shapes a PostgreSQL restart and a Redis outage produce", () => {
+  // Shapes seen here: pg_terminate_backend (what an immediate restart does), a restart in progress, a cut pool.
+  const adapterError = (originalCode: string, message: string) =>
+    Object.assign(new Error(`Raw query failed. Code: \`${originalCode}\``), { name: "PrismaClientKnownRequestError", code: "P2010", meta: { driverAdapterError: { name: "DriverAdapterError", cause: { originalCode, kind: "postgres", message } } } });
+  const outages: [string, unknown][] = [
+    ["raw query on a terminated connection (57P01)", adapterError("57P01", "terminating connection due to administrator command")],
+    ["the database starting up (57P03)", adapterError("57P03", "the database system is starting up")],
+    ["a connection exception (08006)", adapterError("08006", "connection failure")],
+    ["a model query on a terminated connection", Object.assign(new Error("terminating connection due to administrator command"), { name: "DriverAdapterError", cause: { kind: "postgres", code: "57P01" } })],
+    ["an interactive transaction whose connection died (P2028)", Object.assign(new Error("Transaction API error: Transaction already closed"), { code: "P2028" })],
+    ["pg: connection terminated", new Error("Connection terminated unexpectedly")],
+    ["unreachable (P1001)", Object.assign(new Error(""), { code: "P1001", meta: { driverAdapterError: { cause: { kind: "DatabaseNotReachable" } } } })],
+    ["ioredis gave up", Object.assign(new Error("Reached the max retries per request limit (which is 3)."), { name: "MaxRetriesPerRequestError" })],
+    ["ioredis closed", new Error("Connection is closed.")],
+    ["refused", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })],
+  ];
+  const bugs: [string, unknown][] = [
+    ["a unique violation", Object.assign(new Error("Unique constraint failed"), { code: "P2002" })],
+    ["a missing table (42P01)", adapterError("42P01", 'relation "x" does not exist')],
+    ["a type error", new TypeError("Cannot read properties of undefined")],
+  ];
+  for (const [name, error] of outages) it(`outage: ${name}`, () => expect(isOutage(error)).toBe(true));
+  for (const [name, error] of bugs) it(`not an outage: ${name}`, () => expect(isOutage(error)).toBe(false));
 });
