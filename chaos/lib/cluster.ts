@@ -8,7 +8,7 @@
 import { EnvSchema, applyMigrations, ensureDatabase } from "@algorythmos/platform";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -172,6 +172,7 @@ export class PrivateRedis {
       ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--dir", this.dataDir],
       { stdio: ["ignore", log, log], detached: true },
     );
+    recordGroup(path.dirname(this.dataDir), this.child.pid);
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on("error", () => {}); // refused until it listens
     try {
@@ -267,6 +268,7 @@ export class AppProcess {
       detached: true,
     });
     this.child = child;
+    recordGroup(this.baseDir, child.pid);
     this.ready = false;
     child.once("exit", () => {
       this.exits++;
@@ -357,7 +359,11 @@ export class Cluster {
     this.postgres = new PrivatePostgres(this.baseDir);
     this.redis = new PrivateRedis(this.baseDir);
     registerCleanup(this);
+    this.reaper = startReaper(this.baseDir, this.postgres);
   }
+
+  /** A watchdog that cleans up if this process dies without running its exit handler (SIGKILL). */
+  private readonly reaper: ChildProcess;
 
   get all() {
     return [...this.servers, ...this.collabs, ...this.workers];
@@ -422,6 +428,7 @@ export class Cluster {
 
   /** Synchronous kill of everything (exit handler, Ctrl-C). */
   stopSync() {
+    killGroup(this.reaper.pid, "SIGKILL");
     for (const process of this.all) process.killSync();
     this.redis.stopSync();
     this.postgres.stopSync();
@@ -434,6 +441,28 @@ export class Cluster {
       console.error(`could not remove ${this.baseDir}: ${(error as Error).message}`);
     }
   }
+}
+
+/** Every process group the cluster started, one pid a line, for the reaper. */
+function recordGroup(baseDir: string, pid: number | undefined) {
+  if (pid) appendFileSync(path.join(baseDir, "groups"), `${pid}\n`);
+}
+
+/**
+ * Started detached, so it outlives this process: once this process is gone (even by SIGKILL, when no exit
+ * handler runs) it kills every recorded process group, stops PostgreSQL and removes the temp dir.
+ */
+function startReaper(baseDir: string, postgres: PrivatePostgres): ChildProcess {
+  const pgStop = `${process.getuid?.() === 0 ? "runuser -u postgres -- " : ""}${path.join(postgres.bin, "pg_ctl")} -D ${postgres.dataDir} -m immediate stop`;
+  const script = [
+    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`,
+    `for pid in $(cat ${baseDir}/groups 2>/dev/null); do kill -9 -- -$pid 2>/dev/null; done`,
+    `[ -f ${postgres.dataDir}/postmaster.pid ] && ${pgStop} >/dev/null 2>&1`,
+    process.env.CHAOS_KEEP_DATA ? "true" : `rm -rf ${baseDir}`,
+  ].join("\n");
+  const reaper = spawn("bash", ["-c", script], { stdio: "ignore", detached: true });
+  reaper.unref();
+  return reaper;
 }
 
 const clusters = new Set<Cluster>();
