@@ -2,7 +2,7 @@
  * 1. Worker SIGKILL every 1–3 s while runs of trigger → transform → http.request (to the counting server) →
  * condition execute. A killed worker is started again at once, so kills keep landing mid-step.
  */
-import { createWorkflow, effectDefinition, withPg } from "../lib/api.js";
+import { createWorkflow, effectDefinition, FINAL, runFacts, withPg } from "../lib/api.js";
 import { info, under, type Figure } from "../lib/report.js";
 import { runFigures, startRuns, waitAllFinal } from "../lib/runs.js";
 import { sleep } from "../lib/util.js";
@@ -20,8 +20,9 @@ export const workerKill: Scenario = {
     const { cluster } = context;
     const runs = context.scale(300, 20);
     const workflowId = await createWorkflow(cluster.servers[0]!.url, context.owner, effectDefinition("chaos worker kill", context.counting.url, `&delayMs=${EFFECT_MS}`));
-    // ~12 runs a second: the kills land while runs are in every step.
-    const load = startRuns(context, workflowId, runs, { everyMs: 150, concurrency: 2 });
+    const minKills = context.scale(20, 4);
+    // Runs keep starting for as long as the kills go on (~2 s each), so every kill lands while runs are in flight.
+    const load = startRuns(context, workflowId, runs, { everyMs: Math.max(150, Math.round((2 * minKills * 2_000) / runs)), concurrency: 2 });
     let startingDone = false;
     void load.done.then(() => (startingDone = true));
 
@@ -30,7 +31,7 @@ export const workerKill: Scenario = {
     let lastKillAt = Date.now();
     let survivorAtLastKill = true;
     let firstReadyAt = 0;
-    const minKills = context.scale(20, 4);
+    let inFlightAtLastKill = 0;
     const killUntil = Date.now() + 240_000; // bound, whatever happens
     while ((!startingDone || kills < minKills) && Date.now() < killUntil && kills < 500) {
       await sleep(1_000 + context.random() * 2_000);
@@ -41,6 +42,7 @@ export const workerKill: Scenario = {
       kills++;
       lastKillAt = Date.now();
       survivorAtLastKill = cluster.workers.some((worker) => worker !== victim && worker.ready);
+      inFlightAtLastKill = await notFinal(cluster.postgres.url, load.runIds);
       // A worker killed again while it boots is part of the schedule; ensureAllUp below restarts it.
       restarts.push(victim.start().catch((error: Error) => void (error.message.includes("(SIGKILL)") || context.log(`  restart of ${victim.name} failed: ${error}`))));
     }
@@ -62,6 +64,7 @@ export const workerKill: Scenario = {
     const figures: Figure[] = [
       info("worker SIGKILLs", kills),
       ...(await runFigures(context, load)),
+      info("runs not final at the last kill", inFlightAtLastKill),
       info("a worker was up at the last kill", survivorAtLastKill ? "yes" : `no: first one up ${((firstReadyAt - lastKillAt) / 1000).toFixed(1)} s later`),
       under(survivorAtLastKill ? "time to all-final after the last kill" : "time to all-final after a worker was up again", allFinalMs, RECOVERY_GOAL_MS, timeoutMs),
     ];
@@ -87,3 +90,10 @@ function lastRunTimeline(databaseUrl: string, runIds: string[], since: number): 
     return `${run.id} created ${at(run.createdAt)}, finished ${at(run.finishedAt)} (times from the recovery start): ${lines.join(", ")}`;
   });
 }
+
+/** How many of `runIds` are not final (queued or running) right now. */
+const notFinal = (databaseUrl: string, runIds: string[]) =>
+  runFacts(databaseUrl, runIds).then(
+    (facts) => runIds.filter((id) => !FINAL.has(facts.statuses.get(id) ?? "")).length,
+    () => -1,
+  );
