@@ -8,7 +8,7 @@
 import { EnvSchema, applyMigrations, ensureDatabase } from "@algorythmos/platform";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -172,7 +172,6 @@ export class PrivateRedis {
       ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--dir", this.dataDir],
       { stdio: ["ignore", log, log], detached: true },
     );
-    recordGroup(path.dirname(this.dataDir), this.child.pid);
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on("error", () => {}); // refused until it listens
     try {
@@ -268,7 +267,6 @@ export class AppProcess {
       detached: true,
     });
     this.child = child;
-    recordGroup(this.baseDir, child.pid);
     this.ready = false;
     child.once("exit", () => {
       this.exits++;
@@ -399,6 +397,8 @@ export class Cluster {
       CREDENTIALS_KEY: randomBytes(32).toString("base64"),
       HTTP_ALLOW_HOSTS: "127.0.0.1,localhost",
       LOG_LEVEL: "info",
+      // Marks the cluster's processes, so the watchdog finds exactly them (see startReaper).
+      CHAOS_CLUSTER: this.baseDir,
       ...settings,
     });
     for (let index = 0; index < 2; index++) {
@@ -443,24 +443,23 @@ export class Cluster {
   }
 }
 
-/** Every process group the cluster started, one pid a line, for the reaper. */
-function recordGroup(baseDir: string, pid: number | undefined) {
-  if (pid) appendFileSync(path.join(baseDir, "groups"), `${pid}\n`);
-}
-
 /**
  * Started detached, so it outlives this process: once this process is gone (even by SIGKILL, when no exit
- * handler runs) it kills every recorded process group, stops PostgreSQL and removes the temp dir.
+ * handler runs) it stops PostgreSQL, kills the processes that are this cluster's — found by what they carry
+ * (the app processes' CHAOS_CLUSTER environment; redis-server's working directory, its --dir), never by a
+ * recorded pid that may since have been reused — and removes the temp dir.
  */
 function startReaper(baseDir: string, postgres: PrivatePostgres): ChildProcess {
-  const pgStop = `${process.getuid?.() === 0 ? "runuser -u postgres -- " : ""}${path.join(postgres.bin, "pg_ctl")} -D ${postgres.dataDir} -m immediate stop`;
+  const pgCtl = `${process.getuid?.() === 0 ? "runuser -u postgres -- " : ""}${path.join(postgres.bin, "pg_ctl")}`;
   const script = [
     `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`,
-    `for pid in $(cat ${baseDir}/groups 2>/dev/null); do kill -9 -- -$pid 2>/dev/null; done`,
-    `[ -f ${postgres.dataDir}/postmaster.pid ] && ${pgStop} >/dev/null 2>&1`,
-    process.env.CHAOS_KEEP_DATA ? "true" : `rm -rf ${baseDir}`,
+    `[ -f "$1/pgdata/postmaster.pid" ] && ${pgCtl} -D "$1/pgdata" -m immediate stop >/dev/null 2>&1`,
+    `for p in /proc/[0-9]*; do pid=\${p#/proc/}; [ "$pid" = "$$" ] && continue;`,
+    `  if grep -qaF "CHAOS_CLUSTER=$1" "$p/environ" 2>/dev/null || [ "$(readlink "$p/cwd" 2>/dev/null)" = "$1/redis" ]; then kill -9 "$pid" 2>/dev/null; fi`,
+    `done`,
+    process.env.CHAOS_KEEP_DATA ? "true" : `rm -rf "$1"`,
   ].join("\n");
-  const reaper = spawn("bash", ["-c", script], { stdio: "ignore", detached: true });
+  const reaper = spawn("bash", ["-c", script, "chaos-reaper", baseDir], { stdio: "ignore", detached: true });
   reaper.unref();
   return reaper;
 }
