@@ -6,12 +6,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import path from "node:path";
 import { newId } from "@algorythmos/domain";
 import { createMaintenanceQueue, json } from "@algorythmos/platform";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startPrivateRedis, type PrivateRedis } from "../support/private-redis.js";
 import { startHarness, startTestServer, stepStatuses, workflow, type Harness } from "./harness.js";
 
 let web: Awaited<ReturnType<typeof startTestServer>>;
@@ -312,42 +312,16 @@ describe("SIGTERM", () => {
 });
 
 describe("Redis restart", () => {
-  let port: number;
-  let server: ChildProcess | null = null;
+  let redis: PrivateRedis;
   let h: Harness;
 
-  async function startRedis() {
-    server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => {}); // refused until the server listens
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error("redis-server did not start");
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-    probe.disconnect();
-  }
-
   beforeAll(async () => {
-    const free = createServer();
-    await new Promise<void>((resolve) => free.listen(0, "127.0.0.1", resolve));
-    port = (free.address() as { port: number }).port;
-    await new Promise<void>((resolve) => free.close(() => resolve()));
-    await startRedis();
-    h = await startHarness({ REDIS_URL: `redis://127.0.0.1:${port}` }, { worker: false });
+    redis = await startPrivateRedis(); // this test's own redis-server, never the machine's
+    h = await startHarness({ REDIS_URL: redis.url }, { worker: false });
   });
   afterAll(async () => {
     await h?.close();
-    if (server && server.exitCode === null) {
-      server.kill("SIGKILL");
-      await once(server, "exit");
-    }
+    await redis?.stop();
   });
 
   it("R22 R13: Redis restarted without its data mid-run → the reconciler re-enqueues a waiting run and a queued one; both finish once", async () => {
@@ -363,9 +337,8 @@ describe("Redis restart", () => {
     await h.enqueue(b); // accepted while no worker runs
 
     // Redis dies and comes back empty: both jobs are gone.
-    server!.kill("SIGKILL");
-    await once(server!, "exit");
-    await startRedis();
+    await redis.kill();
+    await redis.start({ empty: true });
     await h.until("the harness to reconnect", async () => (await h.queue.getJobState(a).catch(() => "error")) === "unknown");
     expect(await h.queue.getJobState(b)).toBe("unknown");
 
@@ -384,7 +357,7 @@ describe("Redis restart", () => {
     await spawnWorker(h, { RECONCILE_WORKSPACE_ID: h.workspaceId, WORKER_MAINTENANCE: "1", RECONCILE_INTERVAL_MS: "1000" });
     const maintenance = createMaintenanceQueue(h.redis, h.env.REDIS_PREFIX);
     await h.until("the reconcile schedule", async () => !!(await maintenance.getJobScheduler("reconcile")));
-    const admin = new Redis(port, "127.0.0.1", { maxRetriesPerRequest: 1 });
+    const admin = new Redis(redis.port, "127.0.0.1", { maxRetriesPerRequest: 1 });
     try {
       await admin.flushall(); // this test's own redis-server, never the machine's
     } finally {
