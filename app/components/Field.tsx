@@ -14,11 +14,16 @@ export function Field({ label, error, id, ...input }: FieldProps) {
     <div className="field">
       <label htmlFor={inputId}>{label}</label>
       <input id={inputId} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} {...input} />
-      {error ? (
-        <p className="field-error" id={errorId}>
-          {error}
-        </p>
-      ) : null}
+      <FieldError inputId={inputId} message={error} />
     </div>
   );
+}
+
+/** A field's validation message, at the id its input's aria-describedby names (`<inputId>-error`). */
+export function FieldError({ inputId, message }: { inputId: string; message: string | null | undefined }) {
+  return message ? (
+    <p className="field-error" id={`${inputId}-error`}>
+      {message}
+    </p>
+  ) : null;
 }

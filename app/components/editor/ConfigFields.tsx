@@ -2,6 +2,7 @@ import { editTextField, isTextRecord, readTextField, typedTextKind } from "@algo
 import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import type { JsonSchema } from "~/lib/operations";
 import type { CollabBinding } from "~/lib/text-binding";
+import { FieldError } from "../Field";
 import { CollabTextField } from "./CollabTextField";
 import { TextMapField } from "./TextMapField";
 
@@ -215,11 +216,7 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
         {requiredMark}
       </div>
       {control}
-      {error ? (
-        <p className="field-error" id={errorId}>
-          {error}
-        </p>
-      ) : null}
+      <FieldError inputId={id} message={error} />
     </div>
   );
 }
@@ -290,11 +287,7 @@ function TextOrJsonField({ id, label, name, value, error, readOnly, collab, onCh
         aria-invalid={message ? true : undefined}
         aria-describedby={message ? errorId : undefined}
       />
-      {message ? (
-        <p className="field-error" id={errorId}>
-          {message}
-        </p>
-      ) : null}
+      <FieldError inputId={id} message={message} />
     </div>
   );
 }
@@ -367,11 +360,7 @@ function JsonField({ id, label, hint, value, acceptsText, error, readOnly, onCha
           }
         }}
       />
-      {message ? (
-        <p className="field-error" id={errorId}>
-          {message}
-        </p>
-      ) : null}
+      <FieldError inputId={id} message={message} />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { editTextMap, textMapNames } from "@algorythmos/domain";
 import { useId, useState } from "react";
 import { LOCAL_ORIGIN } from "~/lib/collab";
 import type { CollabBinding } from "~/lib/text-binding";
+import { FieldError } from "../Field";
 import { CollabTextField } from "./CollabTextField";
 
 interface TextMapFieldProps {
@@ -79,11 +80,7 @@ export function TextMapField({ collab, name, label, error, readOnly }: TextMapFi
           Add {label.toLowerCase().replace(/s$/, "")}
         </button>
       )}
-      {shown ? (
-        <p className="field-error" id={`${id}-error`}>
-          {shown}
-        </p>
-      ) : null}
+      <FieldError inputId={id} message={shown} />
     </fieldset>
   );
 }
