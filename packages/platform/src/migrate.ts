@@ -12,6 +12,9 @@ const LOCK_ID = 72_707_369;
 
 export async function applyMigrations(databaseUrl: string, migrationsDir: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A connection lost mid-migration fails the pending query (and prepareDatabase retries); without a listener the
+  // client's 'error' event would kill the process instead.
+  client.on("error", () => {});
   await client.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [LOCK_ID]);
@@ -65,10 +68,17 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = "/postgres";
   const client = new pg.Client({ connectionString: url.toString() });
+  client.on("error", () => {}); // as above: the failed query reports it
   await client.connect();
   try {
     const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (!exists.rowCount) await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+    if (!exists.rowCount) {
+      // Another process may create it between the check and here: PostgreSQL then answers 42P04, or 23505 when
+      // both inserts race on pg_database's unique index. Either way the database exists, which is all we need.
+      await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`).catch((error: { code?: string }) => {
+        if (error.code !== "42P04" && error.code !== "23505") throw error;
+      });
+    }
   } finally {
     await client.end();
   }
