@@ -1,4 +1,4 @@
-import { bullPrefix, closeRedis, createConnectorQueue, createDb, createRedis, createRunQueue, type Env, type Logger, type Redis } from "@algorythmos/platform";
+import { bullPrefix, closeRedis, createConnectorQueue, createDb, createRedis, createRunQueue, startRoleCache, type Env, type Logger, type Redis } from "@algorythmos/platform";
 import { QueueEvents } from "bullmq";
 import type { ServerDeps } from "./context.js";
 
@@ -7,6 +7,7 @@ export function createServerDeps(env: Env, logger: Logger): ServerDeps & { close
   const db = createDb(env.DATABASE_URL);
   const redis = createRedis(env.REDIS_URL, { name: "server" });
   const subscriber = createRedis(env.REDIS_URL, { blocking: true, name: "server-subscriber" });
+  const roles = startRoleCache(db, redis, env.REDIS_PREFIX);
   // BullMQ does not close a connection it was given, so we keep it to close ourselves.
   const queueConnection = createRedis(env.REDIS_URL, { name: "server-queue" });
   const runQueue = createRunQueue(queueConnection, env.REDIS_PREFIX);
@@ -35,6 +36,7 @@ export function createServerDeps(env: Env, logger: Logger): ServerDeps & { close
       if (eventsConnection) await closeRedis(eventsConnection);
       await closeRedis(queueConnection);
       await closeRedis(subscriber);
+      await roles.close();
       await closeRedis(redis);
       await db.$disconnect();
     },

@@ -1,5 +1,5 @@
 import { canWrite, type Role } from "@algorythmos/domain";
-import { accessChangesChannel, parseAccessChange, parseSessionEnds, roleForWorkflow, roleForWorkspace, sessionEndsChannel, type Db } from "@algorythmos/platform";
+import { accessChangesChannel, cachedRoleForWorkflow, cachedRoleForWorkspace, parseAccessChange, parseSessionEnds, roleForWorkflow, sessionEndsChannel, type Db } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, forbidden, notFound, unauthenticated } from "../errors.js";
 import type { ChannelHub } from "../realtime.js";
@@ -21,12 +21,12 @@ export function requireUser(caller: Caller): string {
 
 /** `what` names the thing an outsider is told is missing: the workspace itself, or a credential in it. */
 export async function requireWorkspaceRole(db: Db, caller: Caller, workspaceId: string, need: Need, what = "Workspace"): Promise<Role> {
-  return check(await roleForWorkspace(db, requireUser(caller), workspaceId), need, what);
+  return check(await cachedRoleForWorkspace(db, requireUser(caller), workspaceId), need, what);
 }
 
 /** `what` names the thing an outsider is told is missing: the workflow itself, or its run or version. */
 export async function requireWorkflowRole(db: Db, caller: Caller, workflowId: string, need: Need, what = "Workflow"): Promise<Role> {
-  return check(await roleForWorkflow(db, requireUser(caller), workflowId), need, what);
+  return check(await cachedRoleForWorkflow(db, requireUser(caller), workflowId), need, what);
 }
 
 /**

@@ -7,6 +7,9 @@ import {
   UpdateWorkflowInput,
   WORKFLOW_EXPORT_FORMAT,
   docFromDefinition,
+  readWorkflowImport,
+  type ImportFormat,
+  type ImportProblem,
   emptyDefinition,
   encodeDocState,
   newId,
@@ -14,12 +17,12 @@ import {
   WorkflowDefinition,
   type Problem,
 } from "@algorythmos/domain";
-import { bytes, changeWorkflowDoc, json, loadLiveWorkflow, type Db } from "@algorythmos/platform";
+import { bytes, changeWorkflowDoc, json, loadLiveWorkflow, readWorkflowRow, type Db } from "@algorythmos/platform";
 import { definitionFromDoc } from "@algorythmos/domain";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput, fromZodError, notFound } from "../errors.js";
 import { requireUser, requireWorkflowRole, requireWorkspaceRole, type Need } from "./access.js";
-import { PAGE_ORDER, pageRequest, toPage, type Page } from "./pagination.js";
+import { PAGE_ORDER, pageRequest, toPage, type Page, type PageArgsInput } from "./pagination.js";
 
 const WORKFLOW_SELECT = {
   id: true,
@@ -46,7 +49,7 @@ export interface WorkflowView {
 }
 
 type WorkflowRow = Awaited<ReturnType<typeof findWorkflowRow>>;
-const findWorkflowRow = (db: Db, id: string) => db.workflow.findUnique({ where: { id }, select: WORKFLOW_SELECT });
+const findWorkflowRow = (db: Db, id: string) => readWorkflowRow(db, id); // a prepared statement: the hot read of workflow(id)
 
 function toView(row: NonNullable<WorkflowRow>): WorkflowView {
   return { ...row, definition: row.definition as WorkflowDefinition, problems: row.problems as unknown as Problem[] };
@@ -108,7 +111,7 @@ export async function getWorkflow(deps: ServerDeps, caller: Caller, id: string, 
 export async function listWorkflows(
   deps: ServerDeps,
   caller: Caller,
-  args: { workspaceId?: string | null; first?: number | null; after?: string | null },
+  args: { workspaceId?: string | null } & PageArgsInput,
 ): Promise<Page<WorkflowView>> {
   // One workspace, or every workspace the caller belongs to.
   const scope = args.workspaceId
@@ -196,26 +199,27 @@ export async function exportWorkflow(deps: ServerDeps, caller: Caller, id: strin
   return { format: WORKFLOW_EXPORT_FORMAT, definition: await liveDefinition(deps.db, id, reads) };
 }
 
-/** Imports an export (or a bare definition), validated by the domain schema. */
-export async function importWorkflow(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<WorkflowView> {
+/** What an import reports beside the workflow it created (importWorkflow only). */
+export interface ImportReport {
+  format: ImportFormat;
+  problems: ImportProblem[];
+}
+
+/**
+ * Imports our export, a bare definition or an n8n export (read by the domain's `readWorkflowImport`); what
+ * could not be carried over exactly comes back in `importReport`.
+ */
+export async function importWorkflow(deps: ServerDeps, caller: Caller, rawInput: unknown): Promise<WorkflowView & { importReport: ImportReport }> {
   const parsed = ImportWorkflowInput.safeParse(rawInput);
   if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
   await requireWorkspaceRole(deps.db, caller, parsed.data.workspaceId, "write");
-  let raw = parsed.data.json;
-  if (typeof raw === "string") {
-    try {
-      raw = JSON.parse(raw);
-    } catch {
-      throw badInput("json is not valid JSON", [{ path: ["input", "json"], message: "Not valid JSON" }]);
-    }
+  const result = readWorkflowImport(parsed.data.json);
+  if (!result.ok) {
+    const fields = result.fields.map((field) => ({ path: ["input", "json", ...field.path], message: field.message }));
+    throw badInput(result.message ?? fields.map((field) => `${field.path.join(".")}: ${field.message}`).join("; "), fields);
   }
-  const isExport = typeof raw === "object" && raw !== null && "format" in raw;
-  if (isExport && (raw as { format: unknown }).format !== WORKFLOW_EXPORT_FORMAT) {
-    throw badInput(`Unknown export format; expected "${WORKFLOW_EXPORT_FORMAT}"`, [{ path: ["input", "json", "format"], message: "Unknown format" }]);
-  }
-  const definition = WorkflowDefinition.safeParse(isExport ? (raw as { definition: unknown }).definition : raw);
-  if (!definition.success) throw fromZodError(definition.error, ["input", "json", ...(isExport ? ["definition"] : [])]);
-  return insertWorkflow(deps.db, parsed.data.workspaceId, definition.data);
+  const workflow = await insertWorkflow(deps.db, parsed.data.workspaceId, result.definition);
+  return { ...workflow, importReport: { format: result.format, problems: result.problems } };
 }
 
 /** The workflow's webhook path (holds its secret): for editors and owners only, null for viewers. */

@@ -1,25 +1,146 @@
 import type { Role } from "@algorythmos/domain";
-import type { Db } from "./db.js";
+import { preparedQuery, type Db } from "./db.js";
 import type { Redis } from "./redis.js";
 
 /**
  * The caller's role in the workspace that owns a workflow, or null (outsiders learn nothing). Asked on every
- * workflow operation, so it is one indexed join rather than a nested read.
+ * workflow operation, so it is one indexed join, as a prepared statement (db.ts). Always read fresh: request
+ * paths use `cachedRoleForWorkflow`, re-checks after an access change use this.
  */
 export async function roleForWorkflow(db: Db, userId: string, workflowId: string): Promise<Role | null> {
-  const rows = await db.$queryRaw<{ role: Role }[]>`
-    SELECT m.role::text AS role
-    FROM "Workflow" w JOIN "Membership" m ON m."workspaceId" = w."workspaceId" AND m."userId" = ${userId}
-    WHERE w.id = ${workflowId}`;
+  const rows = await preparedQuery<{ role: Role }>(
+    db,
+    "algo_role_for_workflow",
+    `SELECT m.role::text AS role FROM "Workflow" w JOIN "Membership" m ON m."workspaceId" = w."workspaceId" AND m."userId" = $1 WHERE w.id = $2`,
+    [userId, workflowId],
+  );
   return rows[0]?.role ?? null;
 }
 
 export async function roleForWorkspace(db: Db, userId: string, workspaceId: string): Promise<Role | null> {
-  const membership = await db.membership.findUnique({
-    where: { userId_workspaceId: { userId, workspaceId } },
-    select: { role: true },
+  const rows = await preparedQuery<{ role: Role }>(
+    db,
+    "algo_role_for_workspace",
+    `SELECT role::text AS role FROM "Membership" WHERE "userId" = $1 AND "workspaceId" = $2`,
+    [userId, workspaceId],
+  );
+  return rows[0]?.role ?? null;
+}
+
+// ---------- the role cache (request paths) ----------
+
+/**
+ * Roles this process read, kept until the member's access changes (the access-changes channel below) or for
+ * ROLE_CACHE_TTL_MS at most. Safe because:
+ * - only granted roles are kept: an outsider is asked again every time, so gaining access is seen at once;
+ * - every change of an existing member is published (server/services/workspaces.ts `changeMembership`), and
+ *   `publishAccessChange` also drops this process's entries before it publishes, so the process that made
+ *   the change never answers from the old role; other processes drop them when the message arrives (one
+ *   pub/sub delivery, well under a millisecond on loopback — the same bound open subscriptions have);
+ * - a read that was in flight while a change arrived is not kept (generation check), so an old role read
+ *   before the change cannot be stored after it;
+ * - it is used only while its own subscriber connection is subscribed: a lost connection (messages could be
+ *   missed) empties it, and it fills again only once Redis confirmed the subscription again.
+ */
+const ROLE_CACHE_TTL_MS = 60_000;
+const ROLE_CACHE_MAX_ENTRIES = 20_000;
+
+class RoleCache {
+  private readonly entries = new Map<string, { userId: string; role: Role; until: number }>();
+  private generation = 0;
+  live = false;
+
+  async get(key: string, userId: string, read: () => Promise<Role | null>): Promise<Role | null> {
+    const hit = this.entries.get(key);
+    if (hit && this.live && hit.until > Date.now()) return hit.role;
+    const generation = this.generation;
+    const role = await read();
+    if (role && this.live && generation === this.generation) {
+      this.entries.delete(key);
+      this.entries.set(key, { userId, role, until: Date.now() + ROLE_CACHE_TTL_MS });
+      if (this.entries.size > ROLE_CACHE_MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return role;
+  }
+
+  /** Any change of this user may concern any of their cached roles: drop them all. */
+  forgetUser(userId: string): void {
+    this.generation++;
+    for (const [key, entry] of this.entries) if (entry.userId === userId) this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+}
+
+const roleCaches = new WeakMap<Db, RoleCache>();
+/** Every running cache of this process, so a change published here is dropped here before anyone can ask. */
+const runningRoleCaches = new Set<RoleCache>();
+
+/**
+ * Starts caching the roles read through `db` with `cachedRoleForWorkflow` / `cachedRoleForWorkspace` (the
+ * server does this once per process). Opens a subscriber connection of its own (a duplicate of `redis`).
+ */
+export function startRoleCache(db: Db, redis: Redis, redisPrefix: string): { close(): Promise<void> } {
+  const cache = new RoleCache();
+  const subscriber = redis.duplicate({ maxRetriesPerRequest: null, connectionName: "role-cache" });
+  subscriber.on("error", () => {});
+  const channel = accessChangesChannel(redisPrefix);
+  let closed = false;
+  const subscribe = () =>
+    subscriber.subscribe(channel).then(
+      () => {
+        if (closed || subscriber.status !== "ready") return;
+        cache.clear();
+        cache.live = true;
+      },
+      () => {}, // not subscribed: stays off until the next "ready"
+    );
+  subscriber.on("message", (from: string, message: string) => {
+    if (from !== channel) return;
+    const change = parseAccessChange(message);
+    // A message it cannot read may still be a change: forget everything rather than guess.
+    if (change) cache.forgetUser(change.userId);
+    else cache.clear();
   });
-  return membership?.role ?? null;
+  subscriber.on("close", () => {
+    cache.live = false;
+    cache.clear();
+  });
+  subscriber.on("ready", () => void subscribe());
+  roleCaches.set(db, cache);
+  runningRoleCaches.add(cache);
+  return {
+    async close() {
+      closed = true;
+      cache.live = false;
+      cache.clear();
+      runningRoleCaches.delete(cache);
+      if (roleCaches.get(db) === cache) roleCaches.delete(db);
+      try {
+        await Promise.race([subscriber.quit(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+      } catch {
+        // already closed
+      }
+      subscriber.disconnect();
+    },
+  };
+}
+
+/** `roleForWorkflow` through the process's role cache (when one was started for `db`). */
+export function cachedRoleForWorkflow(db: Db, userId: string, workflowId: string): Promise<Role | null> {
+  const cache = roleCaches.get(db);
+  if (!cache) return roleForWorkflow(db, userId, workflowId);
+  return cache.get(`${userId}\u0000wf\u0000${workflowId}`, userId, () => roleForWorkflow(db, userId, workflowId));
+}
+
+/** `roleForWorkspace` through the process's role cache (when one was started for `db`). */
+export function cachedRoleForWorkspace(db: Db, userId: string, workspaceId: string): Promise<Role | null> {
+  const cache = roleCaches.get(db);
+  if (!cache) return roleForWorkspace(db, userId, workspaceId);
+  return cache.get(`${userId}\u0000ws\u0000${workspaceId}`, userId, () => roleForWorkspace(db, userId, workspaceId));
 }
 
 // ---------- membership changes, for open connections ----------
@@ -38,6 +159,7 @@ export interface AccessChange {
 export const accessChangesChannel = (redisPrefix: string) => `${redisPrefix}access-changes`;
 
 export async function publishAccessChange(redis: Redis, redisPrefix: string, change: AccessChange): Promise<void> {
+  for (const cache of runningRoleCaches) cache.forgetUser(change.userId);
   await redis.publish(accessChangesChannel(redisPrefix), JSON.stringify({ workspaceId: change.workspaceId, userId: change.userId }));
 }
 

@@ -153,6 +153,36 @@ export async function authenticate(
     }
     return { userId: row.userId, via: "api-token" };
   }
+  const claims = await verifiedClaims(secret, token);
+  if (!claims) return null;
+  // Never cached: ending a session ends its tokens at once, on every process.
+  if (await revocations.isRevoked(claims.sessionId)) return null;
+  return { userId: claims.userId, via: "jwt", sessionId: claims.sessionId };
+}
+
+interface VerifiedClaims {
+  userId: string;
+  sessionId: string;
+  /** The token is refused from this time on (ms): the earlier of `exp` and `iat` + the access-token lifetime. */
+  validUntil: number;
+}
+
+/**
+ * JWTs whose signature and claims this process verified, by token, for as long as they are valid: a token
+ * is the same bytes on every request of a client, and its signature check (HMAC + JSON) is the larger part of
+ * authenticating it. Only the stateless part is kept — revocation is asked every time. Bounded, oldest out;
+ * a hit counts only for the secret it was verified with.
+ */
+const VERIFIED_MAX_ENTRIES = 10_000;
+const verified = new Map<string, VerifiedClaims & { secret: string }>();
+
+async function verifiedClaims(secret: string, token: string): Promise<VerifiedClaims | null> {
+  const known = verified.get(token);
+  if (known && known.secret === secret) {
+    if (Date.now() < known.validUntil) return known;
+    verified.delete(token);
+    return null;
+  }
   try {
     const { payload } = await jwtVerify(token, key(secret), {
       algorithms: ALGORITHMS,
@@ -161,8 +191,11 @@ export async function authenticate(
       maxTokenAge: ACCESS_TOKEN_TTL,
     });
     if (typeof payload.sub !== "string" || !payload.sub || typeof payload.sid !== "string" || !payload.sid) return null;
-    if (await revocations.isRevoked(payload.sid)) return null;
-    return { userId: payload.sub, via: "jwt", sessionId: payload.sid };
+    if (typeof payload.exp !== "number" || typeof payload.iat !== "number") return null;
+    const claims = { userId: payload.sub, sessionId: payload.sid, validUntil: Math.min(payload.exp, payload.iat + ACCESS_TOKEN_TTL_SECONDS) * 1000 };
+    verified.set(token, { ...claims, secret });
+    if (verified.size > VERIFIED_MAX_ENTRIES) verified.delete(verified.keys().next().value!);
+    return claims;
   } catch (error) {
     if (error instanceof joseErrors.JOSEError) return null;
     throw error;
