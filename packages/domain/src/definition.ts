@@ -34,7 +34,10 @@ export type Edge = z.infer<typeof Edge>;
 
 export const WorkflowDefinition = z.object({
   schemaVersion: z.literal(DEFINITION_SCHEMA_VERSION).default(DEFINITION_SCHEMA_VERSION),
-  name: z.string().trim().min(1, "Name is required").max(200, "Name is at most 200 characters"),
+  name: z
+    .string({ error: (issue) => (issue.input === undefined ? "Name is required" : "Name must be a string") })
+    .trim()
+    .min(1, "Name is required").max(200, "Name is at most 200 characters"),
   description: z.string().max(5000).default(""),
   steps: z.array(Step).max(500, "A workflow has at most 500 steps").default([]),
   edges: z.array(Edge).max(2000, "A workflow has at most 2000 edges").default([]),

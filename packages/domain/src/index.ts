@@ -5,6 +5,7 @@ export * from "./definition.js";
 export * from "./diff.js";
 export * from "./graph.js";
 export * from "./ids.js";
+export * from "./import/index.js";
 export * from "./protocol.js";
 export * from "./statuses.js";
 export * from "./step-types.js";

@@ -1,5 +1,5 @@
 import { builder } from "../builder.js";
-import { toConnection } from "../connection.js";
+import { pageArgs, toConnection } from "../connection.js";
 import {
   createWorkflow,
   deleteWorkflow,
@@ -10,8 +10,29 @@ import {
   listWorkflows,
   updateWorkflow,
   webhookPath,
+  type ImportReport,
   type WorkflowView,
 } from "../../services/workflows.js";
+
+const ImportProblemRef = builder.objectRef<ImportReport["problems"][number]>("ImportProblem").implement({
+  description: "Something in the imported JSON that could not be carried over exactly (an n8n node, expression, setting or connection).",
+  fields: (t) => ({
+    code: t.exposeString("code", { description: "UNSUPPORTED_NODE, EXPRESSION_NOT_TRANSLATED, PARAMETER_NOT_TRANSLATED, CREDENTIAL_NOT_IMPORTED or CONNECTION_NOT_IMPORTED." }),
+    message: t.exposeString("message"),
+    nodeName: t.string({ nullable: true, description: "The source node's name.", resolve: (p) => p.nodeName ?? null }),
+    nodeType: t.string({ nullable: true, description: "The source node's type, e.g. n8n-nodes-base.slack.", resolve: (p) => p.nodeType ?? null }),
+    stepId: t.string({ nullable: true, description: "The step the node became; null when it was not imported.", resolve: (p) => p.stepId ?? null }),
+    parameter: t.string({ nullable: true, description: "The source parameter, e.g. url.", resolve: (p) => p.parameter ?? null }),
+  }),
+});
+
+const ImportReportRef = builder.objectRef<ImportReport>("ImportReport").implement({
+  description: "What importWorkflow read and what it could not carry over.",
+  fields: (t) => ({
+    format: t.exposeString("format", { description: "The format read: algorythmos or n8n." }),
+    problems: t.field({ type: [ImportProblemRef], resolve: (r) => r.problems }),
+  }),
+});
 
 const ProblemRef = builder
   .objectRef<{ code: string; message: string; stepId?: string; edgeId?: string; path?: (string | number)[] }>("WorkflowProblem")
@@ -47,6 +68,12 @@ export const WorkflowRef = builder.objectRef<WorkflowView>("Workflow").implement
       description: "The workflow as importable JSON: { format, definition } with every acknowledged edit.",
       resolve: (w, _args, ctx) => exportWorkflow(ctx.deps, ctx.caller, w.id, ctx.liveReads),
     }),
+    importReport: t.field({
+      type: ImportReportRef,
+      nullable: true,
+      description: "Only on the Workflow importWorkflow returns: the format read and what could not be carried over. Null elsewhere.",
+      resolve: (w) => ("importReport" in w ? (w as WorkflowView & { importReport: ImportReport }).importReport : null),
+    }),
   }),
 });
 
@@ -80,7 +107,7 @@ builder.queryFields((t) => ({
     type: WorkflowRef,
     args: { workspaceId: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) =>
-      toConnection(await listWorkflows(ctx.deps, ctx.caller, { workspaceId: String(args.workspaceId), first: args.first, after: args.after })),
+      toConnection(await listWorkflows(ctx.deps, ctx.caller, { ...pageArgs(args), workspaceId: String(args.workspaceId) }), args),
   }),
   workflow: t.field({
     type: WorkflowRef,
