@@ -11,6 +11,7 @@ import { corsFor } from "../origins.js";
 import type { ChannelHub } from "../realtime.js";
 import type { GraphQLContext } from "./builder.js";
 import { pricedFieldsCheck } from "./cost.js";
+import { httpStatusPolicy } from "./http-status.js";
 import { perQueryReads } from "./request-reads.js";
 import { schema } from "./schema.js";
 
@@ -20,13 +21,28 @@ interface WebSocketInitialContext {
   connectionParams?: Record<string, unknown>;
 }
 
-export function toGraphQLError(error: AppError): GraphQLError {
+/**
+ * An expected error as GraphQL sees it: the code and details in `extensions`. A field error keeps where it
+ * happened (`path`, `locations`) and no HTTP status: the request executed, so it answers 200 (http-status.ts).
+ * An error outside execution (the context: bad credentials, an outage) carries its status for Yoga to answer with.
+ */
+export function toGraphQLError(error: AppError, located?: GraphQLError): GraphQLError {
+  const details = error.details && typeof error.details === "object" ? (error.details as object) : {};
+  if (located?.path) {
+    return new GraphQLError(error.message, {
+      nodes: located.nodes,
+      source: located.source,
+      positions: located.positions,
+      path: located.path,
+      extensions: { code: error.code, ...details },
+    });
+  }
   const retryAfter = (error.details as { retryAfter?: number } | undefined)?.retryAfter;
   return new GraphQLError(error.message, {
     extensions: {
       code: error.code,
       http: { status: error.status, ...(retryAfter ? { headers: { "Retry-After": String(retryAfter) } } : {}) },
-      ...(error.details && typeof error.details === "object" ? (error.details as object) : {}),
+      ...details,
     },
   });
 }
@@ -76,6 +92,7 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
         blockFieldSuggestion: { enabled: deps.env.NODE_ENV === "production" },
       }),
       perQueryReads(),
+      httpStatusPolicy(),
       ...(deps.env.NODE_ENV === "production" ? [disableIntrospection()] : []),
     ],
     logging: false,
@@ -92,11 +109,12 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
         const expected = expectedError(original);
-        if (expected) return toGraphQLError(expected);
-        if (original instanceof GraphQLError) return original;
-        if (error instanceof GraphQLError && !original) return error; // parse/validation errors: the client's own
+        if (expected) return toGraphQLError(expected, error instanceof GraphQLError ? error : undefined);
+        const located = error instanceof GraphQLError ? error : undefined;
+        if (original instanceof GraphQLError) return located?.path ? located : original;
+        if (located && !original) return located; // parse/validation errors: the client's own
         deps.logger.error("unexpected GraphQL error", { error: original ?? error });
-        return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
+        return new GraphQLError(message, { nodes: located?.nodes, path: located?.path, extensions: { code: "INTERNAL_SERVER_ERROR" } });
       },
     },
   });

@@ -2,6 +2,7 @@ import { builder } from "../builder.js";
 import { createApiToken, listApiTokens, revokeApiToken, type ApiTokenView } from "../../services/api-tokens.js";
 import { endCurrentSession, logOut, refreshSession } from "../../services/sessions.js";
 import { logIn, signUp, type AuthPayload } from "../../services/users.js";
+import { seenBy } from "../viewer.js";
 import { UserRef } from "./user.js";
 
 /** Signing up and in, sessions (refresh tokens) and personal API tokens (docs/api.md). */
@@ -10,7 +11,11 @@ const AuthPayloadRef = builder.objectRef<AuthPayload>("AuthPayload").implement({
   fields: (t) => ({
     token: t.exposeString("token", { description: "A bearer token (JWT) for the Authorization header." }),
     refreshToken: t.exposeString("refreshToken", { description: "Exchanged once, through refreshSession, for a new token pair." }),
-    user: t.field({ type: UserRef, resolve: (payload) => payload.user }),
+    user: t.field({
+      type: UserRef,
+      // The caller may have been anonymous: the user and what it reaches resolve as the account just signed in.
+      resolve: (payload, _args, ctx) => seenBy(payload.user, { principal: { userId: payload.user.id, via: "jwt" }, ip: ctx.caller.ip }),
+    }),
   }),
 });
 

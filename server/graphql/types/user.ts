@@ -1,11 +1,13 @@
 import { ROLES } from "@algorythmos/domain";
 import { builder } from "../builder.js";
+import { forbidden } from "../../errors.js";
+import { seenBy, viewerOf, type Viewed } from "../viewer.js";
 import { createWorkspace } from "../../services/workspaces.js";
 import { getMe, getMyWorkspace, listMyWorkspaces, type UserView, type WorkspaceView } from "../../services/users.js";
 
 export const RoleEnum = builder.enumType("Role", { values: ROLES });
 
-export const WorkspaceRef = builder.objectRef<WorkspaceView>("Workspace").implement({
+export const WorkspaceRef = builder.objectRef<WorkspaceView & Viewed>("Workspace").implement({
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
@@ -13,14 +15,18 @@ export const WorkspaceRef = builder.objectRef<WorkspaceView>("Workspace").implem
   }),
 });
 
-export const UserRef = builder.objectRef<UserView>("User").implement({
+export const UserRef = builder.objectRef<UserView & Viewed>("User").implement({
   fields: (t) => ({
     id: t.exposeID("id"),
     email: t.exposeString("email"),
     name: t.exposeString("name"),
     workspaces: t.field({
       type: [WorkspaceRef],
-      resolve: (_user, _args, ctx) => listMyWorkspaces(ctx.deps, ctx.caller),
+      resolve: async (user, _args, ctx) => {
+        const viewer = viewerOf(user, ctx);
+        if (viewer.principal && viewer.principal.userId !== user.id) throw forbidden("Only your own workspaces are listed");
+        return (await listMyWorkspaces(ctx.deps, viewer)).map((workspace) => seenBy(workspace, user.viewer));
+      },
     }),
   }),
 });

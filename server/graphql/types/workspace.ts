@@ -2,11 +2,12 @@ import { CREDENTIAL_TYPE_NAMES } from "@algorythmos/domain";
 import { builder } from "../builder.js";
 import { createCredential, deleteCredential, listCredentials, type CredentialView } from "../../services/credentials.js";
 import { inviteMember, listMembers, removeMember, type MemberView } from "../../services/workspaces.js";
+import { seenBy, viewerOf, type Viewed } from "../viewer.js";
 import { RoleEnum, UserRef, WorkspaceRef } from "./user.js";
 
-const MemberRef = builder.objectRef<MemberView>("Member").implement({
+const MemberRef = builder.objectRef<MemberView & Viewed>("Member").implement({
   fields: (t) => ({
-    user: t.field({ type: UserRef, resolve: (member) => ({ id: member.userId, email: member.email, name: member.name }) }),
+    user: t.field({ type: UserRef, resolve: (member) => seenBy({ id: member.userId, email: member.email, name: member.name }, member.viewer) }),
     role: t.field({ type: RoleEnum, resolve: (member) => member.role }),
   }),
 });
@@ -25,8 +26,11 @@ const CredentialRef = builder.objectRef<CredentialView>("Credential").implement(
 });
 
 builder.objectFields(WorkspaceRef, (t) => ({
-  members: t.field({ type: [MemberRef], resolve: (workspace, _args, ctx) => listMembers(ctx.deps, ctx.caller, workspace.id) }),
-  credentials: t.field({ type: [CredentialRef], resolve: (workspace, _args, ctx) => listCredentials(ctx.deps, ctx.caller, workspace.id) }),
+  members: t.field({
+    type: [MemberRef],
+    resolve: async (workspace, _args, ctx) => (await listMembers(ctx.deps, viewerOf(workspace, ctx), workspace.id)).map((member) => seenBy(member, workspace.viewer)),
+  }),
+  credentials: t.field({ type: [CredentialRef], resolve: (workspace, _args, ctx) => listCredentials(ctx.deps, viewerOf(workspace, ctx), workspace.id) }),
 }));
 
 const InviteMemberInput = builder.inputType("InviteMemberInput", {
