@@ -1,14 +1,15 @@
 import { CSRF_HEADER } from "@algorythmos/domain";
+import { healthReport, metricsResponse, postgresCheck, redisCheck, requestTelemetry } from "@algorythmos/platform";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ServerDeps } from "./context.js";
-import { expectedError } from "./errors.js";
+import { errorBody, expectedError, INTERNAL_ERROR } from "./errors.js";
 import { createGraphQL, type Yoga } from "./graphql/yoga.js";
 import { ChannelHub } from "./realtime.js";
-import { clientIp, rateLimit } from "./limits.js";
+import { clientIp, rateLimit, refuseLargeBodies } from "./limits.js";
 import { createWebhookRoutes } from "./hooks.js";
 import { createRestApi, MAX_JSON_BODY_BYTES } from "./rest/index.js";
-import { bodyLimit } from "hono/body-limit";
+import { answerUnmatched, graphqlReply, restReply } from "./rest/fallback.js";
 import { isCrossOriginWrite, refuseCrossOriginWrites } from "./origins.js";
 import { securityHeaders } from "./security-headers.js";
 import { createStudioHandler } from "./studio.js";
@@ -26,6 +27,7 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   const yoga = createGraphQL(deps, hub);
   let ready = false;
   const app = new Hono();
+  app.use("*", requestTelemetry()); // a span and the request metrics for every request (docs/observability.md)
   app.use("*", securityHeaders());
 
   app.onError((caught, c) => {
@@ -34,40 +36,40 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
       const retryAfter = (error.details as { retryAfter?: number } | undefined)?.retryAfter;
       if (retryAfter) c.header("Retry-After", String(retryAfter));
       if (error.code === "SERVICE_UNAVAILABLE") deps.logger.warn("HTTP request during an outage", { path: c.req.path, error: caught });
-      return c.json({ error: { code: error.code, message: error.message, details: error.details ?? null } }, error.status);
+      return c.json(errorBody(error.code, error.message, error.details), error.status);
     }
     if (caught instanceof HTTPException) return caught.getResponse();
     deps.logger.error("unexpected HTTP error", { error: caught, path: c.req.path });
-    return c.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side; it has been logged", details: null } }, 500);
+    return c.json(errorBody(INTERNAL_ERROR.code, INTERNAL_ERROR.message), INTERNAL_ERROR.status);
   });
 
   app.get("/healthz", async (c) => {
-    const [database, redis] = await Promise.all([
-      deps.db.$queryRaw`SELECT 1`.then(() => "ok", (error: Error) => `down: ${error.message}`),
-      deps.redis.ping().then(() => "ok", (error: Error) => `down: ${error.message}`),
-    ]);
-    const healthy = ready && database === "ok" && redis === "ok";
-    return c.json({ status: healthy ? "ok" : ready ? "degraded" : "starting", database, redis }, healthy ? 200 : 503);
+    const { httpStatus, body } = await healthReport(ready, { postgres: postgresCheck(deps.db), redis: redisCheck(deps.redis) });
+    return c.json(body, httpStatus);
+  });
+  app.get("/metrics", async (c) => {
+    const { status, contentType, body } = await metricsResponse(deps.env.METRICS_TOKEN, c.req.header("authorization"));
+    return c.body(body, status as 200, { "content-type": contentType, "cache-control": "no-store" });
   });
 
   // One limiter for every limited route: it remembers which credentials have authenticated.
   const limited = rateLimit(deps);
   app.use("/graphql", limited);
   app.use("/graphql", refuseCrossOriginWrites(deps.env, { onlyWithSessionCookie: true, graphql: true }));
-  app.use(
-    "/graphql",
-    bodyLimit({
-      maxSize: MAX_JSON_BODY_BYTES,
-      onError: (c) =>
-        c.json({ errors: [{ message: `The body is larger than ${MAX_JSON_BODY_BYTES} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] }, 413),
-    }),
-  );
+  app.use("/graphql", refuseLargeBodies(MAX_JSON_BODY_BYTES, (c, message) => c.json({ errors: [{ message, extensions: { code: "PAYLOAD_TOO_LARGE" } }] }, 413)));
   app.use("/api/*", limited);
   app.use("/api/*", refuseCrossOriginWrites(deps.env, { onlyWithSessionCookie: true }));
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, { ip: clientIp(c) }));
   app.route("/api", createRestApi(deps));
   app.use("/hooks/*", limited);
   app.route("/hooks", createWebhookRoutes(deps, hub));
+  // Anything else under the API prefixes is a JSON 404 or 405, never the studio's page.
+  for (const [prefix, reply] of [["/graphql", graphqlReply], ["/api", restReply], ["/hooks", restReply]] as const) {
+    // Yoga answers GraphQL's GET only: HEAD /graphql is not a GraphQL request.
+    const unmatched = answerUnmatched(app, prefix, reply, { headFromGet: prefix !== "/graphql" });
+    app.all(prefix, unmatched);
+    app.all(`${prefix}/*`, unmatched);
+  }
 
   if (options.studio !== false) {
     const studio = await createStudioHandler(deps, async (request, query, variables, ip) => {

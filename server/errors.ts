@@ -9,14 +9,27 @@ export const ERROR_STATUS = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The path exists but not for this method; the `Allow` header (and `details.allow`) lists the ones it takes. */
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNPROCESSABLE: 422,
   RATE_LIMITED: 429,
+  /** A webhook in `responseMode: "output"` whose run failed or was canceled (`details.runId`, `details.status`). */
+  RUN_FAILED: 502,
   /** PostgreSQL or Redis is unreachable: retry after `details.retryAfter` seconds (also sent as Retry-After). */
   SERVICE_UNAVAILABLE: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** What a client sees of an unexpected error (a bug): the code, never the error itself. */
+export const INTERNAL_ERROR = { code: "INTERNAL_SERVER_ERROR", status: 500, message: "Something went wrong on our side; it has been logged" } as const;
+
+/** Every code a REST error body can carry. */
+export const ERROR_CODES = [...(Object.keys(ERROR_STATUS) as ErrorCode[]), INTERNAL_ERROR.code] as const;
+
+/** The one shape of a REST error body: `{ error: { code, message, details } }`. */
+export const errorBody = (code: (typeof ERROR_CODES)[number], message: string, details: unknown = null) => ({ error: { code, message, details: details ?? null } });
 
 export interface FieldProblem {
   path: (string | number)[];

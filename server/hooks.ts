@@ -2,9 +2,9 @@ import { parseStepConfig, type RunEvent } from "@algorythmos/domain";
 import { loadLiveWorkflow, workflowRunsChannel } from "@algorythmos/platform";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { ServerDeps } from "./context.js";
-import { AppError } from "./errors.js";
+import { AppError, errorBody } from "./errors.js";
+import { refuseLargeBodies } from "./limits.js";
 import type { ChannelHub } from "./realtime.js";
 import { startAuthorisedRun } from "./services/runs.js";
 
@@ -74,15 +74,7 @@ async function webhookInput(c: Context) {
  */
 export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
   const hooks = new Hono();
-  hooks.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_WEBHOOK_BODY_BYTES,
-      onError: () => {
-        throw new AppError("PAYLOAD_TOO_LARGE", `The body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  hooks.use("*", refuseLargeBodies(MAX_WEBHOOK_BODY_BYTES, (c, message) => c.json(errorBody("PAYLOAD_TOO_LARGE", message), 413)));
   hooks.post("/:workflowId/:secret", async (c) => {
     const workflowId = c.req.param("workflowId");
     // The secret first, from the primary key alone: a caller without it never makes us read the document.
@@ -122,7 +114,7 @@ export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
       if (!event) return c.json({ runId, status: "running", message: `The run did not finish within ${WEBHOOK_WAIT_MS / 1000} s` }, 202);
       const final = await deps.db.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true, output: true, error: true } });
       if (final.status === "succeeded") return c.json(final.output ?? null, 200);
-      return c.json({ error: { code: "RUN_FAILED", message: final.error ?? `The run ${final.status}`, details: { runId, status: final.status } } }, 502);
+      return c.json(errorBody("RUN_FAILED", final.error ?? `The run ${final.status}`, { runId, status: final.status }), 502);
     } finally {
       await stop();
     }

@@ -2,6 +2,7 @@ import { authenticate, hitRateLimit, readCookie, SESSION_COOKIE } from "@algoryt
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createHash } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { bearerToken, sessionRevocations } from "./auth.js";
 import type { Caller, ServerDeps } from "./context.js";
 import { AppError } from "./errors.js";
@@ -87,4 +88,19 @@ export async function limitAuthAttempts(deps: ServerDeps, caller: Caller): Promi
   if (!result.allowed) {
     throw new AppError("RATE_LIMITED", `Too many sign-in attempts; retry in ${result.retryAfter} s`, { retryAfter: result.retryAfter });
   }
+}
+
+/**
+ * Refuses a body over `maxBytes` with 413 (worded by `reply`) before anything reads it. The answer carries
+ * `Connection: close`: the rest of the refused body is never read, so the connection cannot carry another
+ * request, and a pooling client (undici, Node's fetch) must open a new one instead of failing on this one.
+ */
+export function refuseLargeBodies(maxBytes: number, reply: (c: Context, message: string) => Response): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => {
+      c.header("Connection", "close");
+      return reply(c, `The body is larger than ${maxBytes} bytes`);
+    },
+  });
 }

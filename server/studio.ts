@@ -19,7 +19,8 @@ export async function createStudioHandler(deps: ServerDeps, graphql: StudioGraph
     throw new Error(`The studio is not built (${buildPath} is missing): run \`npm run build\` first`);
   }
   const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
-  const handleRequest = createRequestHandler(build, deps.env.NODE_ENV === "development" ? "development" : "production");
+  // Production mode in every environment: Remix then sanitises errors, so no stack trace reaches a page (they are logged).
+  const handleRequest = createRequestHandler(build, "production");
 
   const studio = new Hono();
   studio.use(

@@ -1,9 +1,8 @@
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { callerFromRequest } from "../auth.js";
-import { clientIp } from "../limits.js";
+import { clientIp, refuseLargeBodies } from "../limits.js";
 import type { Caller, ServerDeps } from "../context.js";
-import { AppError, badInput } from "../errors.js";
+import { AppError, badInput, errorBody } from "../errors.js";
 import { createApiToken } from "../services/api-tokens.js";
 import { testConnector } from "../services/connectors.js";
 import { listStepTypes } from "../services/step-types.js";
@@ -54,15 +53,7 @@ const intParam = (value: string | undefined) => (value === undefined ? undefined
 
 export function createRestApi(deps: ServerDeps) {
   const api = new Hono<Env>();
-  api.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_JSON_BODY_BYTES,
-      onError: () => {
-        throw new AppError("PAYLOAD_TOO_LARGE", `The body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  api.use("*", refuseLargeBodies(MAX_JSON_BODY_BYTES, (c, message) => c.json(errorBody("PAYLOAD_TOO_LARGE", message), 413)));
   api.use("*", async (c, next) => {
     c.set("caller", await callerFromRequest(deps, c.req.raw, clientIp(c)));
     await next();
@@ -133,7 +124,5 @@ export function createRestApi(deps: ServerDeps) {
   api.post("/api-tokens", async (c) => c.json(await createApiToken(deps, c.get("caller"), await readJson(c)), 201));
   const openApi = openApiDocument();
   api.get("/openapi.json", (c) => c.json(openApi));
-
-  api.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route ${c.req.method} ${c.req.path}` } }, 404));
   return api;
 }
