@@ -29,7 +29,7 @@ function filledEnv(overrides: Record<string, string | undefined> = {}) {
 /** `caddy adapt`: Caddy's own Caddyfile parser, with the given environment; returns the JSON config. */
 function caddyAdapt(env: Record<string, string>): any {
   const result = spawnSync("caddy", ["adapt", "--config", path.join(repoRoot, "deploy/Caddyfile"), "--adapter", "caddyfile"], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env } as NodeJS.ProcessEnv,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env } as unknown as NodeJS.ProcessEnv,
     encoding: "utf8",
     timeout: 20_000,
   });
