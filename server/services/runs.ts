@@ -24,7 +24,7 @@ import {
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput, fromZodError, notFound } from "../errors.js";
 import { requireWorkflowRole, type Need } from "./access.js";
-import { PAGE_ORDER, pageRequest, toPage, type Page } from "./pagination.js";
+import { PAGE_ORDER, pageRequest, toPage, type Page, type PageArgsInput } from "./pagination.js";
 
 const RUN_SELECT = {
   id: true,
@@ -204,7 +204,7 @@ export async function listRunSteps(deps: ServerDeps, caller: Caller, runId: stri
 export async function listRuns(
   deps: ServerDeps,
   caller: Caller,
-  args: { workflowId: string; status?: RunStatus | null; first?: number | null; after?: string | null },
+  args: { workflowId: string; status?: RunStatus | null } & PageArgsInput,
 ): Promise<Page<RunView>> {
   await requireWorkflowRole(deps.db, caller, args.workflowId, "read");
   const request = pageRequest(args);

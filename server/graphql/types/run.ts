@@ -1,7 +1,7 @@
 import { RUN_EVENT_TYPES, RUN_STATUSES, STEP_STATUSES, type RunEvent } from "@algorythmos/domain";
 import { runEventChannel, storedRunEvents, workflowRunsChannel } from "@algorythmos/platform";
 import { builder } from "../builder.js";
-import { toConnection } from "../connection.js";
+import { pageArgs, toConnection } from "../connection.js";
 import { requireWorkflowRole, watchWorkflowAccess } from "../../services/access.js";
 import { cancelRun, getRun, listRuns, listRunSteps, retryRun, runDefinition, startRun, type RunStepView, type RunView } from "../../services/runs.js";
 import type { GraphQLContext } from "../builder.js";
@@ -84,7 +84,8 @@ builder.queryFields((t) => ({
     args: { workflowId: t.arg.id({ required: true }), status: t.arg({ type: RunStatusEnum }) },
     resolve: async (_root, args, ctx) =>
       toConnection(
-        await listRuns(ctx.deps, ctx.caller, { workflowId: String(args.workflowId), status: args.status, first: args.first, after: args.after }),
+        await listRuns(ctx.deps, ctx.caller, { ...pageArgs(args), workflowId: String(args.workflowId), status: args.status }),
+        args,
       ),
   }),
 }));
