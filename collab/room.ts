@@ -464,7 +464,7 @@ export class Room {
  */
 function stampAwareness(
   update: Uint8Array,
-  connection: Pick<Connection, "userId" | "userName">,
+  connection: Pick<Connection, "userId" | "userName" | "awarenessIds">,
   mayControl: (clientId: number) => boolean,
 ): Uint8Array {
   const decoder = decoding.createDecoder(update);
@@ -476,6 +476,9 @@ function stampAwareness(
     const raw = decoding.readVarString(decoder);
     if (raw.length > COLLAB_MAX_PRESENCE_STATE_BYTES) throw new ProtocolError(`A presence state is limited to ${COLLAB_MAX_PRESENCE_STATE_BYTES} bytes`);
     const state = JSON.parse(raw) as unknown;
+    // y-websocket clients echo every awareness change they see, so a departed client's removal comes back
+    // from everyone still in the room: a removal of an id this socket does not hold is no claim on it (C4).
+    if (state === null && !connection.awarenessIds.has(clientId)) continue;
     if (!mayControl(clientId)) continue; // another connection's presence: not this socket's to change
     if (state !== null && typeof state === "object" && !Array.isArray(state)) {
       const user = (state as { user?: unknown }).user;
