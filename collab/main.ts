@@ -1,6 +1,7 @@
 /** `npm run collab`: the y-websocket service alone, at ws://HOST:COLLAB_PORT/collab/<workflowId>. */
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
 import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess, prepareDatabase, redisSessionRevocations, subscribeAccessChanges, subscribeSessionEnds } from "@algorythmos/platform";
+import { answerHealthOrMetrics, postgresCheck, redisCheck, startTelemetry } from "@algorythmos/platform";
 import { createServer } from "node:http";
 import { DocRelay } from "./relay.js";
 import { createCollabService } from "./service.js";
@@ -8,6 +9,7 @@ import { createCollabService } from "./service.js";
 const env = loadEnv();
 const logger = createLogger("collab", env.LOG_LEVEL);
 guardProcess(logger);
+const telemetry = startTelemetry(env, "collab", logger);
 await prepareDatabase(env.DATABASE_URL, logger); // any start order works: waits for PostgreSQL, applies pending migrations
 const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "collab" });
@@ -26,18 +28,10 @@ const collab = createCollabService({
 let ready = false;
 
 const server = createServer(async (request, response) => {
-  if (request.url !== "/healthz") {
-    response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: "Connect a y-websocket client to /collab/<workflowId>" } }));
-    return;
-  }
-  const [database, cache] = await Promise.all([
-    db.$queryRaw`SELECT 1`.then(() => "ok", (error: Error) => `down: ${error.message}`),
-    redis.ping().then(() => "ok", (error: Error) => `down: ${error.message}`),
-  ]);
-  const healthy = ready && database === "ok" && cache === "ok";
-  response
-    .writeHead(healthy ? 200 : 503, { "content-type": "application/json" })
-    .end(JSON.stringify({ status: healthy ? "ok" : ready ? "degraded" : "starting", database, redis: cache, rooms: collab.rooms.size }));
+  // GET /healthz (PostgreSQL, Redis; rooms) and /metrics (docs/observability.md).
+  const checks = { postgres: postgresCheck(db), redis: redisCheck(redis) };
+  if (await answerHealthOrMetrics(request, response, { ready: () => ready, checks, metricsToken: env.METRICS_TOKEN, extra: () => ({ rooms: collab.rooms.size }) })) return;
+  response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: "Connect a y-websocket client to /collab/<workflowId>" } }));
 });
 server.on("upgrade", (request, socket, head) => {
   socket.on("error", () => socket.destroy()); // a reset mid-handshake must not crash the process
@@ -56,4 +50,5 @@ onShutdown(logger, async () => {
   await closeRedis(relaySubscriber);
   await closeRedis(redis);
   await db.$disconnect();
+  await telemetry?.shutdown();
 });

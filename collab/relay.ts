@@ -1,4 +1,4 @@
-import { decodeRelayMessage, encodeRelayMessage, workflowDocChannel, type Logger, type Redis, type SeqRange } from "@algorythmos/platform";
+import { collabRelayLag, decodeRelayMessage, encodeRelayMessage, workflowDocChannel, type Logger, type Redis, type SeqRange } from "@algorythmos/platform";
 import { randomUUID } from "node:crypto";
 
 export type RelayHandler = (update: Uint8Array, seqs: SeqRange | undefined) => void;
@@ -60,10 +60,12 @@ export class DocRelay {
     if (this.dropRate > 0 && Math.random() < this.dropRate) return;
     const message = encodeRelayMessage(this.instanceId, update, seqs);
     const channel = workflowDocChannel(this.redisPrefix, workflowId);
+    const durableAt = performance.now(); // publish is called once the update is durable
     const attempt = async () => {
       for (let tries = 1; ; tries++) {
         try {
           await this.publisher.publish(channel, message);
+          collabRelayLag.observe((performance.now() - durableAt) / 1000);
           return;
         } catch (error) {
           if (tries >= this.publishAttempts) {

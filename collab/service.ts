@@ -1,6 +1,8 @@
 import { COLLAB_CLOSE, COLLAB_MAX_MESSAGE_BYTES, COLLAB_PATH_PREFIX, canWrite } from "@algorythmos/domain";
 import {
   authenticateUpgrade,
+  observeCollabMessage,
+  reportCollab,
   roleForWorkflow,
   workflowLogHeads,
   type AccessChange,
@@ -111,6 +113,8 @@ export function createCollabService(options: CollabOptions): CollabService {
   /** Rooms whose load finished, for the synchronous part of a membership change. */
   const loadedRooms = new Map<string, Room>();
   let closing = false;
+  // Rooms and joined sockets, read at each /metrics scrape (docs/observability.md).
+  const stopReporting = reportCollab(async () => ({ rooms: rooms.size, sockets: [...loadedRooms.values()].reduce((sum, room) => sum + room.connections.size, 0) }));
 
   function openRoom(workflowId: string): Promise<Room> {
     let room = rooms.get(workflowId);
@@ -247,7 +251,7 @@ export function createCollabService(options: CollabOptions): CollabService {
       chain = chain.then(async () => {
         if (closed || !room) return;
         try {
-          await room.receive(socket, data);
+          await observeCollabMessage(data, () => room!.receive(socket, data));
         } catch (error) {
           if (error instanceof ProtocolError) {
             options.logger.warn("collab malformed message", { workflowId, reason: error.message });
@@ -341,6 +345,7 @@ export function createCollabService(options: CollabOptions): CollabService {
      */
     async close() {
       closing = true;
+      stopReporting();
       if (antiEntropyTimer) clearTimeout(antiEntropyTimer);
       await (await accessSubscription?.catch(() => null))?.();
       await (await sessionSubscription?.catch(() => null))?.();

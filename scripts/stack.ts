@@ -3,7 +3,7 @@
  * and browser tests start. In production each part runs as its own process (server/, collab/, worker/ main.ts).
  */
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
-import { closeRedis, createRedis, redisSessionRevocations, subscribeAccessChanges, subscribeSessionEnds, type Env, type Logger } from "@algorythmos/platform";
+import { closeRedis, createRedis, redisSessionRevocations, reportQueues, subscribeAccessChanges, subscribeSessionEnds, type Env, type Logger } from "@algorythmos/platform";
 import { DocRelay } from "../collab/relay.js";
 import { createCollabService, type CollabService } from "../collab/service.js";
 import { createServerApp } from "../server/app.js";
@@ -49,6 +49,7 @@ export async function startStack(env: Env, logger: Logger, options: StackOptions
       })
     : null;
   const worker = options.worker === false ? null : await startRunWorker({ env, db: deps.db, redis: deps.redis, logger, maintenance: options.maintenance ?? false });
+  const stopReportingQueues = worker ? reportQueues([deps.runQueue]) : () => {}; // the runs queue in /metrics
   const http = await startHttpServer({
     app,
     yoga,
@@ -68,6 +69,7 @@ export async function startStack(env: Env, logger: Logger, options: StackOptions
       await collab?.close();
       await http.close();
       await worker?.close();
+      stopReportingQueues();
       if (relaySubscriber) await closeRedis(relaySubscriber);
       await deps.close();
     },

@@ -1,5 +1,6 @@
 import { CSRF_HEADER } from "@algorythmos/domain";
 import { healthReport, metricsResponse, postgresCheck, redisCheck, requestTelemetry } from "@algorythmos/platform";
+import { healthReport, metricsResponse, postgresCheck, redisCheck, requestTelemetry } from "@algorythmos/platform";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ServerDeps } from "./context.js";
@@ -27,6 +28,7 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   const yoga = createGraphQL(deps, hub);
   let ready = false;
   const app = new Hono();
+  app.use("*", requestTelemetry()); // a span and the request metrics for every request (docs/observability.md)
   app.use("*", requestTelemetry()); // a span and the request metrics for every request (docs/observability.md)
   app.use("*", securityHeaders());
 

@@ -5,6 +5,7 @@ import {
   createRedis,
   createRunQueue,
   jobCatalog,
+  runDeliveryObserver,
   type Db,
   type Env,
   type Logger,
@@ -56,6 +57,8 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
   const draining = new AbortController();
   /** R15: the runs executing here, so a cancel can abort their in-flight step. */
   const inFlight = new Map<string, Set<AbortController>>();
+  /** Each delivery's span in the run's trace, its step attempts' spans and the run metrics (docs/observability.md). */
+  const deliveries = runDeliveryObserver(db, logger);
 
   const worker = new Worker<RunJob, string>(
     "runs",
@@ -74,7 +77,7 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
       if (!controllers) inFlight.set(runId, (controllers = new Set()));
       controllers.add(stop);
       try {
-        return await executeRun({ env, db, redis, logger, signal: shutdown.signal, draining: draining.signal }, runId, { stop: stop.signal });
+        return await deliveries.observe(job, () => executeRun({ env, db, redis, logger, signal: shutdown.signal, draining: draining.signal }, runId, { stop: stop.signal }));
       } catch (error) {
         // R13: the rest of the run waits for a delay — no worker slot is held meanwhile.
         if (error instanceof SuspendRun && token) {
@@ -151,6 +154,7 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
           await worker.close(true).catch(() => {});
         }
         await housekeeping;
+        await deliveries.flush();
         logger.info("run worker drained", { ms: Date.now() - startedAt });
         await queue.close();
         await closeRedis(subscriber);

@@ -1,4 +1,4 @@
-import { authenticateUpgrade } from "@algorythmos/platform";
+import { authenticateUpgrade, graphqlTelemetry } from "@algorythmos/platform";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from "graphql";
 import type { Plugin } from "graphql-yoga";
@@ -92,6 +92,7 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
         blockFieldSuggestion: { enabled: deps.env.NODE_ENV === "production" },
       }),
       perQueryReads(),
+      graphqlTelemetry(), // a span and the metrics of every operation (docs/observability.md)
       httpStatusPolicy(),
       ...(deps.env.NODE_ENV === "production" ? [disableIntrospection()] : []),
     ],

@@ -68,6 +68,12 @@ export const EnvSchema = z.object({
   /** Sign-up and log-in attempts per minute per IP (password guessing). */
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** OTLP/HTTP collector base URL (`/v1/traces` is appended); traces are off without it (docs/observability.md). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url("OTEL_EXPORTER_OTLP_ENDPOINT must be a URL like http://collector:4318").optional(),
+  /** When set, every process's /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
+  /** The worker's /healthz and /metrics port (0: any free port, logged); the worker listens on none without it. */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

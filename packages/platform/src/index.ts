@@ -13,3 +13,6 @@ export * from "./lifecycle.js";
 export * from "./rate-limit.js";
 export * from "./secrets.js";
 export * from "./outage.js";
+export * from "./health.js";
+export * from "./metrics.js";
+export * from "./telemetry.js";

@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions } from "bullmq";
 import { z } from "zod";
+import { currentTraceCarrier } from "./telemetry.js";
 
 /**
  * The job catalog: every BullMQ queue, its job names and their payloads. Jobs carry ids only, never
@@ -7,7 +8,8 @@ import { z } from "zod";
  */
 export const jobCatalog = {
   runs: {
-    "execute-run": z.object({ runId: z.string().min(1) }),
+    /** `trace`: the enqueuing request's trace context (W3C), when tracing is on (platform telemetry.ts). */
+    "execute-run": z.object({ runId: z.string().min(1), trace: z.object({ traceparent: z.string().max(256), tracestate: z.string().max(512).optional() }).optional() }),
   },
   /** Worker housekeeping: one `reconcile` job scheduler, and one `cron-run` job scheduler per cron trigger step. */
   maintenance: {
@@ -58,7 +60,7 @@ export const cronSchedulerId = (workflowId: string, stepId: string) => `cron:${w
 
 /** Enqueues a run; the job id is the run id, so enqueueing twice is harmless. */
 export async function enqueueRun(queue: Queue<RunJob>, runId: string): Promise<void> {
-  await queue.add("execute-run", jobCatalog.runs["execute-run"].parse({ runId }), {
+  await queue.add("execute-run", jobCatalog.runs["execute-run"].parse({ runId, trace: currentTraceCarrier() }), {
     jobId: runId,
     removeOnComplete: { age: 3600, count: 1000 },
     removeOnFail: { age: 24 * 3600 },
