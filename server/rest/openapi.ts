@@ -1,103 +1,216 @@
-import {
-  CreateApiTokenInput,
-  CreateCredentialInput,
-  CreateVersionInput,
-  CreateWorkflowInput,
-  ImportWorkflowInput,
-  InviteMemberInput,
-  LogInInput,
-  RefreshSessionInput,
-  SignUpInput,
-  RetryRunInput,
-  StartRunInput,
-  TestConnectorInput,
-  UpdateWorkflowInput,
-} from "@algorythmos/domain";
+import { RUN_STATUSES } from "@algorythmos/domain";
 import { z } from "zod";
+import { ERROR_CODES, ERROR_STATUS, INTERNAL_ERROR, type ErrorCode } from "../errors.js";
+import { MAX_WEBHOOK_BODY_BYTES, WEBHOOK_WAIT_MS } from "../hooks.js";
+import { REST_ROUTES, type Method, type RestRoute } from "./routes.js";
+import { WebhookAccepted, WebhookOutput } from "./schemas.js";
 
 /**
- * The OpenAPI 3.1 document of the REST compatibility routes, served at /api/openapi.json. Request bodies come
- * from the same zod schemas the services validate with, so the document cannot drift from the checks.
+ * The OpenAPI 3.1 document of the REST routes, served at /api/openapi.json, generated from the route table
+ * (routes.ts): request bodies from the domain schemas the services validate with, query parameters and
+ * responses from the REST schemas the handlers parse with and answer by. Nothing here is written by hand
+ * but the prose, so it cannot drift from what the server does.
  */
-type Route = { method: "get" | "post" | "patch" | "delete"; path: string; summary: string; body?: z.ZodType; created?: boolean; query?: string[] };
 
-const ROUTES: Route[] = [
-  { method: "post", path: "/api/auth/signup", summary: "Create an account (and its workspace); returns tokens", body: SignUpInput, created: true },
-  { method: "post", path: "/api/auth/login", summary: "Log in; returns an access token and a refresh token", body: LogInInput },
-  { method: "post", path: "/api/auth/refresh", summary: "Exchange a refresh token (once) for a new pair", body: RefreshSessionInput },
-  { method: "post", path: "/api/auth/logout", summary: "Revoke the session of a refresh token", body: RefreshSessionInput },
-  { method: "get", path: "/api/workspaces", summary: "The caller's workspaces and roles" },
-  { method: "get", path: "/api/workspaces/{id}/members", summary: "Members of a workspace" },
-  { method: "post", path: "/api/workspaces/{id}/members", summary: "Invite an existing account (owners)", body: InviteMemberInput.omit({ workspaceId: true }), created: true },
-  { method: "get", path: "/api/workspaces/{id}/credentials", summary: "Credentials of a workspace (names and types only)" },
-  { method: "post", path: "/api/credentials", summary: "Store an encrypted credential", body: CreateCredentialInput, created: true },
-  { method: "delete", path: "/api/credentials/{id}", summary: "Delete a credential" },
-  { method: "get", path: "/api/workflows", summary: "Workflows, newest first", query: ["workspaceId", "first", "after"] },
-  { method: "post", path: "/api/workflows", summary: "Create a workflow", body: CreateWorkflowInput, created: true },
-  { method: "post", path: "/api/workflows/import", summary: "Import an exported workflow", body: ImportWorkflowInput, created: true },
-  { method: "get", path: "/api/workflows/{id}", summary: "A workflow with its definition and problems" },
-  { method: "patch", path: "/api/workflows/{id}", summary: "Change name, description or definition (live editors receive it)", body: UpdateWorkflowInput.omit({ id: true }) },
-  { method: "delete", path: "/api/workflows/{id}", summary: "Delete a workflow" },
-  { method: "post", path: "/api/workflows/{id}/duplicate", summary: "Copy a workflow", created: true },
-  { method: "get", path: "/api/workflows/{id}/export", summary: "The workflow as importable JSON" },
-  { method: "get", path: "/api/workflows/{id}/versions", summary: "Named versions, newest first" },
-  { method: "post", path: "/api/workflows/{id}/versions", summary: "Name the current state as a version", body: CreateVersionInput.omit({ workflowId: true }), created: true },
-  { method: "post", path: "/api/versions/{id}/restore", summary: "Restore a version as a new change" },
-  { method: "get", path: "/api/versions/{id}/diff", summary: "Diff from a version to another (?to=) or to now", query: ["to"] },
-  { method: "get", path: "/api/runs", summary: "Runs of a workflow, newest first", query: ["workflowId", "status", "first", "after"] },
-  { method: "post", path: "/api/runs", summary: "Start a run", body: StartRunInput, created: true },
-  { method: "get", path: "/api/runs/{id}", summary: "A run" },
-  { method: "post", path: "/api/runs/{id}/cancel", summary: "Cancel a queued or running run" },
-  { method: "post", path: "/api/runs/{id}/retry", summary: "Re-run from a step, reusing earlier outputs", body: RetryRunInput.omit({ runId: true }), created: true },
-  { method: "post", path: "/hooks/{workflowId}/{secret}", summary: "Webhook trigger: starts a run with { body, query, headers } as input" },
-  { method: "get", path: "/api/steps", summary: "Step attempts of a run", query: ["runId"] },
-  { method: "get", path: "/api/step-types", summary: "The step-type registry with config JSON Schemas" },
-  { method: "post", path: "/api/connectors/test", summary: "Try a connector from a worker: { ok, message }", body: TestConnectorInput },
-  { method: "post", path: "/api/api-tokens", summary: "Create a personal API token (shown once)", body: CreateApiTokenInput, created: true },
-];
+type JsonSchema = Record<string, unknown>;
+type AnyCode = (typeof ERROR_CODES)[number];
 
-const errorResponse = {
-  description: "An error",
-  content: {
-    "application/json": {
-      schema: {
-        type: "object",
-        properties: {
-          error: {
-            type: "object",
-            properties: { code: { type: "string" }, message: { type: "string" }, details: {} },
-            required: ["code", "message"],
-          },
-        },
-      },
-    },
-  },
+/** Timestamps are `Date`s in the schemas and ISO 8601 strings once serialised. */
+const dateAsString = (context: { zodSchema: z.core.$ZodType; jsonSchema: JsonSchema }) => {
+  if (context.zodSchema._zod.def.type === "date") Object.assign(context.jsonSchema, { type: "string", format: "date-time" });
 };
 
+/** zod → JSON Schema 2020-12 (OpenAPI 3.1's dialect); schemas with a `meta({ id })` become shared components. */
+class Schemas {
+  readonly components: Record<string, JsonSchema> = {};
+  of(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+    const generated = z.toJSONSchema(schema, { io, unrepresentable: "any", override: dateAsString, target: "draft-2020-12" }) as JsonSchema;
+    const { $schema: _dialect, $defs, ...root } = generated;
+    for (const [name, definition] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) {
+      const component = toComponentRefs(definition);
+      const existing = this.components[name];
+      if (existing && JSON.stringify(existing) !== JSON.stringify(component)) throw new Error(`Two different schemas are named ${name}`);
+      this.components[name] = component;
+    }
+    return toComponentRefs(root);
+  }
+}
+const toComponentRefs = (schema: JsonSchema): JsonSchema => JSON.parse(JSON.stringify(schema).replaceAll('"#/$defs/', '"#/components/schemas/'));
+
+const ERROR_RESPONSE_NAMES: Record<AnyCode, string> = {
+  BAD_USER_INPUT: "BadUserInput",
+  UNAUTHENTICATED: "Unauthenticated",
+  FORBIDDEN: "Forbidden",
+  NOT_FOUND: "NotFound",
+  METHOD_NOT_ALLOWED: "MethodNotAllowed",
+  CONFLICT: "Conflict",
+  PAYLOAD_TOO_LARGE: "PayloadTooLarge",
+  UNPROCESSABLE: "Unprocessable",
+  RATE_LIMITED: "RateLimited",
+  RUN_FAILED: "RunFailed",
+  SERVICE_UNAVAILABLE: "ServiceUnavailable",
+  INTERNAL_SERVER_ERROR: "InternalServerError",
+};
+const ERROR_DESCRIPTIONS: Record<AnyCode, string> = {
+  BAD_USER_INPUT: "Invalid input; `details.fields` lists `{ path, message }`",
+  UNAUTHENTICATED: "No, invalid, expired or revoked credentials (a bearer token sent to a public route must be valid too)",
+  FORBIDDEN: "The role does not allow it, or a cookie-authenticated write without the CSRF header or from another origin",
+  NOT_FOUND: "Missing, or in a workspace the caller does not belong to",
+  METHOD_NOT_ALLOWED: "The path does not take this method; `Allow` lists the ones it takes",
+  CONFLICT: "A duplicate name or email, or a run that is already final",
+  PAYLOAD_TOO_LARGE: "A body over 1 MiB (the connection is closed after the answer), or a workflow document that would pass 2 MiB",
+  UNPROCESSABLE: "The workflow cannot run; `details.problems` says why",
+  RATE_LIMITED: "Over a rate limit; retry after `Retry-After` seconds",
+  RUN_FAILED: "The webhook's run failed or was canceled; `details` has its `runId` and `status`",
+  SERVICE_UNAVAILABLE: "PostgreSQL or Redis is unreachable; retry after `Retry-After` seconds",
+  INTERNAL_SERVER_ERROR: "A bug on our side; it has been logged",
+};
+const statusOf = (code: AnyCode) => (code === INTERNAL_ERROR.code ? INTERNAL_ERROR.status : ERROR_STATUS[code as ErrorCode]);
+
+const retryAfter = { description: "Seconds to wait before retrying", required: true, schema: { type: "integer", minimum: 1 } };
+const errorSchema = (code: AnyCode) =>
+  z.object({
+    error: z.object({
+      code: z.literal(code),
+      message: z.string(),
+      details: z.unknown().meta({ description: "More about the error (an object), or null" }),
+    }),
+  });
+
+/**
+ * What an operation can answer beyond its own `errors`. Every /api route resolves the caller first, so any of
+ * them refuses an invalid bearer token (401) and a cookie-authenticated write without the CSRF header (403).
+ */
+function errorsOf(route: Pick<RestRoute, "method" | "body" | "query" | "errors">, resolvesCaller: boolean): AnyCode[] {
+  const codes = new Set<AnyCode>(route.errors ?? []);
+  if (route.body || route.query) codes.add("BAD_USER_INPUT");
+  if (resolvesCaller) codes.add("UNAUTHENTICATED");
+  if (resolvesCaller && route.method !== "get") codes.add("FORBIDDEN");
+  if (route.body) codes.add("PAYLOAD_TOO_LARGE");
+  for (const code of ["RATE_LIMITED", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR"] as const) codes.add(code);
+  return [...codes].sort((a, b) => statusOf(a) - statusOf(b));
+}
+/** Error answers by status, as references to the shared responses (only those referenced are emitted). */
+function errorRefs(used: Set<AnyCode>, codes: AnyCode[]) {
+  for (const code of codes) used.add(code);
+  return Object.fromEntries(codes.map((code) => [String(statusOf(code)), { $ref: `#/components/responses/${ERROR_RESPONSE_NAMES[code]}` }]));
+}
+
+function queryParameters(schemas: Schemas, query: z.ZodObject | undefined) {
+  if (!query) return [];
+  const object = schemas.of(query, "output") as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(object.properties ?? {}).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    return { name, in: "query", required: (object.required ?? []).includes(name), ...(description ? { description } : {}), schema: rest };
+  });
+}
+const pathParameters = (path: string) =>
+  [...path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string", minLength: 1 } }));
+
+const TAGS = [
+  { name: "auth", description: "Accounts, sessions (access + refresh tokens) and personal API tokens" },
+  { name: "workspaces", description: "Workspaces and their members" },
+  { name: "credentials", description: "Encrypted secrets steps use; never readable back" },
+  { name: "workflows", description: "Workflows: create, read, edit (as live edits), copy, export and import" },
+  { name: "versions", description: "Named versions, their diff and restore" },
+  { name: "runs", description: "Runs and their step attempts" },
+  { name: "steps", description: "The step-type registry and connector tests" },
+  { name: "webhooks", description: "Webhook triggers: the URL holds the workflow's secret" },
+];
+
 export function openApiDocument(): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of ROUTES) {
-    const parameters = [
-      ...[...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" } })),
-      ...(route.query ?? []).map((name) => ({ name, in: "query", required: false, schema: { type: "string" } })),
-    ];
-    (paths[route.path] ??= {})[route.method] = {
+  const schemas = new Schemas();
+  const usedErrors = new Set<AnyCode>();
+  const paths: Record<string, Partial<Record<Method, unknown>>> = {};
+
+  for (const route of REST_ROUTES) {
+    (paths[`/api${route.path}`] ??= {})[route.method] = {
+      operationId: route.operationId,
       summary: route.summary,
-      parameters,
+      tags: [route.tag],
+      ...(route.public && { security: [] }),
+      parameters: [...pathParameters(route.path), ...queryParameters(schemas, route.query)],
       ...(route.body && {
-        requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(route.body, { io: "input", unrepresentable: "any" }) } } },
+        requestBody: { required: true, content: { "application/json": { schema: schemas.of(route.body, "input") } } },
       }),
       responses: {
-        [route.created ? "201" : "200"]: { description: "OK (lists are { items, nextCursor })", content: { "application/json": { schema: {} } } },
-        ...Object.fromEntries(["400", "401", "403", "404", "409", "413", "422", "429"].map((status) => [status, errorResponse])),
+        [String(route.status)]: {
+          description: route.status === 201 ? "Created" : "OK",
+          content: { "application/json": { schema: schemas.of(route.response, "output") } },
+        },
+        ...errorRefs(usedErrors, errorsOf(route, true)),
       },
     };
   }
+
+  paths["/hooks/{workflowId}/{secret}"] = {
+    post: {
+      operationId: "triggerWebhook",
+      summary: "Start a run of a workflow with a trigger.webhook step; its input is { body, query, headers }",
+      description:
+        "The path is `Workflow.webhookPath` (it holds the secret, so no other credentials are needed). " +
+        'With the trigger\'s `responseMode: "output"` the answer is the run\'s output (200) once it succeeds, ' +
+        `502 RUN_FAILED when it fails, or 202 when it takes longer than ${WEBHOOK_WAIT_MS / 1000} s; otherwise 202 at once. ` +
+        `Bodies up to ${MAX_WEBHOOK_BODY_BYTES} bytes of UTF-8 text; JSON when sent as JSON.`,
+      tags: ["webhooks"],
+      security: [],
+      parameters: pathParameters("/hooks/{workflowId}/{secret}"),
+      requestBody: {
+        required: false,
+        content: {
+          "application/json": { schema: {} },
+          "application/x-www-form-urlencoded": { schema: { type: "string" } },
+          "text/plain": { schema: { type: "string" } },
+        },
+      },
+      responses: {
+        "200": { description: "Output mode: the run succeeded; this is its output", content: { "application/json": { schema: schemas.of(WebhookOutput, "output") } } },
+        "202": {
+          description: `The run is queued (or, in output mode, still running after ${WEBHOOK_WAIT_MS / 1000} s)`,
+          content: { "application/json": { schema: schemas.of(WebhookAccepted, "output") } },
+        },
+        ...errorRefs(usedErrors, errorsOf({ method: "post", body: WebhookOutput, errors: ["NOT_FOUND", "UNPROCESSABLE", "RUN_FAILED"] }, false)),
+      },
+    },
+  };
+
+  const responses = Object.fromEntries(
+    ERROR_CODES.filter((code) => usedErrors.has(code)).map((code) => [
+      ERROR_RESPONSE_NAMES[code],
+      {
+        description: `${code}: ${ERROR_DESCRIPTIONS[code]}`,
+        ...((code === "RATE_LIMITED" || code === "SERVICE_UNAVAILABLE") && { headers: { "Retry-After": retryAfter } }),
+        content: { "application/json": { schema: schemas.of(errorSchema(code), "output") } },
+      },
+    ]),
+  );
+
   return {
     openapi: "3.1.0",
-    info: { title: "Algorythmos Studio REST API", version: "1", description: "REST compatibility routes; GraphQL at /graphql is the full API." },
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "A JWT from login or a personal API token (alg_pat_…)" } } },
-    security: [{ bearer: [] }],
+    info: {
+      title: "Algorythmos Studio REST API",
+      version: "1",
+      description:
+        "REST compatibility routes over the same services as GraphQL (/graphql, the full API). Errors are " +
+        "`{ error: { code, message, details } }`. A path that exists answers other methods with 405 and `Allow`; " +
+        `anything else under /api/ and /hooks/ is 404. Run statuses: ${RUN_STATUSES.join(", ")}.`,
+    },
+    servers: [{ url: "/", description: "The server this document is served by" }],
+    tags: TAGS,
+    security: [{ bearer: [] }, { session: [] }],
     paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "A JWT from signup, login or refresh, or a personal API token (alg_pat_…)" },
+        session: {
+          type: "apiKey",
+          in: "cookie",
+          name: "algo_session",
+          description: "The studio's session cookie; writes must also send the x-algorythmos-csrf header",
+        },
+      },
+      schemas: schemas.components,
+      responses,
+    },
   };
 }
