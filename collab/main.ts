@@ -1,7 +1,7 @@
 /** `npm run collab`: the y-websocket service alone, at ws://HOST:COLLAB_PORT/collab/<workflowId>. */
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
 import { closeRedis, createDb, createLogger, createRedis, loadEnv, onShutdown, guardProcess, prepareDatabase, redisSessionRevocations, subscribeAccessChanges, subscribeSessionEnds } from "@algorythmos/platform";
-import { answerHealthOrMetrics, postgresCheck, redisCheck, startTelemetry } from "@algorythmos/platform";
+import { answerHealthOrMetrics, postgresCheck, redisCheck, roomFigures, startCollabHeartbeat, startTelemetry } from "@algorythmos/platform";
 import { createServer } from "node:http";
 import { DocRelay } from "./relay.js";
 import { createCollabService } from "./service.js";
@@ -26,6 +26,7 @@ const collab = createCollabService({
   revocations: redisSessionRevocations(redis, env.REDIS_PREFIX),
 });
 let ready = false;
+const stopHeartbeat = startCollabHeartbeat(redis, env.REDIS_PREFIX, () => roomFigures(collab.rooms)); // rooms for the operations page
 
 const server = createServer(async (request, response) => {
   // GET /healthz (PostgreSQL, Redis; rooms) and /metrics (docs/observability.md).
@@ -44,6 +45,7 @@ logger.info("collab listening", { url: `ws://${env.HOST}:${env.COLLAB_PORT}${COL
 
 onShutdown(logger, async () => {
   ready = false;
+  await stopHeartbeat();
   await collab.close(); // flushes every room before the sockets go
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,7 +3,7 @@
  * and browser tests start. In production each part runs as its own process (server/, collab/, worker/ main.ts).
  */
 import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
-import { closeRedis, createRedis, redisSessionRevocations, reportQueues, subscribeAccessChanges, subscribeSessionEnds, type Env, type Logger } from "@algorythmos/platform";
+import { closeRedis, createRedis, redisSessionRevocations, reportQueues, roomFigures, startCollabHeartbeat, subscribeAccessChanges, subscribeSessionEnds, type Env, type Logger } from "@algorythmos/platform";
 import { DocRelay } from "../collab/relay.js";
 import { createCollabService, type CollabService } from "../collab/service.js";
 import { createServerApp } from "../server/app.js";
@@ -50,6 +50,7 @@ export async function startStack(env: Env, logger: Logger, options: StackOptions
     : null;
   const worker = options.worker === false ? null : await startRunWorker({ env, db: deps.db, redis: deps.redis, logger, maintenance: options.maintenance ?? false });
   const stopReportingQueues = worker ? reportQueues([deps.runQueue]) : () => {}; // the runs queue in /metrics
+  const stopHeartbeat = collab ? startCollabHeartbeat(deps.redis, env.REDIS_PREFIX, () => roomFigures(collab.rooms)) : async () => {}; // rooms for the operations page
   const http = await startHttpServer({
     app,
     yoga,
@@ -66,6 +67,7 @@ export async function startStack(env: Env, logger: Logger, options: StackOptions
     collab,
     async close() {
       setReady(false);
+      await stopHeartbeat();
       await collab?.close();
       await http.close();
       await worker?.close();

@@ -9,6 +9,7 @@ import "./types/run.js";
 import "./types/version.js";
 import "./types/workspace.js";
 import "./types/connector.js";
+import "./types/operations.js";
 
 export const schema = builder.toSchema();
 

@@ -289,6 +289,44 @@ export const OPERATIONS: Operation[] = [
     need: "read",
     graphql: { field: "me", call: (url, token, t) => workspaceField(url, token, t, "credentials { id name }") },
   },
+  // The operations page (docs/observability.md): owners only.
+  {
+    name: "operations(workspaceId)",
+    need: "manage",
+    graphql: {
+      field: "operations",
+      call: q(`query($ws: ID!) { operations(workspaceId: $ws) { queues { name waiting } troubledRuns { run { id } } collab { rooms { workflowId } } } }`, (t) => ({ ws: t.workspaceId })),
+    },
+  },
+  {
+    name: "cancelRuns",
+    need: "manage",
+    prepare: async (f, marker) => {
+      const workflowId = await freshWorkflow(f, marker);
+      const run = ok(await gql(f.url, `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`, { input: { workflowId } }, f.accounts.owner.token));
+      return { workflowId, runId: run.startRun.id as string };
+    },
+    graphql: {
+      field: "cancelRuns",
+      call: q(`mutation($input: BulkRunInput!) { cancelRuns(input: $input) { runs { id status } failures { code } } }`, (t) => ({ input: { workspaceId: t.workspaceId, runIds: [t.runId] } })),
+    },
+    effect: async (f, t) => (await f.stack.deps.db.run.count({ where: { id: t.runId, status: "canceled" } })) > 0,
+  },
+  {
+    name: "retryRuns",
+    need: "manage",
+    prepare: async (f, marker) => {
+      const workflowId = await freshWorkflow(f, marker);
+      const run = ok(await gql(f.url, `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`, { input: { workflowId } }, f.accounts.owner.token));
+      ok(await gql(f.url, `mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: run.startRun.id }, f.accounts.owner.token));
+      return { workflowId, runId: run.startRun.id as string };
+    },
+    graphql: {
+      field: "retryRuns",
+      call: q(`mutation($input: BulkRunInput!) { retryRuns(input: $input) { runs { id } failures { code } } }`, (t) => ({ input: { workspaceId: t.workspaceId, runIds: [t.runId] } })),
+    },
+    effect: async (f, t) => (await f.stack.deps.db.run.count({ where: { retryOfRunId: t.runId } })) > 0,
+  },
 ];
 
 /**

@@ -118,3 +118,65 @@ export async function startHealthServer(options: {
       }),
   };
 }
+
+// ---------- collab rooms, shared for the operations page ----------
+
+export interface RoomFigures {
+  workflowId: string;
+  workspaceId: string;
+  connections: number;
+}
+
+/** Each collab process rewrites its rooms this often; an entry older than three periods is a process gone. */
+export const COLLAB_HEARTBEAT_MS = 5_000;
+const heartbeatKey = (prefix: string) => `${prefix}ops:collab`;
+
+/** The loaded rooms of a collab service (`CollabService.rooms`), skipping ones still loading or failed. */
+export async function roomFigures(rooms: Map<string, Promise<{ workspaceId: string; connections: { size: number } }>>): Promise<RoomFigures[]> {
+  const settled = await Promise.all(
+    [...rooms].map(async ([workflowId, pending]) => {
+      const room = await Promise.race([pending, Promise.resolve(null)]).catch(() => null);
+      return room ? { workflowId, workspaceId: room.workspaceId, connections: room.connections.size } : null;
+    }),
+  );
+  return settled.filter((entry): entry is RoomFigures => entry !== null);
+}
+
+/**
+ * Publishes this collab process's rooms to Redis every COLLAB_HEARTBEAT_MS (one hash field per process), so
+ * the server's operations page sees every process's rooms. Returns the stop, which removes the entry.
+ */
+export function startCollabHeartbeat(redis: Redis, prefix: string, figures: () => Promise<RoomFigures[]>): () => Promise<void> {
+  const instance = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const beat = async () => {
+    const value = JSON.stringify({ at: Date.now(), rooms: await figures() });
+    await redis.hset(heartbeatKey(prefix), instance, value);
+  };
+  const timer = setInterval(() => void beat().catch(() => {}), COLLAB_HEARTBEAT_MS); // Redis down: the entry ages out
+  timer.unref();
+  void beat().catch(() => {});
+  return async () => {
+    clearInterval(timer);
+    await redis.hdel(heartbeatKey(prefix), instance).catch(() => {});
+  };
+}
+
+/** Every live collab process's rooms (entries older than three heartbeats are dropped, and removed). */
+export async function readCollabRooms(redis: Redis, prefix: string): Promise<{ processes: number; rooms: RoomFigures[] }> {
+  const entries = await redis.hgetall(heartbeatKey(prefix));
+  const now = Date.now();
+  const rooms: RoomFigures[] = [];
+  let processes = 0;
+  const stale: string[] = [];
+  for (const [instance, value] of Object.entries(entries)) {
+    const parsed = JSON.parse(value) as { at: number; rooms: RoomFigures[] };
+    if (now - parsed.at > 3 * COLLAB_HEARTBEAT_MS) {
+      stale.push(instance);
+      continue;
+    }
+    processes++;
+    rooms.push(...parsed.rooms);
+  }
+  if (stale.length) await redis.hdel(heartbeatKey(prefix), ...stale);
+  return { processes, rooms };
+}
