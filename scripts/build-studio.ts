@@ -21,5 +21,10 @@ export async function buildStudioIfStale(root: string, log: (message: string) =>
   const sources = ["app", "packages/domain/src", "remix.config.js"].map((entry) => path.join(root, entry));
   if (existsSync(output) && statSync(output).mtimeMs >= newestChange(sources)) return;
   log("Building the studio (remix build)…");
-  execFileSync(path.join(root, "node_modules/.bin/remix"), ["build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  // Remix's classic compiler loads Vite's CJS build through vanilla-extract; its deprecation notice is not ours to fix.
+  execFileSync(path.join(root, "node_modules/.bin/remix"), ["build"], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, VITE_CJS_IGNORE_WARNING: "true" },
+  });
 }
