@@ -82,6 +82,14 @@ describe("expressions", () => {
   });
 });
 
+describe("formats", () => {
+  it("JSON that only happens to have a name (a package.json) is not an empty workflow", () => {
+    const result = readWorkflowImport(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")));
+    expect(result).toMatchObject({ ok: false, message: expect.stringMatching(/^Unknown workflow JSON: expected/) });
+    expect(readWorkflowImport({ name: "Just a name" })).toMatchObject({ ok: true, format: "algorythmos", definition: { name: "Just a name", steps: [] } });
+  });
+});
+
 describe("nodes, by n8n version", () => {
   it("HTTP Request v1, IF v1 and Set v1 (keepOnlySet and merge) map with n8n's defaults", async () => {
     const { definition } = imported(fixture("orders-v1.json"));

@@ -65,7 +65,10 @@ export function readWorkflowImport(json: unknown): ImportResult {
     const parsed = WorkflowDefinition.safeParse(definition);
     return parsed.success ? { ok: true, format: "n8n", definition: parsed.data, problems } : failed(parsed.error);
   }
-  if (DEFINITION_KEYS.some((key) => key in object)) {
+  // A definition has steps (or edges, a schema version), or nothing but definition fields: other JSON that
+  // happens to have a "name" (a package.json, a Zapier export) is not mistaken for an empty workflow.
+  const keys = Object.keys(object);
+  if (["steps", "edges", "schemaVersion"].some((key) => key in object) || (keys.length > 0 && keys.every((key) => DEFINITION_KEYS.includes(key)))) {
     const definition = WorkflowDefinition.safeParse(object);
     return definition.success ? { ok: true, format: "algorythmos", definition: definition.data, problems: [] } : failed(definition.error);
   }
