@@ -157,8 +157,8 @@ export const REST_ROUTES: RestRoute[] = [
   }),
   route({
     operationId: "importWorkflow", method: "post", path: "/workflows/import", tag: "workflows",
-    summary: "Import an exported workflow (or a bare definition)",
-    body: ImportWorkflowInput, status: 201, response: S.Workflow, errors: ["NOT_FOUND"],
+    summary: "Import our export, a bare definition or an n8n export; answers the workflow and an import report",
+    body: ImportWorkflowInput, status: 201, response: S.ImportedWorkflow, errors: ["NOT_FOUND"],
     handle: async ({ deps, caller, json }) => importWorkflow(deps, caller, await json()),
   }),
   route({

@@ -1,4 +1,4 @@
-import { CREDENTIAL_TYPE_NAMES, EdgeLabel, PageArgs, ROLES, RUN_STATUSES, RunsFilter, STEP_STATUSES, WORKFLOW_EXPORT_FORMAT } from "@algorythmos/domain";
+import { CREDENTIAL_TYPE_NAMES, EdgeLabel, IMPORT_FORMATS, PageArgs, ROLES, RUN_STATUSES, RunsFilter, STEP_STATUSES, WORKFLOW_EXPORT_FORMAT } from "@algorythmos/domain";
 import { z } from "zod";
 
 /**
@@ -88,6 +88,19 @@ export const Workflow = z
     updatedAt: timestamp,
   })
   .meta({ id: "Workflow" });
+const ImportProblem = z
+  .object({
+    code: z.string(),
+    message: z.string(),
+    nodeName: z.string().optional(),
+    nodeType: z.string().optional(),
+    stepId: z.string().optional(),
+    parameter: z.string().optional(),
+  })
+  .meta({ id: "ImportProblem", description: "Something in the imported JSON that could not be carried over exactly" });
+export const ImportedWorkflow = Workflow.extend({
+  importReport: z.object({ format: z.enum(IMPORT_FORMATS), problems: z.array(ImportProblem) }).meta({ description: "What the JSON was read as, and what could not be carried over" }),
+}).meta({ id: "ImportedWorkflow" });
 export const WorkflowExport = z.object({ format: z.literal(WORKFLOW_EXPORT_FORMAT), definition: Definition }).meta({ id: "WorkflowExport" });
 export const Version = z
   .object({ id, workflowId: id, version: z.number().int(), label: z.string(), definition: Definition, authorId: id.nullable(), createdAt: timestamp })
