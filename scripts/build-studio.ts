@@ -21,10 +21,13 @@ export async function buildStudioIfStale(root: string, log: (message: string) =>
   const sources = ["app", "packages/domain/src", "remix.config.js"].map((entry) => path.join(root, entry));
   if (existsSync(output) && statSync(output).mtimeMs >= newestChange(sources)) return;
   log("Building the studio (remix build)…");
-  // Remix's classic compiler loads Vite's CJS build through vanilla-extract; its deprecation notice is not ours to fix.
-  execFileSync(path.join(root, "node_modules/.bin/remix"), ["build"], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, VITE_CJS_IGNORE_WARNING: "true" },
-  });
+  execFileSync(path.join(root, "node_modules/.bin/remix"), ["build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: remixBuildEnv() });
+}
+
+/**
+ * Remix's classic compiler loads Vite's CommonJS build (through @vanilla-extract/integration), whose
+ * deprecation notice on every build is not ours to act on: it would only teach users to ignore the output.
+ */
+export function remixBuildEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, VITE_CJS_IGNORE_WARNING: "true" };
 }
