@@ -3,9 +3,7 @@ import type { Hono } from "hono";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { Server as NetServer } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
-import { useServer } from "graphql-ws/use/ws";
-import { GraphQLError, type ExecutionArgs } from "graphql";
+import { graphqlWebSocketServer } from "./graphql/ws.js";
 import type { Yoga } from "./graphql/yoga.js";
 
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -39,44 +37,10 @@ export async function startHttpServer(options: {
   host: string;
   upgrades?: Record<string, UpgradeHandler>;
 }): Promise<HttpServer> {
-  const graphqlSockets = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
-  const disposeGraphqlWs = useServer(
-    {
-      execute: (args) => (args.rootValue as { execute(a: ExecutionArgs): unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe(a: ExecutionArgs): unknown }).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, params) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped({
-          ...ctx,
-          upgradeRequest: ctx.extra.request,
-          connectionParams: ctx.connectionParams,
-          params,
-        });
-        try {
-          // Parse and validate (query limits included) before the context, which reads the database.
-          const document = parse(params.query);
-          const errors = validate(schema, document);
-          if (errors.length) return errors;
-          return {
-            schema,
-            operationName: params.operationName,
-            document,
-            variableValues: params.variables,
-            contextValue: await contextFactory(),
-            rootValue: { execute, subscribe },
-          } satisfies ExecutionArgs;
-        } catch (error) {
-          // The caller's fault (bad query, bad token): an error message, not a server error close.
-          if (error instanceof GraphQLError) return [error];
-          throw error;
-        }
-      },
-    },
-    graphqlSockets,
-  );
+  const graphqlWs = graphqlWebSocketServer(options.yoga);
 
   const upgrades: Record<string, UpgradeHandler> = {
-    "/graphql": (request, socket, head) =>
-      graphqlSockets.handleUpgrade(request, socket, head, (ws) => graphqlSockets.emit("connection", ws, request)),
+    "/graphql": graphqlWs.handleUpgrade,
     ...options.upgrades,
   };
 
@@ -122,8 +86,7 @@ export async function startHttpServer(options: {
       // Stop listening without http.Server#close's closeIdleConnections(): a connection a client just opened
       // is "idle" until its request arrives, and closing it would reset a request the client already sent.
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(node, () => resolve()));
-      await disposeGraphqlWs.dispose(); // closes every graphql-ws socket with 1001 Going Away
-      graphqlSockets.close();
+      await graphqlWs.dispose(); // closes every graphql-ws socket with 1001 Going Away
       // Connections already open may still carry a request (a client that just connected sends it within
       // milliseconds): serve until nothing is in flight and nothing new came for a moment, or the deadline.
       const deadline = Date.now() + drainMs;

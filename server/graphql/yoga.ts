@@ -108,12 +108,18 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
     },
     maskedErrors: {
       maskError(error, message) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
+        // A thrown error may arrive wrapped more than once (a subscription's stream error is wrapped by Yoga
+        // around our located one): the cause is the innermost, where it happened is the outermost with a path.
+        let original: unknown = error;
+        let located: GraphQLError | undefined;
+        while (original instanceof GraphQLError) {
+          if (!located?.path) located = original;
+          if (!original.originalError) break;
+          original = original.originalError;
+        }
         const expected = expectedError(original);
-        if (expected) return toGraphQLError(expected, error instanceof GraphQLError ? error : undefined);
-        const located = error instanceof GraphQLError ? error : undefined;
-        if (original instanceof GraphQLError) return located?.path ? located : original;
-        if (located && !original) return located; // parse/validation errors: the client's own
+        if (expected) return toGraphQLError(expected, located);
+        if (original instanceof GraphQLError) return located?.path ? located : original; // parse/validation errors, GraphQLErrors we throw: the client's own
         deps.logger.error("unexpected GraphQL error", { error: original ?? error });
         return new GraphQLError(message, { nodes: located?.nodes, path: located?.path, extensions: { code: "INTERNAL_SERVER_ERROR" } });
       },

@@ -1,5 +1,7 @@
 import { RUN_EVENT_TYPES, RUN_STATUSES, STEP_STATUSES, type RunEvent } from "@algorythmos/domain";
 import { runEventChannel, storedRunEvents, workflowRunsChannel } from "@algorythmos/platform";
+import { locatedError, type GraphQLResolveInfo } from "graphql";
+import { pathToArray } from "graphql/jsutils/Path.js";
 import { builder } from "../builder.js";
 import { pageArgs, toConnection } from "../connection.js";
 import { requireWorkflowRole, watchWorkflowAccess } from "../../services/access.js";
@@ -203,19 +205,31 @@ class AccessWatch {
   }
 }
 
+/**
+ * A subscription's stream whose errors are the field's errors: graphql-js rethrows what a source stream throws
+ * as it is, without the `path` and `locations` every field error carries (GraphQL spec, "Errors").
+ */
+async function* asFieldStream<T>(stream: AsyncGenerator<T>, info: GraphQLResolveInfo): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (error) {
+    throw locatedError(error, info.fieldNodes, pathToArray(info.path));
+  }
+}
+
 builder.subscriptionFields((t) => ({
   runEvents: t.field({
     type: RunEventRef,
     description: "Every event of one run, replayed from its start, then live; completes after run.finished.",
     args: { runId: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => runEventStream(ctx, String(args.runId)),
+    subscribe: (_root, args, ctx, info) => asFieldStream(runEventStream(ctx, String(args.runId)), info),
     resolve: (event) => event,
   }),
   workflowRuns: t.field({
     type: RunEventRef,
     description: "Live events of every run of one workflow.",
     args: { workflowId: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => workflowRunStream(ctx, String(args.workflowId)),
+    subscribe: (_root, args, ctx, info) => asFieldStream(workflowRunStream(ctx, String(args.workflowId)), info),
     resolve: (event) => event,
   }),
 }));
