@@ -8,18 +8,20 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { config } from "./lib/config.js";
 import { consoleTable, goalLines, writeChart, writeLatest, writeMarkdown, type Report } from "./lib/report.js";
+import { stopAllChildren } from "./lib/proc.js";
 import { cleanRedis, dropDatabase, prepareDatabase } from "./lib/setup.js";
 import type { Scenario, ScenarioResult } from "./lib/types.js";
 import { cacheDir } from "./peers/n8n-install.js";
 import { engine } from "./scenarios/engine.js";
 import { graphqlScenario } from "./scenarios/graphql.js";
 import { pointRead } from "./scenarios/point-read.js";
+import { soak } from "./scenarios/soak.js";
 import { subscriptions } from "./scenarios/subscriptions.js";
 import { webhook } from "./scenarios/webhook.js";
 import { yjs } from "./scenarios/yjs.js";
 
-const ALL: Scenario[] = [webhook, engine, yjs, graphqlScenario, subscriptions, pointRead];
-/** A scenario that runs longer than this is stopped and reported as failed (loops are bounded anyway). */
+const ALL: Scenario[] = [webhook, engine, yjs, graphqlScenario, subscriptions, pointRead, soak];
+/** A scenario that runs longer than this (or its own `timeoutMs`) is reported as failed (loops are bounded anyway). */
 const SCENARIO_TIMEOUT_MS = 6 * 60_000;
 
 const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
@@ -54,7 +56,8 @@ try {
       const result = await Promise.race([
         scenario.run(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${SCENARIO_TIMEOUT_MS / 1000} s`)), SCENARIO_TIMEOUT_MS);
+          const timeoutMs = scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS;
+          timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
         }),
       ]);
       result.seconds = Math.round((performance.now() - scenarioStarted) / 1000);
@@ -71,6 +74,7 @@ try {
     }
   }
 } finally {
+  await stopAllChildren(); // what a timed-out scenario left running
   await dropDatabase().catch((error) => console.error(`could not drop ${config.database}: ${error}`));
   await cleanRedis().catch((error) => console.error(`could not clean Redis: ${error}`));
   rmSync(path.join(cacheDir, "runs", config.runId), { recursive: true, force: true });

@@ -14,9 +14,14 @@ const BenchEnv = z.object({
   BENCH_PROFILE: z.enum(["0", "1"]).default("0"),
   /** Scale every measured duration (e.g. 0.3 for a quick smoke run). */
   BENCH_SCALE: z.coerce.number().min(0.05).max(10).default(1),
+  /** The soak scenario's load phase, in seconds (≥ 120 for the goal; shorter for trying it). */
+  BENCH_SOAK_SECONDS: z.coerce.number().int().min(10).max(3_600).default(120),
 });
 
 const parsed = BenchEnv.parse(process.env);
+/** `--soak-seconds=N` on the command line wins over BENCH_SOAK_SECONDS. */
+const soakFlag = process.argv.find((arg) => arg.startsWith("--soak-seconds="));
+const soakSeconds = soakFlag ? BenchEnv.shape.BENCH_SOAK_SECONDS.parse(soakFlag.split("=")[1]) : parsed.BENCH_SOAK_SECONDS;
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
 
 function databaseUrl(): string {
@@ -34,6 +39,7 @@ export const config = {
   redisPrefix: `algo_bench:${runId}:`,
   profile: parsed.BENCH_PROFILE === "1",
   scale: parsed.BENCH_SCALE,
+  soakSeconds,
   machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${process.platform}`,
 };
 

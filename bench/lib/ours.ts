@@ -12,22 +12,32 @@ export const profilesDir = path.join(benchRoot, "results", "profiles");
  * `profile(work)` CPU-profiles it for exactly `work` (the measured rounds) and writes the summary to
  * bench/results/profiles/<scenario>.txt.
  */
-export async function startOurs(scenario: string, env: Record<string, string> = {}): Promise<Child & { profile<T>(work: () => Promise<T>, label?: string): Promise<T>; profiled: string[] }> {
-  const child = await startChild("ours", "ours.ts", oursEnv(env));
+export interface Ours extends Child {
+  profile<T>(work: () => Promise<T>, label?: string): Promise<T>;
+  profiled: string[];
+  /** RSS (bytes) right after a full garbage collection in our process. */
+  collectedRss(): Promise<number>;
+}
+
+export async function startOurs(scenario: string, env: Record<string, string> = {}): Promise<Ours> {
+  const child = await startChild("ours", "ours.ts", oursEnv(env), { nodeArgs: ["--expose-gc"] });
   const ask = (message: object, reply: string) =>
-    new Promise<void>((resolve) => {
+    new Promise<Record<string, unknown>>((resolve) => {
       const onMessage = (answer: Record<string, unknown>) => {
         if (answer?.[reply]) {
           child.process.off("message", onMessage);
-          resolve();
+          resolve(answer);
         }
       };
       child.process.on("message", onMessage);
       child.process.send(message);
     });
-  const ours = {
+  const ours: Ours = {
     ...child,
     profiled: [] as string[],
+    async collectedRss() {
+      return Number((await ask({ gc: true }, "collected")).rss);
+    },
     async profile<T>(work: () => Promise<T>, label?: string): Promise<T> {
       const name = label ? `${scenario}-${label}` : scenario;
       if (!config.profile) return work();
@@ -51,9 +61,9 @@ export async function startOurs(scenario: string, env: Record<string, string> = 
  * many statements a run, step or request costs. Stop the measured instance first: both would consume the
  * same queue.
  */
-export async function withCountedOurs<T>(work: (url: string, counts: PgCounts) => Promise<T>): Promise<T> {
+export async function withCountedOurs<T>(work: (url: string, counts: PgCounts) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
   const proxy = await startPgCounter(config.databaseUrl);
-  const child = await startChild("ours-counted", "ours.ts", oursEnv({ DATABASE_URL: proxy.url }));
+  const child = await startChild("ours-counted", "ours.ts", oursEnv({ ...env, DATABASE_URL: proxy.url }));
   try {
     return await work(child.info.url, proxy.counts);
   } finally {

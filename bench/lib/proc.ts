@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
 import path from "node:path";
 
 export const benchRoot = path.resolve(import.meta.dirname, "..");
@@ -29,6 +30,7 @@ export async function startChild(
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  track(child);
   const info = await new Promise<Record<string, any>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 60_000} ms`)), options.timeoutMs ?? 60_000);
     child.on("message", (message: any) => {
@@ -43,6 +45,19 @@ export async function startChild(
     });
   });
   return { name, process: child, pid: child.pid!, info, stop: () => stopProcess(child) };
+}
+
+/** Every process the bench started and has not stopped yet: stopped at the end even if a scenario timed out. */
+const running = new Set<ChildProcess>();
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+}
+
+/** Stops whatever the bench started and is still running (a scenario that timed out leaves its processes). */
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...running].map((child) => stopProcess(child)));
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
@@ -101,4 +116,93 @@ export function sampleRss(pids: number[], everyMs = 200): { stop(): number } {
       return peak;
     },
   };
+}
+
+/** A free TCP port on loopback (for processes that must be told their port up front). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts one of the project's own entry points (server/main.ts, collab/main.ts, worker/main.ts: the
+ * production layout, one process each) and waits until `ready()` holds (bounded).
+ */
+export async function startEntryPoint(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  ready: () => Promise<boolean>,
+  timeoutMs = 90_000,
+): Promise<Child & { collectGarbage(): Promise<void> }> {
+  // The inspector (loopback, a free port) lets the bench collect a process's garbage before reading its RSS.
+  const child = spawn(process.execPath, ["--inspect=127.0.0.1:0", "--import", "tsx", path.join(repoRoot, script)], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env } as unknown as NodeJS.ProcessEnv,
+    stdio: ["ignore", "inherit", "pipe"],
+  });
+  track(child);
+  let inspectorUrl: string | null = null;
+  let pending = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      const match = /Debugger listening on (ws:\/\/\S+)/.exec(line);
+      if (match) inspectorUrl = match[1]!;
+      else if (!/^For help, see: https:\/\/nodejs.org\/en\/docs\/inspector|^Debugger attached/.test(line)) process.stderr.write(`${line}\n`);
+    }
+  });
+  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`${name} exited with code ${code} before it was ready`))));
+  exited.catch(() => {});
+  const deadline = performance.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) await exited;
+      if (await ready().catch(() => false)) break;
+      if (performance.now() > deadline) throw new Error(`${name} was not ready within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
+  return {
+    name,
+    process: child,
+    pid: child.pid!,
+    info: {},
+    stop: () => stopProcess(child),
+    async collectGarbage() {
+      if (!inspectorUrl) return;
+      const { default: WebSocket } = await import("ws");
+      const socket = new WebSocket(inspectorUrl);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => (socket.terminate(), resolve()), 10_000);
+        socket.once("error", () => (clearTimeout(timer), resolve()));
+        socket.once("open", () => socket.send(JSON.stringify({ id: 1, method: "HeapProfiler.collectGarbage" })));
+        socket.on("message", (data: Buffer) => {
+          if ((JSON.parse(data.toString()) as { id?: number }).id !== 1) return;
+          clearTimeout(timer);
+          socket.close();
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+/** True when `url` answers 200. */
+export async function answers200(url: string): Promise<boolean> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  await response.arrayBuffer();
+  return response.status === 200;
 }

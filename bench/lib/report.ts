@@ -71,7 +71,7 @@ export function writeLatest(report: Report): Report {
   if (existsSync(file)) {
     const previous = JSON.parse(readFileSync(file, "utf8")) as Report;
     const fresh = new Set(report.scenarios.map((s) => s.name));
-    const order = ["webhook", "engine", "yjs", "graphql", "subscriptions", "point-read"];
+    const order = ["webhook", "engine", "yjs", "graphql", "subscriptions", "point-read", "soak"];
     merged = {
       ...report,
       scenarios: [...previous.scenarios.filter((s) => !fresh.has(s.name)), ...report.scenarios].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)),

@@ -44,6 +44,8 @@ export interface ScenarioResult {
 export interface Scenario {
   name: string;
   title: string;
+  /** How long it may run before it is stopped as failed (default: 6 minutes). */
+  timeoutMs?: number;
   run(): Promise<ScenarioResult>;
 }
 

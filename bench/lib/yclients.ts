@@ -4,6 +4,7 @@
  * our document layout) to a sequence number; receivers read it back from the update they get and record
  * the time since the writer made the edit (same process, same clock).
  */
+import { HocuspocusProvider } from "@hocuspocus/provider";
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
@@ -11,7 +12,8 @@ import { pool, sleep } from "./stats.js";
 
 export interface YClient {
   doc: Y.Doc;
-  provider: WebsocketProvider;
+  /** Also the origin of the updates it applies from the server. */
+  provider: WebsocketProvider | HocuspocusProvider;
   room: string;
 }
 
@@ -36,6 +38,33 @@ export async function connectRooms(base: string, rooms: string[], perRoom: numbe
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`client ${c} of room ${room} did not sync within 30 s`)), 30_000);
       provider.once("sync", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    clients[r]![c] = { doc, provider, room };
+  });
+  return {
+    clients,
+    close() {
+      for (const room of clients) for (const client of room) client.provider.destroy();
+    },
+  };
+}
+
+/**
+ * The same, with Hocuspocus's own provider (Hocuspocus speaks its own framing: the document name in every
+ * message), each client on a socket of its own at `<base>/<room>`.
+ */
+export async function connectHocuspocusRooms(base: string, rooms: string[], perRoom: number, concurrency = 50): Promise<Rooms> {
+  const jobs = rooms.flatMap((room, r) => Array.from({ length: perRoom }, (_, c) => ({ room, r, c })));
+  const clients: YClient[][] = rooms.map(() => []);
+  await pool(jobs, concurrency, async ({ room, r, c }) => {
+    const doc = new Y.Doc();
+    const provider = new HocuspocusProvider({ url: `${base}/${encodeURIComponent(room)}`, name: room, document: doc, WebSocketPolyfill: WebSocket, quiet: true } as never);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Hocuspocus client ${c} of room ${room} did not sync within 30 s`)), 30_000);
+      provider.on("synced", () => {
         clearTimeout(timer);
         resolve();
       });

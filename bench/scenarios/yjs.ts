@@ -1,8 +1,10 @@
 /**
  * 3. Yjs fan-out: 1 workflow × 200 clients, and 500 workflows × 3 clients. Update propagation latency
  * (writer's edit → every other client has applied it) through our collab service (auth, durable append to
- * PostgreSQL before broadcast) vs the bare `@y/websocket-server` 0.1.1, both at /collab/<workflowId>.
- * Both servers keep their clients connected; measurement rounds alternate A B A B.
+ * PostgreSQL before broadcast) vs Hocuspocus 3.4.4 with its database extension storing to the same
+ * PostgreSQL (its defaults: debounced stores), and vs the bare `@y/websocket-server` 0.1.1 (stores nothing),
+ * all at /collab/<workflowId>. Every server keeps its clients connected; measured rounds alternate
+ * ours, Hocuspocus, bare.
  */
 import { log } from "../lib/alternate.js";
 import { createWorkflow, signUp } from "../lib/api.js";
@@ -11,7 +13,7 @@ import { startOurs } from "../lib/ours.js";
 import { sampleRss, startChild } from "../lib/proc.js";
 import { latency, median, pool, round, type Latency } from "../lib/stats.js";
 import { mib, row, type Goal, type Row, type Scenario, type ScenarioResult } from "../lib/types.js";
-import { connectRooms, measurePropagation, type Rooms } from "../lib/yclients.js";
+import { connectHocuspocusRooms, connectRooms, measurePropagation, type Rooms } from "../lib/yclients.js";
 
 const NAME = "yjs";
 /** Short rounds, many of them: the figure is the median of the rounds' p99s, so one burst of machine noise does not decide it. */
@@ -27,12 +29,17 @@ interface Case {
   durationS: number;
 }
 
+type Side = "ours" | "hocuspocus" | "bare";
+const PEERS = { hocuspocus: "Hocuspocus 3.4.4 + database extension", bare: "@y/websocket-server 0.1.1" } as const;
+
 export const yjs: Scenario = {
   name: NAME,
-  title: "Yjs update propagation: 1 workflow × 200 clients, 500 workflows × 3 clients",
+  title: "Yjs update propagation: 1 workflow × 200 clients, 500 workflows × 3 clients (vs Hocuspocus storing, and bare)",
   async run(): Promise<ScenarioResult> {
     const ours = await startOurs(NAME);
     const bare = await startChild("bare-y-websocket", "bare-y-websocket.ts", {});
+    const hocuspocus = await startChild("hocuspocus", "hocuspocus.ts", { DATABASE_URL: config.databaseUrl });
+    const pids: Record<Side, number> = { ours: ours.pid, hocuspocus: hocuspocus.pid, bare: bare.pid };
     const notes: string[] = [];
     const rows: Row[] = [];
     const goals: Goal[] = [];
@@ -49,64 +56,69 @@ export const yjs: Scenario = {
         const rooms = ids.slice(offset, offset + c.rooms);
         offset += c.rooms;
         const started = performance.now();
-        const oursRooms = await connectRooms(collabBase(ours.info.url), rooms, c.perRoom, user.token);
-        const bareRooms = await connectRooms(collabBase(bare.info.url), rooms, c.perRoom, null);
+        const connected: Record<Side, Rooms> = {
+          ours: await connectRooms(collabBase(ours.info.url), rooms, c.perRoom, user.token),
+          hocuspocus: await connectHocuspocusRooms(collabBase(hocuspocus.info.url), rooms, c.perRoom),
+          bare: await connectRooms(collabBase(bare.info.url), rooms, c.perRoom, null),
+        };
         log(NAME, `${c.label}: ${c.rooms * c.perRoom} clients connected and synced to each server in ${round((performance.now() - started) / 1000, 1)} s`);
         try {
-          const side = async (which: "ours" | "bare", target: Rooms, pid: number, updates: number) => {
-            const rss = sampleRss([pid]);
-            const result = await measurePropagation(target, updates, c.durationS * 1000);
+          const side = async (which: Side, updates: number) => {
+            const rss = sampleRss([pids[which]]);
+            const result = await measurePropagation(connected[which], updates, c.durationS * 1000);
             const peak = rss.stop();
             const lat = latency(result.samples);
             log(NAME, `${c.label} ${which}: ${result.samples.length}/${result.expected} deliveries, p50 ${lat.p50} p95 ${lat.p95} p99 ${lat.p99} ms`);
             return { samples: result.samples, expected: result.expected, peak };
           };
-          // warm-up
-          await measurePropagation(oursRooms, Math.ceil(c.updates / 5), 1000);
-          await measurePropagation(bareRooms, Math.ceil(c.updates / 5), 1000);
-          const oursAll: number[] = [];
-          const bareAll: number[] = [];
-          let oursPeak = 0;
-          let barePeak = 0;
-          let missing = 0;
-          const roundP99 = { ours: [] as number[], bare: [] as number[] };
+          for (const which of ["ours", "hocuspocus", "bare"] as const) await measurePropagation(connected[which], Math.ceil(c.updates / 5), 1000); // warm-up
+          const all: Record<Side, number[]> = { ours: [], hocuspocus: [], bare: [] };
+          const peaks: Record<Side, number> = { ours: 0, hocuspocus: 0, bare: 0 };
+          const roundP99: Record<Side, number[]> = { ours: [], hocuspocus: [], bare: [] };
+          const missing: Record<Side, number> = { ours: 0, hocuspocus: 0, bare: 0 };
           for (let round = 0; round < ROUNDS; round++) {
-            const a = await ours.profile(() => side("ours", oursRooms, ours.pid, c.updates), `${c.rooms}x${c.perRoom}-round${round + 1}`);
-            const b = await side("bare", bareRooms, bare.pid, c.updates);
-            oursAll.push(...a.samples);
-            roundP99.ours.push(latency(a.samples).p99);
-            bareAll.push(...b.samples);
-            roundP99.bare.push(latency(b.samples).p99);
-            oursPeak = Math.max(oursPeak, a.peak);
-            barePeak = Math.max(barePeak, b.peak);
-            missing += a.expected - a.samples.length;
+            for (const which of ["ours", "hocuspocus", "bare"] as const) {
+              const result =
+                which === "ours" ? await ours.profile(() => side("ours", c.updates), `${c.rooms}x${c.perRoom}-round${round + 1}`) : await side(which, c.updates);
+              all[which].push(...result.samples);
+              roundP99[which].push(latency(result.samples).p99);
+              peaks[which] = Math.max(peaks[which], result.peak);
+              missing[which] += result.expected - result.samples.length;
+            }
           }
-          const oursLat: Latency = { ...latency(oursAll), p99: round(median(roundP99.ours), 3) };
-          const bareLat: Latency = { ...latency(bareAll), p99: round(median(roundP99.bare), 3) };
-          rows.push(
-            row(
-              NAME,
-              `${c.label}: propagation p99, median of ${ROUNDS} rounds (${round((c.updates / c.durationS) * (c.perRoom - 1), 0)} deliveries/s)`,
-              "p99",
-              "ms",
-              false,
-              { name: "ours", value: oursLat.p99, latency: oursLat, peakRssMiB: mib(oursPeak), rounds: roundP99.ours },
-              { name: "@y/websocket-server 0.1.1", value: bareLat.p99, latency: bareLat, peakRssMiB: mib(barePeak), rounds: roundP99.bare },
-            ),
-          );
+          const figure = (which: Side): Latency => ({ ...latency(all[which]), p99: round(median(roundP99[which]), 3) });
+          const lat = { ours: figure("ours"), hocuspocus: figure("hocuspocus"), bare: figure("bare") };
+          const oursSide = { name: "ours", value: lat.ours.p99, latency: lat.ours, peakRssMiB: mib(peaks.ours), rounds: roundP99.ours };
+          const caseName = `${c.label}: propagation p99, median of ${ROUNDS} rounds (${round((c.updates / c.durationS) * (c.perRoom - 1), 0)} deliveries/s)`;
+          for (const peer of ["hocuspocus", "bare"] as const) {
+            rows.push(
+              row(NAME, `${caseName} vs ${peer === "hocuspocus" ? "Hocuspocus (stores)" : "bare (stores nothing)"}`, "p99", "ms", false, oursSide, {
+                name: PEERS[peer],
+                value: lat[peer].p99,
+                latency: lat[peer],
+                peakRssMiB: mib(peaks[peer]),
+                rounds: roundP99[peer],
+              }),
+            );
+          }
+          const peerMissing = missing.hocuspocus + missing.bare;
+          if (peerMissing) notes.push(`${c.label}: the peers missed deliveries (Hocuspocus ${missing.hocuspocus}, bare ${missing.bare})`);
           goals.push({
             scenario: NAME,
-            goal: `${c.label}: p99 < 30 ms and ≤ 1.2× bare`,
-            measured: `p99 ${oursLat.p99} ms (rounds ${roundP99.ours.join(" / ")}) vs ${bareLat.p99} ms bare (rounds ${roundP99.bare.join(" / ")}) (${round(oursLat.p99 / bareLat.p99, 2)}×)${missing ? `; ${missing} deliveries missing` : ""}`,
-            pass: oursLat.p99 < 30 && oursLat.p99 <= 1.2 * bareLat.p99 && missing === 0,
+            goal: `${c.label}: p99 < 30 ms and ≤ 1.2× Hocuspocus (database extension)`,
+            measured:
+              `p99 ${lat.ours.p99} ms (rounds ${roundP99.ours.join(" / ")}) vs Hocuspocus ${lat.hocuspocus.p99} ms (rounds ${roundP99.hocuspocus.join(" / ")}) ` +
+              `(${round(lat.ours.p99 / lat.hocuspocus.p99, 2)}×); bare ${lat.bare.p99} ms (${round(lat.ours.p99 / lat.bare.p99, 2)}×)` +
+              `${missing.ours ? `; ${missing.ours} deliveries missing` : ""}`,
+            pass: lat.ours.p99 < 30 && lat.ours.p99 <= 1.2 * lat.hocuspocus.p99 && missing.ours === 0,
           });
         } finally {
-          oursRooms.close();
-          bareRooms.close();
+          for (const rooms of Object.values(connected)) rooms.close();
         }
       }
       return { name: NAME, title: this.title, rows, goals, notes };
     } finally {
+      await hocuspocus.stop();
       await bare.stop();
       await ours.stop();
       for (const file of new Set(ours.profiled)) notes.push(`CPU profile of ours during the measured rounds: ${file}`);

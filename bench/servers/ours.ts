@@ -1,7 +1,8 @@
 /**
  * Our processes for the bench: server + collab + worker in one Node process (scripts/stack.ts, what
  * `npm start` runs), on the bench database and Redis prefix given in the environment. Reports its URL over
- * IPC; on request it CPU-profiles itself (node:inspector) for exactly the measured window.
+ * IPC; on request it CPU-profiles itself (node:inspector) for exactly the measured window, or collects its
+ * garbage and reports its RSS (memory per connection and per room).
  */
 import { createLogger, loadEnv, onShutdown } from "@algorythmos/platform";
 import { writeFileSync } from "node:fs";
@@ -14,9 +15,13 @@ const stack = await startStack(env, logger, { studio: false });
 onShutdown(logger, () => stack.close(), { timeoutMs: 20_000 });
 
 let session: Session | null = null;
-process.on("message", (message: { profile?: "start" | "stop"; file?: string }) => {
+process.on("message", (message: { profile?: "start" | "stop"; file?: string; gc?: boolean }) => {
   void (async () => {
-    if (message.profile === "start" && !session) {
+    if (message.gc) {
+      // Started with --expose-gc by the bench: memory figures are taken after a full collection.
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send?.({ collected: true, rss: process.memoryUsage.rss() });
+    } else if (message.profile === "start" && !session) {
       session = new Session();
       session.connect();
       await session.post("Profiler.enable");
