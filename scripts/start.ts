@@ -6,7 +6,7 @@
  * Its output is the banner and real problems only (LOG_LEVEL=info shows the processes' logs); a failure is
  * one line `npm start failed: <what to do>`, after everything it started has stopped.
  */
-import { applyMigrations, createLogger, ensureDatabase, guardProcess, EnvSchema, loadEnv, localStudioAllowHosts, onShutdown } from "@algorythmos/platform";
+import { applyMigrations, createLogger, ensureDatabase, guardProcess, EnvSchema, loadEnv, localStudioAllowHosts, onShutdown, startTelemetry, type Telemetry } from "@algorythmos/platform";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -58,9 +58,11 @@ const logger = createLogger("start", (given.LOG_LEVEL as "warn" | undefined) ?? 
 guardProcess(logger);
 // Registered before anything starts, so a signal or a crash at any point stops what did start.
 let stack: Stack | null = null;
+let telemetry: Telemetry | null = null;
 onShutdown(logger, async () => {
   console.log("Stopping…");
   await stack?.close();
+  await telemetry?.shutdown();
   await stopServices();
 });
 
@@ -85,6 +87,7 @@ try {
   // Loaded only now (the server, collab and worker modules take seconds to load), so a service that cannot
   // start is reported at once.
   const [{ startStack }, { seedDemo, DEMO_LOGIN }] = await Promise.all([import("./stack.js"), import("./seed.js")]);
+  telemetry = startTelemetry(env, "studio", logger); // traces when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/observability.md)
   stack = await startStack(env, logger, { maintenance: true });
   await seedDemo(stack.deps, stack.url);
   console.log(`\n  Algorythmos Studio is running at ${stack.url}\n  Demo login: ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}\n  Press Ctrl-C to stop.\n`);
