@@ -16,8 +16,8 @@ export const EnvSchema = z.object({
   COLLAB_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   DATABASE_URL: z.string().url("DATABASE_URL must be a postgres:// URL"),
   REDIS_URL: z.string().url("REDIS_URL must be a redis:// URL"),
-  /** Prefix of every Redis key, queue and channel, so deployments (and test runs) never collide. */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]*$/).default("algo:"),
+  /** Prefix of every Redis key, queue and channel, so deployments (and test runs) never collide. A hash tag ("{algo}:") for Redis Cluster. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.{}-]*$/).default("algo:"),
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
   /** Base64 of 32 random bytes: the AES-256-GCM key of stored credentials. */
   CREDENTIALS_KEY: z
