@@ -1,6 +1,5 @@
 import { CSRF_HEADER } from "@algorythmos/domain";
 import { healthReport, metricsResponse, postgresCheck, redisCheck, requestTelemetry } from "@algorythmos/platform";
-import { healthReport, metricsResponse, postgresCheck, redisCheck, requestTelemetry } from "@algorythmos/platform";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ServerDeps } from "./context.js";
@@ -28,7 +27,6 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   const yoga = createGraphQL(deps, hub);
   let ready = false;
   const app = new Hono();
-  app.use("*", requestTelemetry()); // a span and the request metrics for every request (docs/observability.md)
   app.use("*", requestTelemetry()); // a span and the request metrics for every request (docs/observability.md)
   app.use("*", securityHeaders());
 
