@@ -238,9 +238,21 @@ describe("npm run cluster: Caddy in front of 2 × server, 2 × collab, 2 × work
     expect(results).toEqual(checks.map((check) => `${check.name}: exit 0`));
   }, 30_000);
 
+  it("a server killed outright costs no request: the proxy sends each to the server still up", async () => {
+    const [killed, survivor] = state.servers;
+    process.kill(killed!.pid, "SIGKILL");
+    await waitFor("the killed server to be gone", async () => !isRunning(killed!.pid));
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await fetch(`${state.url}/healthz`)).status);
+    expect(statuses).toEqual(Array(20).fill(200));
+    const api = ok(await gql(state.url, `{ me { id } }`, {}, owner.token));
+    expect(api.me.id).toBe(owner.userId);
+    expect(isRunning(survivor!.pid)).toBe(true);
+  }, 30_000);
+
   it("SIGTERM stops every process the cluster started, and it exits 0", async () => {
-    const pids = [state.proxy.pid, ...state.servers, ...state.collabs, ...state.workers].map((member) => (typeof member === "number" ? member : member.pid));
-    expect(pids.every(isRunning)).toBe(true);
+    const pids = [state.proxy.pid, ...state.servers, ...state.collabs, ...state.workers].map((member) => (typeof member === "number" ? member : member.pid)).filter(isRunning);
+    expect(pids).toHaveLength(6); // all but the server the test before killed
     for (const client of clients.splice(0)) client.destroy();
     cluster.kill("SIGTERM");
     const result = await Promise.race([exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 45_000))]);
