@@ -1,8 +1,11 @@
 /**
- * The GraphQL documents the studio sends, each typed with its data and variables by hand (schema.graphql is
- * the contract; there is no codegen step). One place, so a schema change is a one-file edit here.
+ * The GraphQL documents the studio sends: the SDK's typed documents (packages/sdk/src/documents.ts, typed from
+ * schema.graphql by gql.tada), printed once for the wire. Result and variable types come from the schema, so
+ * a schema change breaks the type-check here and in every caller, never the studio in production.
+ * The only hand-written types left narrow JSON scalars (a config schema, a captured definition).
  */
-import type { RunStatus, StepStatus } from "@algorythmos/domain";
+import * as documents from "@algorythmos/sdk/documents";
+import { print, type ResultOf, type TadaDocumentNode, type VariablesOf } from "@algorythmos/sdk/documents";
 
 /** A GraphQL document carrying its result and variable types. */
 export interface Operation<Data, Variables extends Record<string, unknown> = Record<string, never>> {
@@ -11,26 +14,17 @@ export interface Operation<Data, Variables extends Record<string, unknown> = Rec
   readonly __types?: { data: Data; variables: Variables };
 }
 
-const op = <Data, Variables extends Record<string, unknown> = Record<string, never>>(query: string): Operation<Data, Variables> => ({ query });
+type AnyDocument = TadaDocumentNode<any, any>;
+type VariablesFor<D extends AnyDocument> = VariablesOf<D> extends Record<string, unknown> ? VariablesOf<D> : Record<string, never>;
 
-export interface Workspace {
-  id: string;
-  name: string;
-  role: "owner" | "editor" | "viewer";
-}
-export interface Me {
-  id: string;
-  email: string;
-  name: string;
-  workspaces: Workspace[];
-}
-export interface StepTypeInfo {
-  type: string;
-  label: string;
-  category: string;
-  description: string;
-  configSchema: JsonSchema;
-}
+/** The document as an Operation typed from the schema. */
+const op = <D extends AnyDocument>(document: D): Operation<ResultOf<D>, VariablesFor<D>> => ({ query: print(document) });
+/**
+ * The same, with JSON scalars read as a narrower type. `Data` must extend the schema's type, so a narrowing
+ * can only refine a JSON field, never add or rename one.
+ */
+const narrowed = <Data extends ResultOf<D>, D extends AnyDocument = AnyDocument>(document: D): Operation<Data, VariablesFor<D>> => ({ query: print(document) });
+
 /** The part of JSON Schema (as zod prints it) the config forms understand. */
 export interface JsonSchema {
   type?: string | string[];
@@ -44,319 +38,71 @@ export interface JsonSchema {
   items?: JsonSchema;
   additionalProperties?: boolean | JsonSchema;
 }
-export interface WorkflowSummary {
-  id: string;
-  name: string;
-  description: string;
-  updatedAt: string;
-}
-export interface RunSummary {
-  id: string;
-  status: RunStatus;
-  steps: { stepId: string; status: StepStatus }[];
-}
-export interface RunEventData {
-  seq: number;
-  type: string;
-  runId: string;
-  stepId: string | null;
-  status: string;
-  /** The step attempt a step event is about (null for run events). */
-  attempt: number | null;
-  at: string;
-  error: string | null;
-}
-
-export const ME = op<{ me: Me }>(/* GraphQL */ `
-  query Me {
-    me { id email name workspaces { id name role } }
-  }
-`);
-
-export const LOG_IN = op<{ logIn: { token: string } }, { input: { email: string; password: string } }>(/* GraphQL */ `
-  mutation LogIn($input: LogInInput!) {
-    logIn(input: $input) { token }
-  }
-`);
-
-/** Ends the session of the cookie's access token on the server, so a copy of the cookie stops working too. */
-export const END_SESSION = op<{ endSession: boolean }>(/* GraphQL */ `
-  mutation EndSession {
-    endSession
-  }
-`);
-
-export const SIGN_UP = op<{ signUp: { token: string } }, { input: { name: string; email: string; password: string } }>(/* GraphQL */ `
-  mutation SignUp($input: SignUpInput!) {
-    signUp(input: $input) { token }
-  }
-`);
-
-export const WORKFLOWS = op<
-  { me: Me; workflows: { edges: { node: WorkflowSummary }[] } },
-  { workspaceId: string; first: number }
->(/* GraphQL */ `
-  query Workflows($workspaceId: ID!, $first: Int) {
-    me { id email name workspaces { id name role } }
-    workflows(workspaceId: $workspaceId, first: $first) { edges { node { id name description updatedAt } } }
-  }
-`);
-
-export const CREATE_WORKFLOW = op<{ createWorkflow: { id: string } }, { input: { workspaceId: string; name: string } }>(/* GraphQL */ `
-  mutation CreateWorkflow($input: CreateWorkflowInput!) {
-    createWorkflow(input: $input) { id }
-  }
-`);
-
-export const EDITOR = op<
-  { me: Me; workflow: { id: string; name: string; workspaceId: string }; stepTypes: StepTypeInfo[] },
-  { id: string }
->(/* GraphQL */ `
-  query Editor($id: ID!) {
-    me { id email name workspaces { id name role } }
-    workflow(id: $id) { id name workspaceId }
-    stepTypes { type label category description configSchema }
-  }
-`);
-
-export const START_RUN = op<{ startRun: RunSummary }, { input: { workflowId: string; input: unknown } }>(/* GraphQL */ `
-  mutation StartRun($input: StartRunInput!) {
-    startRun(input: $input) { id status steps { stepId status } }
-  }
-`);
-
-export const RUN_EVENTS = op<{ runEvents: RunEventData }, { runId: string }>(/* GraphQL */ `
-  subscription RunEvents($runId: ID!) {
-    runEvents(runId: $runId) { seq type runId stepId status attempt at error }
-  }
-`);
-
-// ---------- runs and traces ----------
-
-export interface RunListItem {
-  id: string;
-  status: RunStatus;
-  trigger: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  fromStepId: string | null;
-  retryOfRunId: string | null;
-}
-export interface RunStepAttempt {
-  id: string;
-  stepId: string;
-  type: string;
-  attempt: number;
-  status: StepStatus;
-  startedAt: string | null;
-  finishedAt: string | null;
-  input: unknown;
-  output: unknown;
-  error: string | null;
-}
 /** The part of a captured definition the trace reads (the JSON is the workflow definition schema). */
 export interface CapturedDefinition {
   steps?: { id: string; name?: string; type: string; config?: Record<string, unknown> }[];
 }
-export interface RunDetail extends RunListItem {
-  workflowId: string;
-  input: unknown;
-  output: unknown;
+
+export type Me = ResultOf<typeof documents.ME>["me"];
+export type Workspace = Me["workspaces"][number];
+export type RoleName = Workspace["role"];
+export type WorkflowSummary = ResultOf<typeof documents.WORKFLOW_SUMMARY>;
+type EditorData = ResultOf<typeof documents.EDITOR>;
+export type StepTypeInfo = Omit<EditorData["stepTypes"][number], "configSchema"> & { configSchema: JsonSchema };
+export type RunSummary = ResultOf<typeof documents.START_RUN>["startRun"];
+export type RunEventData = ResultOf<typeof documents.RUN_EVENTS>["runEvents"];
+export type RunListItem = ResultOf<typeof documents.RUN_LIST_FIELDS>;
+type RunDetailData = ResultOf<typeof documents.RUN_DETAIL>["run"];
+export type RunStepAttempt = RunDetailData["steps"][number];
+export type RunDetail = Omit<RunDetailData, "definition"> & {
   /** The workflow definition captured when the run started (later edits do not change it). */
   definition: CapturedDefinition;
-  steps: RunStepAttempt[];
-}
+};
 /** A run event with its payload (output carries `{ delta }` on STEP_CHUNK). */
-export interface RunEventWithOutput extends RunEventData {
-  output: unknown;
-  workflowId: string;
-}
+export type RunEventWithOutput = ResultOf<typeof documents.RUN_EVENT_FIELDS>;
+export type VersionInfo = ResultOf<typeof documents.VERSIONS>["workflow"]["versions"][number];
+type SettingsData = ResultOf<typeof documents.SETTINGS>;
+export type MemberInfo = SettingsData["workspace"]["members"][number];
+export type ApiTokenInfo = SettingsData["apiTokens"][number];
+export type CredentialInfo = ResultOf<typeof documents.CREDENTIALS>["credentials"][number];
 
-const RUN_LIST_FIELDS = "id status trigger createdAt startedAt finishedAt error fromStepId retryOfRunId";
+export const ME = op(documents.ME);
+export const LOG_IN = op(documents.LOG_IN);
+/** Ends the session of the cookie's access token on the server, so a copy of the cookie stops working too. */
+export const END_SESSION = op(documents.END_SESSION);
+export const SIGN_UP = op(documents.SIGN_UP);
+export const WORKFLOWS = op(documents.WORKFLOWS);
+export const CREATE_WORKFLOW = op(documents.CREATE_WORKFLOW);
+export const EDITOR = narrowed<Omit<EditorData, "stepTypes"> & { stepTypes: StepTypeInfo[] }>(documents.EDITOR);
+export const START_RUN = op(documents.START_RUN);
+export const RUN_EVENTS = op(documents.RUN_EVENTS);
 
-export const WORKFLOW_RUNS_PAGE = op<
-  { workflow: { id: string; name: string; workspaceId: string }; runs: { edges: { node: RunListItem }[]; pageInfo: { hasNextPage: boolean } } },
-  { workflowId: string; first: number }
->(/* GraphQL */ `
-  query WorkflowRunsPage($workflowId: ID!, $first: Int) {
-    workflow(id: $workflowId) { id name workspaceId }
-    runs(workflowId: $workflowId, first: $first) { edges { node { ${RUN_LIST_FIELDS} } } pageInfo { hasNextPage } }
-  }
-`);
-
-export const RUN_DETAIL = op<{ run: RunDetail }, { id: string }>(/* GraphQL */ `
-  query RunDetail($id: ID!) {
-    run(id: $id) {
-      ${RUN_LIST_FIELDS} workflowId input output definition
-      steps { id stepId type attempt status startedAt finishedAt input output error }
-    }
-  }
-`);
-
-export const RUN_WORKFLOW = op<{ me: Me; workflow: { id: string; name: string; workspaceId: string } }, { id: string }>(/* GraphQL */ `
-  query RunWorkflow($id: ID!) {
-    me { id email name workspaces { id name role } }
-    workflow(id: $id) { id name workspaceId }
-  }
-`);
-
-export const CANCEL_RUN = op<{ cancelRun: { id: string; status: RunStatus } }, { id: string }>(/* GraphQL */ `
-  mutation CancelRun($id: ID!) {
-    cancelRun(id: $id) { id status }
-  }
-`);
-
-export const RETRY_RUN = op<{ retryRun: { id: string; status: RunStatus } }, { input: { runId: string; fromStepId: string; input?: unknown } }>(/* GraphQL */ `
-  mutation RetryRun($input: RetryRunInput!) {
-    retryRun(input: $input) { id status }
-  }
-`);
-
-const EVENT_FIELDS = "seq type runId workflowId stepId status attempt at error output";
-
-export const RUN_EVENTS_LIVE = op<{ runEvents: RunEventWithOutput }, { runId: string }>(/* GraphQL */ `
-  subscription RunEventsLive($runId: ID!) {
-    runEvents(runId: $runId) { ${EVENT_FIELDS} }
-  }
-`);
-
-export const WORKFLOW_RUN_EVENTS = op<{ workflowRuns: RunEventWithOutput }, { workflowId: string }>(/* GraphQL */ `
-  subscription WorkflowRunEvents($workflowId: ID!) {
-    workflowRuns(workflowId: $workflowId) { ${EVENT_FIELDS} }
-  }
-`);
+// ---------- runs and traces ----------
+export const WORKFLOW_RUNS_PAGE = op(documents.WORKFLOW_RUNS_PAGE);
+export const RUN_DETAIL = narrowed<{ run: RunDetail }>(documents.RUN_DETAIL);
+export const RUN_WORKFLOW = op(documents.RUN_WORKFLOW);
+export const CANCEL_RUN = op(documents.CANCEL_RUN);
+export const RETRY_RUN = op(documents.RETRY_RUN);
+export const RUN_EVENTS_LIVE = op(documents.RUN_EVENTS_LIVE);
+export const WORKFLOW_RUN_EVENTS = op(documents.WORKFLOW_RUN_EVENTS);
 
 // ---------- versions ----------
-
-export interface VersionInfo {
-  id: string;
-  label: string;
-  version: number;
-  createdAt: string;
-  authorId: string | null;
-  /** Who saved it; null when that account is gone (or no one did). */
-  author: { name: string } | null;
-  definition: unknown;
-}
-export const VERSIONS = op<{ workflow: { id: string; versions: VersionInfo[] } }, { id: string }>(/* GraphQL */ `
-  query Versions($id: ID!) {
-    workflow(id: $id) { id versions { id label version createdAt authorId author { name } definition } }
-  }
-`);
-
-export const CREATE_VERSION = op<{ createVersion: { id: string; label: string; version: number } }, { input: { workflowId: string; label: string } }>(/* GraphQL */ `
-  mutation CreateVersion($input: CreateVersionInput!) {
-    createVersion(input: $input) { id label version }
-  }
-`);
-
-export const RESTORE_VERSION = op<{ restoreVersion: { id: string } }, { versionId: string }>(/* GraphQL */ `
-  mutation RestoreVersion($versionId: ID!) {
-    restoreVersion(versionId: $versionId) { id }
-  }
-`);
+export const VERSIONS = op(documents.VERSIONS);
+export const CREATE_VERSION = op(documents.CREATE_VERSION);
+export const RESTORE_VERSION = op(documents.RESTORE_VERSION);
 
 // ---------- workspace settings ----------
-
-export type RoleName = Workspace["role"];
-export interface MemberInfo {
-  role: RoleName;
-  user: { id: string; name: string; email: string };
-}
-export interface CredentialInfo {
-  id: string;
-  name: string;
-  type: string;
-  createdAt: string;
-}
-export interface ApiTokenInfo {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-export const SETTINGS = op<
-  { me: Omit<Me, "workspaces">; workspace: Workspace & { members: MemberInfo[] }; apiTokens: ApiTokenInfo[] },
-  { workspaceId: string }
->(/* GraphQL */ `
-  query Settings($workspaceId: ID!) {
-    me { id email name }
-    workspace(id: $workspaceId) { id name role members { role user { id name email } } }
-    apiTokens { id name createdAt lastUsedAt revokedAt }
-  }
-`);
-
-export const CREDENTIALS = op<{ credentials: CredentialInfo[] }, { workspaceId: string }>(/* GraphQL */ `
-  query Credentials($workspaceId: ID!) {
-    credentials(workspaceId: $workspaceId) { id name type createdAt }
-  }
-`);
-
-export const INVITE_MEMBER = op<{ inviteMember: MemberInfo }, { input: { workspaceId: string; email: string; role: RoleName } }>(/* GraphQL */ `
-  mutation InviteMember($input: InviteMemberInput!) {
-    inviteMember(input: $input) { role user { id name email } }
-  }
-`);
-
-export const REMOVE_MEMBER = op<{ removeMember: MemberInfo }, { input: { workspaceId: string; userId: string } }>(/* GraphQL */ `
-  mutation RemoveMember($input: RemoveMemberInput!) {
-    removeMember(input: $input) { role user { id name email } }
-  }
-`);
-
-export const CREATE_CREDENTIAL = op<
-  { createCredential: CredentialInfo },
-  { input: { workspaceId: string; name: string; type: string; secret: Record<string, string> } }
->(/* GraphQL */ `
-  mutation CreateCredential($input: CreateCredentialInput!) {
-    createCredential(input: $input) { id name type createdAt }
-  }
-`);
-
-export const DELETE_CREDENTIAL = op<{ deleteCredential: { id: string } }, { id: string }>(/* GraphQL */ `
-  mutation DeleteCredential($id: ID!) {
-    deleteCredential(id: $id) { id }
-  }
-`);
-
-export const CREATE_API_TOKEN = op<{ createApiToken: { token: string; apiToken: ApiTokenInfo } }, { input: { name: string } }>(/* GraphQL */ `
-  mutation CreateApiToken($input: CreateApiTokenInput!) {
-    createApiToken(input: $input) { token apiToken { id name createdAt lastUsedAt revokedAt } }
-  }
-`);
-
-export const REVOKE_API_TOKEN = op<{ revokeApiToken: { id: string } }, { id: string }>(/* GraphQL */ `
-  mutation RevokeApiToken($id: ID!) {
-    revokeApiToken(id: $id) { id }
-  }
-`);
+export const SETTINGS = op(documents.SETTINGS);
+export const CREDENTIALS = op(documents.CREDENTIALS);
+export const INVITE_MEMBER = op(documents.INVITE_MEMBER);
+export const REMOVE_MEMBER = op(documents.REMOVE_MEMBER);
+export const CREATE_CREDENTIAL = op(documents.CREATE_CREDENTIAL);
+export const DELETE_CREDENTIAL = op(documents.DELETE_CREDENTIAL);
+export const CREATE_API_TOKEN = op(documents.CREATE_API_TOKEN);
+export const REVOKE_API_TOKEN = op(documents.REVOKE_API_TOKEN);
 
 // ---------- workflow list actions ----------
-
-export const DUPLICATE_WORKFLOW = op<{ duplicateWorkflow: { id: string; name: string } }, { id: string }>(/* GraphQL */ `
-  mutation DuplicateWorkflow($id: ID!) {
-    duplicateWorkflow(id: $id) { id name }
-  }
-`);
-
-export const DELETE_WORKFLOW = op<{ deleteWorkflow: { id: string; name: string } }, { id: string }>(/* GraphQL */ `
-  mutation DeleteWorkflow($id: ID!) {
-    deleteWorkflow(id: $id) { id name }
-  }
-`);
-
-export const IMPORT_WORKFLOW = op<{ importWorkflow: { id: string; name: string } }, { input: { workspaceId: string; json: unknown } }>(/* GraphQL */ `
-  mutation ImportWorkflow($input: ImportWorkflowInput!) {
-    importWorkflow(input: $input) { id name }
-  }
-`);
-
-export const EXPORT_WORKFLOW = op<{ workflow: { id: string; name: string; export: unknown } }, { id: string }>(/* GraphQL */ `
-  query ExportWorkflow($id: ID!) {
-    workflow(id: $id) { id name export }
-  }
-`);
+export const DUPLICATE_WORKFLOW = op(documents.DUPLICATE_WORKFLOW);
+export const DELETE_WORKFLOW = op(documents.DELETE_WORKFLOW);
+export const IMPORT_WORKFLOW = op(documents.IMPORT_WORKFLOW);
+export const EXPORT_WORKFLOW = op(documents.EXPORT_WORKFLOW);

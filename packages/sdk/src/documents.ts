@@ -5,6 +5,9 @@
  */
 import { graphql } from "./graphql.js";
 
+export { print } from "@0no-co/graphql.web";
+export type { ResultOf, TadaDocumentNode, VariablesOf } from "./graphql.js";
+
 // ---------------------------------------------------------------------------------------------- auth
 
 export const LOG_IN = graphql(`
