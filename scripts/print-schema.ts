@@ -1,6 +1,7 @@
 /** Writes schema.graphql from the Pothos schema; `--check` fails when the committed file is stale. */
 import { readFileSync, writeFileSync } from "node:fs";
 import { printedSchema } from "../server/graphql/schema.js";
+import { INTROSPECTION_FILE, renderIntrospection } from "../packages/sdk/scripts/introspection.js";
 
 const target = new URL("../schema.graphql", import.meta.url);
 const printed = printedSchema();
@@ -18,5 +19,7 @@ if (process.argv.includes("--check")) {
   console.log("schema.graphql is up to date");
 } else {
   writeFileSync(target, printed);
-  console.log("wrote schema.graphql");
+  // The typed documents (studio, SDK) follow the schema: their introspection is regenerated with it.
+  writeFileSync(INTROSPECTION_FILE, renderIntrospection(printed));
+  console.log("wrote schema.graphql and packages/sdk/src/graphql-env.d.ts");
 }
