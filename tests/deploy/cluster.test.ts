@@ -223,7 +223,8 @@ describe("npm run cluster: Caddy in front of 2 × server, 2 × collab, 2 × work
       const service = compose.services[role]!;
       const composePort = healthcheckUrl(service)!.port;
       const [, command, ...args] = service.healthcheck!.test; // ["CMD", "node", "-e", "…"]
-      return members[role].map((member) => ({ name: member.name, command: command!, args: args.map((arg) => arg.replace(`:${composePort}/`, `:${member.port}/`)) }));
+      // One process per role: the command is the same for every replica.
+      return members[role].slice(0, 1).map((member) => ({ name: member.name, command: command!, args: args.map((arg) => arg.replace(`:${composePort}/`, `:${member.port}/`)) }));
     });
     const results = await Promise.all(
       checks.map(

