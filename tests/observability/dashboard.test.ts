@@ -21,7 +21,7 @@ async function exported(): Promise<Map<string, Set<string>>> {
   const series = new Map<string, Set<string>>();
   for (const metric of await metricsRegistry.getMetricsAsJSON()) {
     const labels = new Set<string>([...metric.values.flatMap((value) => Object.keys(value.labels)), ...((metricsRegistry.getSingleMetric(metric.name) as unknown as { labelNames?: string[] })?.labelNames ?? [])]);
-    if (metric.type === "histogram") {
+    if (String(metric.type) === "histogram") {
       for (const suffix of ["_bucket", "_sum", "_count"]) series.set(metric.name + suffix, new Set([...labels, ...(suffix === "_bucket" ? ["le"] : [])]));
     } else series.set(metric.name, labels);
   }
