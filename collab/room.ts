@@ -313,12 +313,13 @@ export class Room {
       throw new ProtocolError(`Unknown sync step ${step}`);
     }
     if (connection.readOnly) return; // viewers' edits are rejected, never applied
+    let decoded: ReturnType<typeof Y.decodeUpdate>;
     try {
-      Y.decodeUpdate(payload); // validate before it can reach storage
+      decoded = Y.decodeUpdate(payload); // validate before it can reach storage
     } catch {
       throw new ProtocolError("Malformed document update");
     }
-    if (isNoop(payload)) return;
+    if (isNoop(decoded)) return;
     if (!this.tryOnShadow(payload)) throw new ProtocolError("Document update cannot be applied");
     if (this.outgrown(payload.byteLength)) {
       this.rebuildShadow(); // without the refused edit
@@ -497,7 +498,6 @@ function stampAwareness(
 }
 
 /** An update that carries no structs and no deletions (y-websocket sends one on every sync). */
-function isNoop(update: Uint8Array): boolean {
-  const { structs, ds } = Y.decodeUpdate(update);
+function isNoop({ structs, ds }: ReturnType<typeof Y.decodeUpdate>): boolean {
   return structs.length === 0 && ds.clients.size === 0;
 }

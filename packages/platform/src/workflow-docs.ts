@@ -1,7 +1,7 @@
 import { definitionFromDoc, type Problem, type WorkflowDefinition } from "@algorythmos/domain";
 import type { Redis } from "ioredis";
 import * as Y from "yjs";
-import { bytes, json, Prisma, transaction, type Db } from "./db.js";
+import { bytes, json, preparedQuery, Prisma, transaction, type Db } from "./db.js";
 
 /**
  * Durable storage of workflow Y.Docs: a compacted state on the Workflow row plus an append log of updates
@@ -106,15 +106,19 @@ export async function loadWorkflowDoc(db: Db, workflowId: string): Promise<Y.Doc
  */
 export async function appendWorkflowUpdates(db: Db, workflowId: string, updates: Uint8Array[]): Promise<SeqRange | null> {
   if (!updates.length) throw new Error("appendWorkflowUpdates needs at least one update");
-  const values = Prisma.join(updates.map((update, index) => Prisma.sql`(${index + 1}::bigint, ${bytes(update)}::bytea)`));
-  const rows = await db.$queryRaw<{ seq: bigint }[]>`
-    WITH bumped AS (
-      UPDATE "Workflow" SET "updateSeq" = "updateSeq" + ${updates.length}::bigint
-      WHERE id = ${workflowId} RETURNING "updateSeq" - ${updates.length}::bigint AS base
-    )
-    INSERT INTO "WorkflowUpdate" ("workflowId", "seq", "update")
-    SELECT ${workflowId}::text, bumped.base + v.ord, v.update FROM bumped, (VALUES ${values}) AS v(ord, update)
-    RETURNING "seq"`;
+  // Every collab edit makes this statement: prepared (db.ts), one text for any batch size (an array parameter).
+  const rows = await preparedQuery<{ seq: string | bigint }>(
+    db,
+    "algo_append_workflow_updates",
+    `WITH bumped AS (
+       UPDATE "Workflow" SET "updateSeq" = "updateSeq" + cardinality($2::bytea[])
+       WHERE id = $1 RETURNING "updateSeq" - cardinality($2::bytea[]) AS base
+     )
+     INSERT INTO "WorkflowUpdate" ("workflowId", "seq", "update")
+     SELECT $1::text, bumped.base + v.ord, v.update FROM bumped, unnest($2::bytea[]) WITH ORDINALITY AS v(update, ord)
+     RETURNING "seq"`,
+    [workflowId, updates.map((update) => Buffer.from(update.buffer, update.byteOffset, update.byteLength))],
+  );
   if (!rows.length) return null;
   const seqs = rows.map((row) => Number(row.seq));
   return { first: Math.min(...seqs), last: Math.max(...seqs) };
@@ -148,15 +152,13 @@ export async function materialiseDefinition(
   doc: Y.Doc,
 ): Promise<{ definition: WorkflowDefinition; problems: Problem[] }> {
   const result = definitionFromDoc(doc);
-  await db.workflow.update({
-    where: { id: workflowId },
-    data: {
-      name: result.definition.name || "Untitled",
-      description: result.definition.description,
-      definition: json(result.definition),
-      problems: json(result.problems),
-    },
-  });
+  // After every settled edit of every open document: prepared (db.ts). `updatedAt` in UTC, as Prisma writes it.
+  await preparedQuery(
+    db,
+    "algo_materialise_definition",
+    `UPDATE "Workflow" SET name = $2, description = $3, definition = $4::jsonb, problems = $5::jsonb, "updatedAt" = (now() AT TIME ZONE 'UTC') WHERE id = $1`,
+    [workflowId, result.definition.name || "Untitled", result.definition.description, JSON.stringify(result.definition), JSON.stringify(result.problems)],
+  );
   return result;
 }
 
