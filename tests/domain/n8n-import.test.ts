@@ -164,6 +164,24 @@ describe("nodes, by n8n version", () => {
     expect(problems.find((problem) => problem.nodeName === "Notify")).toMatchObject({ code: "EXPRESSION_NOT_TRANSLATED", parameter: "bodyParametersJson" });
   });
 
+  it("Edit Fields v3.4 raw JSON mode: n8n renders the text and parses it, and so does the transform", async () => {
+    const { definition } = imported({
+      nodes: [
+        { name: "Start", type: "n8n-nodes-base.manualTrigger", typeVersion: 1, position: [0, 0], parameters: {} },
+        {
+          name: "Raw",
+          type: "n8n-nodes-base.set",
+          typeVersion: 3.4,
+          position: [200, 0],
+          parameters: { mode: "raw", jsonOutput: '={\n  "total": {{ $json.total }},\n  "who": "{{ $json.name }}"\n}', options: {} },
+        },
+      ],
+      connections: { Start: { main: [[{ node: "Raw", type: "main", index: 0 }]] } },
+    });
+    const expression = String(stepNamed(definition, "Raw").config.expression);
+    expect(await evaluate(expression, { input: {}, steps: { start: { output: { total: 250, name: "Ada" } } } })).toEqual({ total: 250, who: "Ada" });
+  });
+
   it("every node is a step or a problem: nothing is dropped silently", () => {
     for (const name of ["orders-v1.json", "webhook-v2-http-v4.json", "schedule-v1.2-http-v3.json", "webhook-v1-cron-clipboard.json"]) {
       const source = fixture(name);
