@@ -112,7 +112,8 @@ export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
       const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), WEBHOOK_WAIT_MS).unref());
       const event = await Promise.race([done, timeout]);
       if (!event) return c.json({ runId, status: "running", message: `The run did not finish within ${WEBHOOK_WAIT_MS / 1000} s` }, 202);
-      const final = await deps.db.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true, output: true, error: true } });
+      // run.finished carries the final status, output and error as stored in its statement: no read back.
+      const final = { status: event.status, output: event.output, error: event.error };
       if (final.status === "succeeded") return c.json(final.output ?? null, 200);
       return c.json(errorBody("RUN_FAILED", final.error ?? `The run ${final.status}`, { runId, status: final.status }), 502);
     } finally {

@@ -1,12 +1,16 @@
 /**
- * 2. Engine overhead per step: chains of 1, 10 and 100 no-op transform steps run one at a time through our
- * engine (webhook in output mode → run → response), against a hand-written chain of raw BullMQ jobs on the
- * same Redis (each job enqueues the next; the last publishes "done"). Cost per step is the slope
- * (T(100) − T(1)) / 99 of the medians, so the fixed cost of starting and answering cancels out.
+ * 2. Engine overhead per step: chains of 1, 10 and 100 no-op transform steps (no side effects), and of 1 and
+ * 20 http.request steps (a side effect: POST to a local server), run one at a time through our engine
+ * (webhook in output mode → run → response), against a hand-written chain of raw BullMQ jobs on the same
+ * Redis (each job does the same work — nothing, or the same POST — and enqueues the next; the last publishes
+ * "done"). Cost per step is the slope (T(long) − T(1)) / (long − 1) of the medians, so the fixed cost of
+ * starting and answering cancels out.
  */
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { log } from "../lib/alternate.js";
 import { createWorkflow, edge, postJson, signUp, step } from "../lib/api.js";
@@ -18,21 +22,44 @@ import { mib, row, type Scenario, type ScenarioResult } from "../lib/types.js";
 
 const NAME = "engine";
 const LENGTHS = [1, 10, 100] as const;
+const HTTP_LENGTHS = [1, 20] as const;
+const HTTP_LONG = 20;
+/** Issue #14: a step without side effects at most this share of a raw BullMQ job; an http.request step this. */
+const PURE_GOAL = 0.5;
+const HTTP_GOAL = 1.5;
 
-function chainDefinition(length: number) {
+type Kind = "pure" | "http";
+
+function chainDefinition(length: number, kind: Kind = "pure", target = "") {
   const ids = Array.from({ length }, (_, index) => `s${index + 1}`);
+  const config = kind === "pure" ? { expression: "input.body" } : { method: "POST", url: target, body: { n: 1 } };
   return {
-    name: `bench chain ${length}`,
-    steps: [step("hook", "trigger.webhook", { responseMode: "output" }), ...ids.map((id, index) => step(id, "transform", { expression: "input.body" }, 200 * (index + 1)))],
+    name: kind === "pure" ? `bench chain ${length}` : `bench http chain ${length}`,
+    steps: [step("hook", "trigger.webhook", { responseMode: "output" }), ...ids.map((id, index) => step(id, kind === "pure" ? "transform" : "http.request", config, 200 * (index + 1)))],
     edges: ids.map((id, index) => edge(index === 0 ? "hook" : ids[index - 1]!, id)),
   };
+}
+
+/** The receiver of both sides' POSTs: a small JSON answer, like an API acknowledging a write. */
+async function startTarget(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/ack`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 export const engine: Scenario = {
   name: NAME,
   title: "engine overhead per step (chains of 1/10/100 no-op steps)",
   async run(): Promise<ScenarioResult> {
-    const ours = await startOurs(NAME);
+    const target = await startTarget();
+    const ours = await startOurs(NAME, { HTTP_ALLOW_HOSTS: new URL(target.url).host });
     const raw = await startChild("raw-bullmq", "raw-bullmq-chain.ts", { REDIS_URL: config.redisUrl, REDIS_PREFIX: config.redisPrefix });
     const notes: string[] = [];
     const queue = new Queue("chain", { connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }), prefix: raw.info.queuePrefix });
@@ -43,29 +70,38 @@ export const engine: Scenario = {
     try {
       const user = await signUp(ours.info.url);
       const hooks = new Map<number, string>();
+      const httpHooks = new Map<number, string>();
       for (const length of LENGTHS) {
         const workflow = await createWorkflow(ours.info.url, user, chainDefinition(length));
         hooks.set(length, `${ours.info.url}${workflow.webhookPath}`);
       }
-      const runOurs = async (length: number) => {
+      for (const length of HTTP_LENGTHS) {
+        const workflow = await createWorkflow(ours.info.url, user, chainDefinition(length, "http", target.url));
+        httpHooks.set(length, `${ours.info.url}${workflow.webhookPath}`);
+      }
+      const runOurs = async (length: number, kind: Kind = "pure") => {
         const started = performance.now();
-        const response = await postJson(hooks.get(length)!, { n: 1 });
-        if (response.status !== 200) throw new Error(`chain of ${length} answered ${response.status}: ${JSON.stringify(response.body)}`);
+        const response = await postJson((kind === "pure" ? hooks : httpHooks).get(length)!, { n: 1 });
+        if (response.status !== 200) throw new Error(`${kind} chain of ${length} answered ${response.status}: ${JSON.stringify(response.body)}`);
         return performance.now() - started;
       };
-      const runRaw = async (length: number) => {
+      const runRaw = async (length: number, kind: Kind = "pure") => {
         const chainId = randomUUID();
         const started = performance.now();
         const done = new Promise<void>((resolve) => waiting.set(chainId, resolve));
-        await queue.add("step", { chainId, index: 0, length }, { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600 } });
+        const job = { chainId, index: 0, length, ...(kind === "http" ? { url: target.url } : {}) };
+        await queue.add("step", job, { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600 } });
         await done;
         waiting.delete(chainId);
         return performance.now() - started;
       };
       // Warm-up, then A B A B per length (fewer repetitions for long chains), bounded by count.
       for (const length of LENGTHS) for (let i = 0; i < 3; i++) await runOurs(length), await runRaw(length);
+      for (const length of HTTP_LENGTHS) for (let i = 0; i < 3; i++) await runOurs(length, "http"), await runRaw(length, "http");
       const reps: Record<number, number> = { 1: Math.max(6, Math.round(30 * config.scale)), 10: Math.max(4, Math.round(15 * config.scale)), 100: Math.max(3, Math.round(8 * config.scale)) };
+      const httpReps: Record<number, number> = { 1: Math.max(6, Math.round(20 * config.scale)), 20: Math.max(4, Math.round(12 * config.scale)) };
       const times = { ours: new Map<number, number[]>(), raw: new Map<number, number[]>() };
+      const httpTimes = { ours: new Map<number, number[]>(), raw: new Map<number, number[]>() };
       const rssOurs = sampleRss([ours.pid]);
       const rssRaw = sampleRss([raw.pid]);
       await ours.profile(async () => {
@@ -78,12 +114,33 @@ export const engine: Scenario = {
         }
         log(NAME, `chain of ${length}: ours median ${round(median(times.ours.get(length)!), 2)} ms, raw BullMQ ${round(median(times.raw.get(length)!), 2)} ms`);
       }
+      for (const length of HTTP_LENGTHS) {
+        httpTimes.ours.set(length, []);
+        httpTimes.raw.set(length, []);
+        for (let i = 0; i < httpReps[length]!; i++) {
+          httpTimes.ours.get(length)!.push(await runOurs(length, "http"));
+          httpTimes.raw.get(length)!.push(await runRaw(length, "http"));
+        }
+        log(NAME, `http.request chain of ${length}: ours median ${round(median(httpTimes.ours.get(length)!), 2)} ms, raw BullMQ + fetch ${round(median(httpTimes.raw.get(length)!), 2)} ms`);
+      }
       });
       const peakOurs = rssOurs.stop();
       const peakRaw = rssRaw.stop();
-      const slope = (side: Map<number, number[]>) => (median(side.get(100)!) - median(side.get(1)!)) / 99;
+      const slope = (side: Map<number, number[]>, long = 100) => (median(side.get(long)!) - median(side.get(1)!)) / (long - 1);
       const oursPerStep = slope(times.ours);
       const rawPerStep = slope(times.raw);
+      const httpLong = HTTP_LONG;
+      const oursPerHttpStep = slope(httpTimes.ours, httpLong);
+      const rawPerHttpStep = slope(httpTimes.raw, httpLong);
+      const httpResult = row(
+        NAME,
+        `cost per http.request step (slope 1 → ${httpLong} steps)`,
+        "ms/step",
+        "ms",
+        false,
+        { name: "ours", value: round(oursPerHttpStep, 3), latency: latency(httpTimes.ours.get(httpLong)!) },
+        { name: "raw BullMQ chain + fetch", value: round(rawPerHttpStep, 3), latency: latency(httpTimes.raw.get(httpLong)!) },
+      );
       const result = row(
         NAME,
         "cost per step (slope 1 → 100 steps)",
@@ -111,17 +168,23 @@ export const engine: Scenario = {
       await ours.stop();
       for (const file of new Set(ours.profiled)) notes.push(`CPU profile of ours during the measured rounds: ${file}`);
       ours.profiled = [];
-      notes.push(await statementsPerStep(hooks));
+      notes.push(await statementsPerStep(hooks, httpHooks, { HTTP_ALLOW_HOSTS: new URL(target.url).host }));
       return {
         name: NAME,
         title: this.title,
-        rows: [result, ...perLength],
+        rows: [result, httpResult, ...perLength],
         goals: [
           {
             scenario: NAME,
-            goal: "≤ 1.5× the raw BullMQ cost per step",
+            goal: `a step without side effects (transform) ≤ ${PURE_GOAL}× the raw BullMQ cost per step`,
             measured: `${round(oursPerStep / rawPerStep, 2)}× (${round(oursPerStep, 3)} vs ${round(rawPerStep, 3)} ms/step)`,
-            pass: oursPerStep <= 1.5 * rawPerStep,
+            pass: oursPerStep <= PURE_GOAL * rawPerStep,
+          },
+          {
+            scenario: NAME,
+            goal: `an http.request step ≤ ${HTTP_GOAL}× a raw BullMQ job making the same request`,
+            measured: `${round(oursPerHttpStep / rawPerHttpStep, 2)}× (${round(oursPerHttpStep, 3)} vs ${round(rawPerHttpStep, 3)} ms/step)`,
+            pass: oursPerHttpStep <= HTTP_GOAL * rawPerHttpStep,
           },
         ],
         notes,
@@ -131,6 +194,7 @@ export const engine: Scenario = {
       subscriber.disconnect();
       await raw.stop();
       await ours.stop();
+      await target.close();
       for (const file of new Set(ours.profiled)) notes.push(`CPU profile of ours during the measured rounds: ${file}`);
       ours.profiled = [];
     }
@@ -172,11 +236,11 @@ async function stepBreakdown(): Promise<string | null> {
   }
 }
 
-/** PostgreSQL statements and round trips per step: runs of 1 and 100 steps through a counting proxy, slope. */
-async function statementsPerStep(hooks: Map<number, string>): Promise<string> {
+/** PostgreSQL statements and round trips per step: runs of 1 and N steps through a counting proxy, slope. */
+async function statementsPerStep(hooks: Map<number, string>, httpHooks: Map<number, string>, env: Record<string, string>): Promise<string> {
   return withCountedOurs(async (url, counts) => {
-    const per = async (length: number) => {
-      const hook = new URL(hooks.get(length)!);
+    const per = async (length: number, chains = hooks) => {
+      const hook = new URL(chains.get(length)!);
       const target = `${url}${hook.pathname}`;
       await postJson(target, { n: 1 }); // warm (caches, prepared statements)
       const before = { ...counts };
@@ -186,9 +250,13 @@ async function statementsPerStep(hooks: Map<number, string>): Promise<string> {
     };
     const one = await per(1);
     const hundred = await per(100);
+    const httpOne = await per(1, httpHooks);
+    const httpLong = HTTP_LONG;
+    const httpMany = await per(httpLong, httpHooks);
     return (
       `PostgreSQL statements (counting proxy): a 1-step webhook run ${round(one.statements, 1)} statements / ${round(one.roundTrips, 1)} round trips; ` +
-      `a 100-step run ${round(hundred.statements, 1)} / ${round(hundred.roundTrips, 1)}; per added step ${round((hundred.statements - one.statements) / 99, 2)} statements, ${round((hundred.roundTrips - one.roundTrips) / 99, 2)} round trips`
+      `a 100-step run ${round(hundred.statements, 1)} / ${round(hundred.roundTrips, 1)}; per added transform ${round((hundred.statements - one.statements) / 99, 2)} statements, ${round((hundred.roundTrips - one.roundTrips) / 99, 2)} round trips; ` +
+      `1 http.request step ${round(httpOne.statements, 1)}, ${httpLong} steps ${round(httpMany.statements, 1)}: per added http.request ${round((httpMany.statements - httpOne.statements) / (httpLong - 1), 2)} statements`
     );
-  });
+  }, env);
 }

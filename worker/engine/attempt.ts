@@ -4,10 +4,10 @@ import { AbortedError, ShutdownAbort, StepError, errorMessage } from "../errors.
 import { executors, type ExecutorArgs, type ExecutorResult, type RunContext } from "../executors/index.js";
 import { executeRedacted } from "../redact.js";
 import { loadCredential } from "./credentials.js";
-import { insertStep, jsonParam, timestampParam, toJson, updateStep } from "./ledger.js";
+import { insertRowSql, insertStep, jsonParam, timestampParam, toJson, updateStep, type ClosingAttempt, type NewLedgerRow } from "./ledger.js";
 import { backoffDelay, CHUNK_INTERVAL_MS, retryPolicy, stepTimeout } from "./policy.js";
 import { stepConfig } from "./step-config.js";
-import type { EngineDeps, LedgerRow, Publish, RunState } from "./types.js";
+import type { EngineDeps, EventInput, LedgerRow, Publish, RunState } from "./types.js";
 
 export type AttemptResult =
   | { status: "succeeded"; output: unknown; branch?: "true" | "false" }
@@ -29,9 +29,8 @@ export async function attempt(
   const { runId } = run;
   const type = step.type as StepType; // validated in executeRun (R3)
   const atMostOnce = isStepType(type) && stepTypes[type].sideEffects === "at-most-once";
-
   /** The previous attempt, closed as failed in the statement that records this one (insertStep). */
-  let closing: { id: string; from: LedgerRow["status"]; error?: string } | undefined;
+  let closing: ClosingAttempt | undefined;
   if (prior?.status === "retrying") {
     // R17: the previous attempt failed retryably; it is closed as failed when the next one starts.
     closing = { id: prior.id, from: "retrying" };
@@ -49,16 +48,21 @@ export async function attempt(
     closing = { id: prior.id, from: prior.status, error };
   }
 
+  // R5: a step without side effects is evaluated in-process: its row (written once it has settled) and its
+  // events are carried to the next durable write; a crash before that evaluates it again, harmlessly. One
+  // that closes a previous attempt is recorded durably first (the close decides who owns the step).
+  const inProcess = isStepType(type) && stepTypes[type].sideEffects === "none" && !closing;
   const attemptNo = (prior?.attempt ?? 0) + 1;
   const rowId = newId("rst");
   const resolved = stepConfig(run, step);
+  const startedAt = new Date();
+  const row: NewLedgerRow = { id: rowId, runId, stepId: step.id, type: step.type, attempt: attemptNo, status: "running", input: resolved.error === undefined ? resolved.config : resolved.raw, startedAt };
+  const started: EventInput = { type: "step.started", stepId: step.id, status: "running", attempt: attemptNo };
+  /** An in-process attempt's row (settled) and both its events, carried. */
+  const carrySettled = (set: Partial<NewLedgerRow>, event: EventInput) =>
+    publish.carry([insertRowSql({ ...row, ...set, finishedAt: new Date() })], [{ ...started, at: startedAt }, event]);
   // R5: the ledger row, its step.started event and the closing of the previous attempt: one statement.
-  await insertStep(
-    publish,
-    { id: rowId, runId, stepId: step.id, type: step.type, attempt: attemptNo, status: "running", input: resolved.error === undefined ? resolved.config : resolved.raw, startedAt: new Date() },
-    { type: "step.started", stepId: step.id, status: "running", attempt: attemptNo },
-    closing,
-  );
+  if (!inProcess) await insertStep(publish, row, started, closing);
 
   const policy = retryPolicy(type, resolved.config);
   const timeoutMs = stepTimeout(type, resolved.config);
@@ -118,17 +122,19 @@ export async function attempt(
     logger.info("step failed", { runId, stepId: step.id, type, attempt: attemptNo, error: message, retryable, retry });
     const status = retry ? "retrying" : "failed";
     const delayMs = retry ? backoffDelay(policy.backoffMs, attemptNo) : 0;
-    // The row's new state and its step.retrying / step.failed, one statement (R5); only from `running`, so
-    // an attempt a cancel closed meanwhile (R15) is left as the cancel recorded it.
-    const recorded = await updateStep(
-      publish,
-      { id: rowId, from: ["running"] },
-      { status, error: message, ...(output === undefined ? {} : { output }) },
-      retry
-        ? { type: "step.retrying", stepId: step.id, status: "retrying", attempt: attemptNo, error: message, output: { attempt: attemptNo, maxAttempts: policy.maxAttempts, retryInMs: delayMs } }
-        : { type: "step.failed", stepId: step.id, status: "failed", attempt: attemptNo, error: message, ...(output === undefined ? {} : { output }) },
-    );
-    if (!recorded) return { status: "stopped" };
+    const event: EventInput = retry
+      ? { type: "step.retrying", stepId: step.id, status: "retrying", attempt: attemptNo, error: message, output: { attempt: attemptNo, maxAttempts: policy.maxAttempts, retryInMs: delayMs } }
+      : { type: "step.failed", stepId: step.id, status: "failed", attempt: attemptNo, error: message, ...(output === undefined ? {} : { output }) };
+    if (inProcess) {
+      carrySettled({ status, error: message, ...(output === undefined ? {} : { output: toJson(output) }) }, event);
+      // A retry waits its backoff: the failed attempt is durable before that (the next attempt closes it).
+      if (retry) await publish.flush();
+    } else {
+      // The row's new state and its step.retrying / step.failed, one statement (R5); only from `running`, so
+      // an attempt a cancel closed meanwhile (R15) is left as the cancel recorded it.
+      const recorded = await updateStep(publish, { id: rowId, from: ["running"] }, { status, error: message, ...(output === undefined ? {} : { output }) }, event);
+      if (!recorded) return { status: "stopped" };
+    }
     if (retry) {
       return {
         status: "retrying",
@@ -143,18 +149,26 @@ export async function attempt(
   }
 
   const output = toJson(result.output);
+  const succeeded: EventInput = { type: "step.succeeded", stepId: step.id, status: "succeeded", attempt: attemptNo, output };
+  if (inProcess) {
+    carrySettled({ status: "succeeded", output, ...(result.input === undefined ? {} : { input: toJson(result.input) }) }, succeeded);
+    return { status: "succeeded", output, branch: result.branch };
+  }
   // The conditional update and its step.succeeded event in one statement: the event is stored only when
   // the update matched, i.e. the attempt was not closed by a cancel meanwhile (R15).
   const stepInput = result.input === undefined ? Prisma.empty : Prisma.sql`"input" = ${jsonParam(toJson(result.input))}::jsonb,`;
-  const done = await publish.withLedger(
-    { type: "step.succeeded", stepId: step.id, status: "succeeded", attempt: attemptNo, output },
-    (storeEventFrom) => Prisma.sql`WITH u AS (
-      UPDATE "RunStep"
-      SET "status" = 'succeeded'::"StepStatus", "output" = ${jsonParam(output)}::jsonb, ${stepInput} "finishedAt" = ${timestampParam()}::timestamp(3)
-      WHERE "id" = ${rowId} AND "status" = 'running'::"StepStatus"
-      RETURNING "id"
-    ) ${storeEventFrom("u")}`,
-  );
+  const update = Prisma.sql`UPDATE "RunStep"
+    SET "status" = 'succeeded'::"StepStatus", "output" = ${jsonParam(output)}::jsonb, ${stepInput} "finishedAt" = ${timestampParam()}::timestamp(3)
+    WHERE "id" = ${rowId} AND "status" = 'running'::"StepStatus"
+    RETURNING "id"`;
+  if (!atMostOnce) {
+    // R5: a repeatable step's result is carried to the next write — the next step's start, the run's finish —
+    // and is durable before anything after it starts with side effects; if nothing takes it, it is stored
+    // before the event loop turns. A crash before that repeats the step with the same key (R10, R18).
+    publish.carry([update], [{ ...succeeded, onlyIf: 0 }], { urgent: true });
+    return { status: "succeeded", output, branch: result.branch };
+  }
+  const done = await publish.withLedger(succeeded, { write: update });
   if (!done) return { status: "stopped" }; // closed by a cancel meanwhile (R15)
   return { status: "succeeded", output, branch: result.branch };
 }

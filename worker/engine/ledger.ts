@@ -1,17 +1,17 @@
 /** The RunStep ledger (R5): reading the latest attempts, recording skips, closing a stopped run (R15). */
 import { newId, type RunStatus, type Step, type StepStatus, type WorkflowDefinition } from "@algorythmos/domain";
-import { isUniqueViolation, Prisma, type Db } from "@algorythmos/platform";
+import { Prisma, query, type Db } from "@algorythmos/platform";
 import { DuplicateDelivery } from "../errors.js";
 import type { EngineDeps, EventInput, LedgerRow, Publish, Settled } from "./types.js";
 
 export const OPEN_STATUSES: StepStatus[] = ["pending", "running", "retrying"];
 
 export async function readLedger(db: Db, runId: string): Promise<Map<string, LedgerRow>> {
-  const rows = await db.runStep.findMany({
-    where: { runId },
-    orderBy: { attempt: "asc" },
-    select: { id: true, stepId: true, attempt: true, status: true, output: true, error: true, startedAt: true },
-  });
+  const rows = await query<LedgerRow>(
+    db,
+    Prisma.sql`SELECT "id", "stepId", "attempt", "status", "output", "error", "startedAt" FROM "RunStep" WHERE "runId" = ${runId} ORDER BY "attempt" ASC`,
+    "algo_ledger_read",
+  );
   const latest = new Map<string, LedgerRow>();
   for (const row of rows) latest.set(row.stepId, row);
   return latest;
@@ -35,40 +35,44 @@ export interface NewLedgerRow {
 const timestampOrNull = (date: Date | null | undefined) => (date ? Prisma.sql`${timestampParam(date)}::timestamp(3)` : Prisma.sql`NULL`);
 const jsonOrNull = (value: unknown) => (value === undefined ? Prisma.sql`NULL` : Prisma.sql`${jsonParam(value)}::jsonb`);
 
+/** The previous attempt of a step, closed as failed by the statement that records the next one (R10, R17). */
+export interface ClosingAttempt {
+  id: string;
+  from: StepStatus;
+  error?: string;
+}
+
+/**
+ * A ledger row's INSERT (returning its id), for insertStep or for carrying (Publish.carry). `onlyAfter`: the
+ * name of a CTE that closes the previous attempt; the row is inserted only when that close matched.
+ */
+export function insertRowSql(row: NewLedgerRow, onlyAfter?: string): Prisma.Sql {
+  const values = Prisma.sql`${row.id}, ${row.runId}, ${row.stepId}, ${row.type}, ${row.attempt}::integer, ${row.status}::"StepStatus",
+    ${jsonOrNull(row.input)}, ${jsonOrNull(row.output)}, ${row.error ?? null}, ${timestampOrNull(row.startedAt)}, ${timestampOrNull(row.finishedAt)}`;
+  return Prisma.sql`INSERT INTO "RunStep" ("id", "runId", "stepId", "type", "attempt", "status", "input", "output", "error", "startedAt", "finishedAt")
+    ${onlyAfter ? Prisma.sql`SELECT ${values} WHERE EXISTS (SELECT 1 FROM ${Prisma.raw(onlyAfter)})` : Prisma.sql`VALUES (${values})`}
+    RETURNING "id"`;
+}
+
+/** Closes a step's previous attempt as failed, only from the state it was read in. */
+export function closeAttemptSql(closing: ClosingAttempt): Prisma.Sql {
+  return Prisma.sql`UPDATE "RunStep" SET "status" = 'failed'::"StepStatus"
+      ${closing.error === undefined ? Prisma.empty : Prisma.sql`, "error" = ${closing.error}, "finishedAt" = ${timestampOrNull(new Date())}`}
+    WHERE "id" = ${closing.id} AND "status" = ${closing.from}::"StepStatus"
+    RETURNING "id"`;
+}
+
 /**
  * R5: inserts a ledger row and stores its event in one statement. `closing` is the step's previous attempt
  * (interrupted, or waiting to be retried), closed as failed in the same statement: a crash can never leave it
  * closed without its successor, which the next delivery would read as the step failing for good (R10, R17).
  * Another delivery that recorded the same attempt first makes it throw DuplicateDelivery (nothing is written).
  */
-export async function insertStep(
-  publish: Publish,
-  row: NewLedgerRow,
-  event: EventInput,
-  closing?: { id: string; from: StepStatus; error?: string },
-): Promise<void> {
-  const close = closing
-    ? Prisma.sql`c AS (
-        UPDATE "RunStep" SET "status" = 'failed'::"StepStatus"
-          ${closing.error === undefined ? Prisma.empty : Prisma.sql`, "error" = ${closing.error}, "finishedAt" = ${timestampOrNull(new Date())}`}
-        WHERE "id" = ${closing.id} AND "status" = ${closing.from}::"StepStatus"
-        RETURNING "id"
-      ),`
-    : Prisma.empty;
-  try {
-    await publish.withLedger(
-      event,
-      (storeEventFrom) => Prisma.sql`WITH ${close} s AS (
-        INSERT INTO "RunStep" ("id", "runId", "stepId", "type", "attempt", "status", "input", "output", "error", "startedAt", "finishedAt")
-        VALUES (${row.id}, ${row.runId}, ${row.stepId}, ${row.type}, ${row.attempt}::integer, ${row.status}::"StepStatus",
-                ${jsonOrNull(row.input)}, ${jsonOrNull(row.output)}, ${row.error ?? null}, ${timestampOrNull(row.startedAt)}, ${timestampOrNull(row.finishedAt)})
-        RETURNING "id"
-      ) ${storeEventFrom("s")}`,
-    );
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new DuplicateDelivery(row.runId, row.stepId);
-    throw error;
-  }
+export async function insertStep(publish: Publish, row: NewLedgerRow, event: EventInput, closing?: ClosingAttempt): Promise<void> {
+  // The new attempt only when the previous one was still open: a delivery that settled it meanwhile (its
+  // result committed first) owns the step, and this one stops (R5), so a step never succeeds twice.
+  const inserted = await publish.withLedger(event, { write: insertRowSql(row, closing ? "x0" : undefined), with: closing ? [closeAttemptSql(closing)] : [] });
+  if (!inserted) throw new DuplicateDelivery(row.runId, row.stepId);
 }
 
 /**
@@ -84,14 +88,11 @@ export async function updateStep(
   const output = set.output === undefined ? Prisma.empty : Prisma.sql`, "output" = ${jsonParam(set.output)}::jsonb`;
   const error = set.error === undefined ? Prisma.empty : Prisma.sql`, "error" = ${set.error}`;
   const from = Prisma.join(row.from.map((status) => Prisma.sql`${status}::"StepStatus"`));
-  return publish.withLedger(
-    event,
-    (storeEventFrom) => Prisma.sql`WITH u AS (
-      UPDATE "RunStep" SET "status" = ${set.status}::"StepStatus", "finishedAt" = ${timestampOrNull(set.finishedAt ?? new Date())} ${output} ${error}
+  return publish.withLedger(event, {
+    write: Prisma.sql`UPDATE "RunStep" SET "status" = ${set.status}::"StepStatus", "finishedAt" = ${timestampOrNull(set.finishedAt ?? new Date())} ${output} ${error}
       WHERE "id" = ${row.id} AND "status" IN (${from})
-      RETURNING "id"
-    ) ${storeEventFrom("u")}`,
-  );
+      RETURNING "id"`,
+  });
 }
 
 export async function skipStep(
@@ -148,8 +149,8 @@ export async function stopReason(db: Db, runId: string): Promise<string> {
 }
 
 export async function currentStatus(db: Db, runId: string): Promise<RunStatus | null> {
-  const row = await db.run.findUnique({ where: { id: runId }, select: { status: true } });
-  return row?.status ?? null;
+  const rows = await query<{ status: RunStatus }>(db, Prisma.sql`SELECT "status" FROM "Run" WHERE "id" = ${runId}`, "algo_run_status");
+  return rows[0]?.status ?? null;
 }
 
 /** A step's output as plain JSON (undefined → null; dates → strings). */

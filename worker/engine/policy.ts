@@ -7,6 +7,12 @@ export const STEP_TIMEOUT_DEFAULTS: Partial<Record<StepType, number>> = { "opena
 export const ENGINE_STEP_TIMEOUT_MS = 5 * 60_000;
 /** Partial LLM output is published at most this often (R20). */
 export const CHUNK_INTERVAL_MS = 50;
+/**
+ * R5: in-process steps' ledger rows are carried to the next durable write, but stored at most this long after
+ * the first of them (so live subscribers see a long chain of them progress) and at most this many at once.
+ */
+export const CARRY_MAX_MS = 50;
+export const CARRY_MAX_STEPS = 200;
 /** How often a running delivery re-reads its run's status between steps (R15). */
 export const STATUS_CHECK_MS = 200;
 

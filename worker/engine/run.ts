@@ -1,6 +1,6 @@
 /** executeRun: load the run, start it (R2), decide its steps in dataflow order (R6), finish it. Overview in worker/engine.ts. */
 import { FINAL_RUN_STATUSES, outgoingEdges, topologicalOrder, validateDefinition, WorkflowDefinition, type Edge, type Step } from "@algorythmos/domain";
-import { announceRunEvent, finishRun, publishRunEvent, repairFinalEvent, startRun, storeRunEventWith, type RunLifecycleDeps } from "@algorythmos/platform";
+import { finishRun, isDuplicateKey, loadAndStartRun, repairFinalEvent, type RunLifecycleDeps, type RunToExecute } from "@algorythmos/platform";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DuplicateDelivery, ShutdownAbort, SuspendRun, errorMessage } from "../errors.js";
 import type { RunContext } from "../executors/index.js";
@@ -8,50 +8,45 @@ import { attempt, type AttemptResult } from "./attempt.js";
 import { delayStep } from "./delay.js";
 import { closeStoppedRun, currentStatus, OPEN_STATUSES, readLedger, skipStep, updateStep } from "./ledger.js";
 import { STATUS_CHECK_MS } from "./policy.js";
-import type { EngineDeps, EventInput, Finish, LedgerRow, Publish, RunControl, RunOutcome, RunState, Settled } from "./types.js";
+import type { EngineDeps, Finish, LedgerRow, Publish, RunControl, RunOutcome, RunState, Settled } from "./types.js";
+import { createPublish } from "./writer.js";
 
 const NEVER = new AbortController().signal;
 
 export async function executeRun(deps: EngineDeps, runId: string, control: RunControl = {}): Promise<RunOutcome> {
   const { db, logger } = deps;
   const stop = control.stop ?? NEVER;
-  const run = await db.run.findUnique({
-    where: { id: runId },
-    select: {
-      id: true,
-      workflowId: true,
-      workspaceId: true,
-      status: true,
-      definition: true,
-      input: true,
-      fromStepId: true,
-      stepInputOverride: true,
-    },
-  });
-  if (!run) {
+  const lifecycle = lifecycleOf(deps);
+  // R2: the run, and queued → running with its run.started — one statement (once; a re-delivery finds it
+  // running and continues).
+  const loaded = await loadAndStartRun(lifecycle, runId);
+  if (!loaded) {
     logger.warn("run not found; job dropped", { runId });
     return "missing";
   }
+  const { run, started } = loaded;
+  if (run.status === "queued") return executeRun(deps, runId, control); // changed under us (canceled, or another delivery): look again
+  const loadedAt = Date.now();
 
-  // Events are stored, then published; the ledger is the truth, so an event that cannot be stored or
-  // published (Redis restarting) is logged and the run goes on. publish.withLedger stores an event in the
-  // same statement as its ledger write (step start and success: one round trip each); only its Redis
-  // publish is best-effort, the statement's errors are the ledger write's.
-  const full = (event: EventInput) => ({ ...event, runId, workflowId: run.workflowId, at: new Date().toISOString() });
-  const notPublished = (event: EventInput) => (error: unknown) =>
-    logger.warn("run event not published", { runId, type: event.type, stepId: event.stepId, error: errorMessage(error) });
-  const publish: Publish = Object.assign(
-    (event: EventInput) => publishRunEvent(deps.db, deps.redis, deps.env.REDIS_PREFIX, full(event)).catch(notPublished(event)),
-    {
-      withLedger: async (event: EventInput, statement: Parameters<Publish["withLedger"]>[1]) => {
-        const stored = await storeRunEventWith(deps.db, full(event), statement);
-        if (!stored) return false;
-        await announceRunEvent(deps.redis, deps.env.REDIS_PREFIX, stored).catch(notPublished(event));
-        return true;
-      },
-    },
-  );
+  // Events are stored with their ledger writes, then published; the ledger is the truth, so an event that
+  // cannot be published (Redis restarting) is logged and the run goes on (worker/engine/writer.ts).
+  const publish = createPublish(deps, { runId, workflowId: run.workflowId });
+  try {
+    return await executeLoaded(deps, stop, run, { started: started !== null, loadedAt }, publish);
+  } finally {
+    await publish.close();
+  }
+}
 
+async function executeLoaded(
+  deps: EngineDeps,
+  stop: AbortSignal,
+  run: RunToExecute,
+  loaded: { started: boolean; loadedAt: number },
+  publish: ReturnType<typeof createPublish>,
+): Promise<RunOutcome> {
+  const { db, logger } = deps;
+  const runId = run.id;
   const lifecycle = lifecycleOf(deps);
   if (FINAL_RUN_STATUSES.includes(run.status)) {
     // R1: a final run is never executed again; a missing run.finished is repaired. R15: one stopped from
@@ -64,15 +59,17 @@ export async function executeRun(deps: EngineDeps, runId: string, control: RunCo
     return "skipped";
   }
 
-  // R2: queued → running with its run.started, one statement (once; a re-delivery finds it running and continues).
-  if (run.status === "queued") {
-    const started = await startRun(lifecycle, { runId, workflowId: run.workflowId });
-    if (!started) return executeRun(deps, runId, control); // changed under us (canceled, or another delivery): look again
-  }
-
-  // R16: the final state with its run.finished, one statement.
+  // R16: the final state with its run.finished, one statement — with the in-process steps' rows still carried.
   const finish: Finish = async (status, result) => {
-    const done = await finishRun(lifecycle, { runId, workflowId: run.workflowId, status, output: result.output, error: result.error ?? null });
+    const carried = await publish.take();
+    let done: boolean;
+    try {
+      done = await finishRun(lifecycle, { runId, workflowId: run.workflowId, status, output: result.output, error: result.error ?? null }, carried);
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new DuplicateDelivery(runId, "(carried)");
+      publish.restore(carried);
+      throw error;
+    }
     if (!done) return (await currentStatus(db, runId)) ?? "missing";
     logger.info("run finished", { runId, status, error: result.error });
     return status;
@@ -98,7 +95,7 @@ export async function executeRun(deps: EngineDeps, runId: string, control: RunCo
       fromStepId: run.fromStepId,
       stepInputOverride: run.stepInputOverride,
     };
-    return await walk(deps, stop, state, publish, finish);
+    return await walk(deps, stop, state, publish, finish, loaded);
   } catch (error) {
     if (error instanceof ShutdownAbort || error instanceof DuplicateDelivery || error instanceof SuspendRun) throw error;
     // R9: every unexpected error still ends the run in a recorded failed state.
@@ -112,7 +109,14 @@ function lifecycleOf(deps: EngineDeps): RunLifecycleDeps {
   return { db: deps.db, redis: deps.redis, redisPrefix: deps.env.REDIS_PREFIX, logger: deps.logger };
 }
 
-async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish: Publish, finish: Finish): Promise<RunOutcome> {
+async function walk(
+  deps: EngineDeps,
+  stop: AbortSignal,
+  run: RunState,
+  publish: Publish,
+  finish: Finish,
+  loaded: { started: boolean; loadedAt: number },
+): Promise<RunOutcome> {
   const { db } = deps;
   const { runId, definition } = run;
   const steps = new Map(definition.steps.map((step) => [step.id, step]));
@@ -120,8 +124,9 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
   const incoming = new Map<string, Edge[]>(definition.steps.map((step) => [step.id, []]));
   for (const edges of outgoing.values()) for (const edge of edges) incoming.get(edge.target)!.push(edge);
 
-  // R5: the ledger — the latest attempt of every step recorded so far.
-  const latest = await readLedger(db, runId);
+  // R5: the ledger — the latest attempt of every step recorded so far. A run this delivery started has none,
+  // unless it is a re-run from a step (R21), whose reused rows were committed with it.
+  const latest = loaded.started && run.fromStepId === null ? new Map<string, LedgerRow>() : await readLedger(db, runId);
   const settled = new Map<string, Settled>();
   /** R13: delay steps still waiting (their resume time) and the steps held back behind them. */
   const waiting = new Map<string, Date | null>();
@@ -143,7 +148,7 @@ async function walk(deps: EngineDeps, stop: AbortSignal, run: RunState, publish:
 
   // R15: a cancel message aborts `stop` at once; the database is asked too, in case the message was lost, but
   // at most every STATUS_CHECK_MS, so a chain of fast steps does not pay a query per step.
-  let statusCheckedAt = 0;
+  let statusCheckedAt = loaded.loadedAt; // the load just read it
   const stillRunning = async () => {
     if (stop.aborted) return false;
     if (Date.now() - statusCheckedAt < STATUS_CHECK_MS) return true;

@@ -7,6 +7,7 @@ export * from "./logger.js";
 export * from "./queues.js";
 export * from "./redis.js";
 export * from "./run-events.js";
+export * from "./sql.js";
 export * from "./workflow-docs.js";
 export * from "./migrate.js";
 export * from "./lifecycle.js";

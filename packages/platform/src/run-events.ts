@@ -2,6 +2,7 @@ import { FINAL_RUN_STATUSES, type RunEvent, type RunStatus } from "@algorythmos/
 import type { Redis } from "ioredis";
 import { json, Prisma, transaction, type Db, type Tx } from "./db.js";
 import type { Logger } from "./logger.js";
+import { query } from "./sql.js";
 
 /*
  * A run's lifecycle and its events. Every change of a run's state — create, start, finish, stop — is made
@@ -28,36 +29,101 @@ export async function publishRunEvent(db: Db, redis: Redis, redisPrefix: string,
 
 /** Publishes an already stored event (`seq` = its RunEvent id) to the run's and the workflow's channels. */
 export async function announceRunEvent(redis: Redis, redisPrefix: string, stored: RunEvent): Promise<void> {
-  const message = JSON.stringify(stored);
-  await redis
-    .multi()
-    .publish(runEventChannel(redisPrefix, stored.runId), message)
-    .publish(workflowRunsChannel(redisPrefix, stored.workflowId), message)
-    .exec();
+  await announceRunEvents(redis, redisPrefix, [stored]);
+}
+
+/** Publishes stored events, in order, in one round trip (one MULTI). */
+export async function announceRunEvents(redis: Redis, redisPrefix: string, stored: RunEvent[]): Promise<void> {
+  if (!stored.length) return;
+  const multi = redis.multi();
+  for (const event of stored) {
+    const message = JSON.stringify(event);
+    multi.publish(runEventChannel(redisPrefix, event.runId), message).publish(workflowRunsChannel(redisPrefix, event.workflowId), message);
+  }
+  await multi.exec();
 }
 
 /**
- * Stores the event in the same SQL statement as another write (one round trip instead of two). `statement`
- * gets `storeEventFrom(source)`, the final `INSERT INTO "RunEvent" … SELECT … FROM source RETURNING id` of a
- * data-modifying CTE, e.g. `WITH w AS (UPDATE … RETURNING id) ${storeEventFrom("w")}`: the event is stored
- * once per row `source` yields (so not at all when the write matched no row; `source` must yield at most one).
- * Returns the stored event (seq = its RunEvent id, as publishRunEvent), or null when none was stored; it is
- * not published (announceRunEvent). Database errors are thrown: through $queryRaw a unique violation is P2010
- * with the PostgreSQL code in `meta.code` (isUniqueViolation covers both).
+ * Writes carried ahead of a state change (R5: the ledger rows of steps evaluated in-process, a step's deferred
+ * result): data-modifying statements (`INSERT … RETURNING "id"`, no name) and their events in order. They
+ * commit in the statement of the next durable write, so they are stored together or not at all. An event
+ * with `onlyIf` (an index into `writes`) is stored only when that write returned a row (a conditional update).
+ */
+export interface CarriedWrites {
+  writes: Prisma.Sql[];
+  events: CarriedEvent[];
+}
+export type CarriedEvent = Omit<RunEvent, "seq"> & { onlyIf?: number };
+
+/** A write and the event it stores: `write` is a data-modifying statement returning one row or none; `with` are writes that commit with it. */
+export interface EventWrite {
+  write: Prisma.Sql;
+  with?: Prisma.Sql[];
+}
+
+/**
+ * Stores the event in the same SQL statement as another write (one round trip instead of two): a
+ * data-modifying CTE, `WITH w AS (<write>) INSERT INTO "RunEvent" … SELECT … WHERE EXISTS (SELECT 1 FROM w)`,
+ * so the event is stored only when the write matched a row. `carried` writes and their events (stored first,
+ * in order) commit in the same statement. Returns the stored event (seq = its RunEvent id, as
+ * publishRunEvent), or null when none was stored, and the carried events that were stored; nothing is
+ * announced (announceRunEvents). Database errors are thrown and nothing is written: a unique violation is
+ * isDuplicateKey.
  */
 export async function storeRunEventWith(
   db: Db | Tx,
-  event: Omit<RunEvent, "seq">,
-  statement: (storeEventFrom: (source: string) => Prisma.Sql) => Prisma.Sql,
-): Promise<RunEvent | null> {
-  // The payload is the same JSON Prisma stores for `json(event)` in publishRunEvent.
-  const payload = JSON.stringify(event);
-  const storeEventFrom = (source: string) =>
-    Prisma.sql`INSERT INTO "RunEvent" ("runId", "payload") SELECT ${event.runId}, ${payload}::jsonb FROM ${Prisma.raw(`"${source.replaceAll('"', '""')}"`)} RETURNING "id"`;
-  const rows = await db.$queryRaw<{ id: bigint | number | string }[]>(statement(storeEventFrom));
-  if (rows.length === 0) return null;
-  return { ...event, seq: Number(rows[0]!.id) };
+  event: Omit<RunEvent, "seq"> | null,
+  statement: EventWrite | null,
+  carried?: CarriedWrites,
+): Promise<{ stored: RunEvent | null; carried: RunEvent[] }> {
+  const before = carried?.events ?? [];
+  const ctes = [
+    ...(carried?.writes ?? []).map((write, index) => Prisma.sql`${Prisma.raw(`p${index}`)} AS (${write})`),
+    ...(statement?.with ?? []).map((write, index) => Prisma.sql`${Prisma.raw(`x${index}`)} AS (${write})`),
+    ...(statement ? [Prisma.sql`w AS (${statement.write})`] : []),
+  ];
+  /** Each event with the CTE whose row it needs (null: stored unconditionally). */
+  const events: { event: Omit<RunEvent, "seq">; source: string | null }[] = before.map(({ onlyIf, ...e }) => ({ event: e, source: onlyIf === undefined ? null : `p${onlyIf}` }));
+  if (event && statement) events.push({ event, source: "w" });
+  if (!events.length) {
+    if (ctes.length) throw new Error("storeRunEventWith: writes without an event");
+    return { stored: null, carried: [] };
+  }
+  const runId = events[0]!.event.runId;
+  const sources = [...new Set(events.map((e) => e.source).filter((source): source is string => source !== null))];
+  // Every event in ONE insert, in order (seq order = this order); a conditional one only when its write
+  // matched a row. The conditional writes that matched come back beside the ids.
+  const values = Prisma.join(events.map((e, index) => Prisma.sql`(${index + 1}::integer, ${JSON.stringify(e.event)}, ${e.source}::text)`));
+  const condition = sources.length
+    ? Prisma.sql`WHERE e.source IS NULL ${Prisma.join(sources.map((source) => Prisma.sql`OR (e.source = ${source}::text AND EXISTS (SELECT 1 FROM ${Prisma.raw(source)}))`), " ")}`
+    : Prisma.empty;
+  const matched = sources.length ? Prisma.join(sources.map((source) => Prisma.sql`UNION ALL SELECT NULL::bigint, ${source}::text FROM ${Prisma.raw(source)}`), " ") : Prisma.empty;
+  const sql = Prisma.sql`WITH ${Prisma.join([...ctes, Prisma.sql`ins AS (
+      INSERT INTO "RunEvent" ("runId", "payload")
+      SELECT ${runId}, e.payload::jsonb FROM (VALUES ${values}) AS e(ord, payload, source) ${condition}
+      ORDER BY e.ord
+      RETURNING "id"
+    )`])}
+    SELECT "id", NULL::text AS "source" FROM ins ${matched}`;
+  const rows = await runStatement<{ id: bigint | number | string | null; source: string | null }>(db, sql);
+  const seqs = rows.filter((row) => row.id !== null).map((row) => Number(row.id)).sort((a, b) => a - b);
+  const matchedSources = new Set(rows.filter((row) => row.source !== null).map((row) => row.source));
+  const stored: RunEvent[] = [];
+  let own: RunEvent | null = null;
+  for (const e of events) {
+    if (e.source !== null && !matchedSources.has(e.source)) continue;
+    const withSeq: RunEvent = { ...e.event, seq: seqs[stored.length + (own ? 1 : 0)]! };
+    if (e.source === "w") own = withSeq;
+    else stored.push(withSeq);
+  }
+  return { stored: own, carried: stored };
 }
+
+/** A raw statement: on the pool's pg client when given the process's Db (sql.ts), inside a transaction through Prisma. */
+function runStatement<T>(db: Db | Tx, sql: Prisma.Sql): Promise<T[]> {
+  return isClient(db) ? query<T>(db, sql) : (db as Tx).$queryRaw<T[]>(sql);
+}
+const isClient = (db: Db | Tx): db is Db => "$transaction" in db;
 
 export async function storedRunEvents(db: Db, runId: string): Promise<RunEvent[]> {
   const rows = await db.runEvent.findMany({ where: { runId }, orderBy: { id: "asc" }, select: { id: true, payload: true } });
@@ -89,15 +155,15 @@ const jsonb = (value: unknown) => JSON.stringify(value ?? null) ?? "null";
 /** Prisma stores DateTime as UTC in `timestamp(3)` columns; PostgreSQL ignores the ISO string's "Z" there. */
 const timestamp = (date: Date) => Prisma.sql`${date.toISOString()}::timestamp(3)`;
 
-async function announce(deps: RunLifecycleDeps, stored: RunEvent): Promise<void> {
-  await announceRunEvent(deps.redis, deps.redisPrefix, stored).catch((error: unknown) =>
-    deps.logger?.warn("run event not announced; subscribers replay it from the store", { runId: stored.runId, type: stored.type, error: String(error) }),
+async function announce(deps: RunLifecycleDeps, stored: RunEvent[]): Promise<void> {
+  await announceRunEvents(deps.redis, deps.redisPrefix, stored).catch((error: unknown) =>
+    deps.logger?.warn("run events not announced; subscribers replay them from the store", { runId: stored[0]?.runId, types: stored.map((e) => e.type), error: String(error) }),
   );
 }
 
 /**
  * Creates a `queued` run and its `run.queued` event in one statement. `alsoInTransaction` adds writes that
- * commit with it (a re-run's copied ledger rows). A duplicate id throws (isUniqueViolation): nothing is written.
+ * commit with it (a re-run's copied ledger rows). A duplicate id throws (isDuplicateKey): nothing is written.
  */
 export async function createRun(
   deps: RunLifecycleDeps,
@@ -107,13 +173,15 @@ export async function createRun(
   const createdAt = new Date();
   const event: Omit<RunEvent, "seq"> = { type: "run.queued", runId: run.id, workflowId: run.workflowId, stepId: null, status: "queued", at: createdAt.toISOString() };
   const override = run.stepInputOverride === undefined || run.stepInputOverride === null ? null : jsonb(run.stepInputOverride);
-  const insert = (db: Db | Tx) =>
-    storeRunEventWith(db, event, (storeEventFrom) => Prisma.sql`WITH r AS (
-      INSERT INTO "Run" ("id", "workflowId", "workspaceId", "definition", "trigger", "input", "retryOfRunId", "fromStepId", "stepInputOverride", "createdAt")
-      VALUES (${run.id}, ${run.workflowId}, ${run.workspaceId}, ${jsonb(run.definition)}::jsonb, ${run.trigger}, ${jsonb(run.input)}::jsonb,
-              ${run.retryOfRunId ?? null}, ${run.fromStepId ?? null}, ${override}::jsonb, ${timestamp(createdAt)})
-      RETURNING "id"
-    ) ${storeEventFrom("r")}`);
+  const insert = async (db: Db | Tx) =>
+    (
+      await storeRunEventWith(db, event, {
+        write: Prisma.sql`INSERT INTO "Run" ("id", "workflowId", "workspaceId", "definition", "trigger", "input", "retryOfRunId", "fromStepId", "stepInputOverride", "createdAt")
+          VALUES (${run.id}, ${run.workflowId}, ${run.workspaceId}, ${jsonb(run.definition)}::jsonb, ${run.trigger}, ${jsonb(run.input)}::jsonb,
+                  ${run.retryOfRunId ?? null}, ${run.fromStepId ?? null}, ${override}::jsonb, ${timestamp(createdAt)})
+          RETURNING "id"`,
+      })
+    ).stored;
   const stored = options.alsoInTransaction
     ? await transaction(deps.db, async (tx) => {
         const created = await insert(tx);
@@ -121,21 +189,64 @@ export async function createRun(
         return created;
       })
     : await insert(deps.db);
-  await announce(deps, stored!);
+  await announce(deps, [stored!]);
   return { createdAt, event: stored! };
+}
+
+/** A run as the engine loads it (R2, R3). */
+export interface RunToExecute {
+  id: string;
+  workflowId: string;
+  workspaceId: string;
+  status: RunStatus;
+  definition: unknown;
+  input: unknown;
+  fromStepId: string | null;
+  stepInputOverride: unknown;
+}
+
+/**
+ * R2: loads the run and, when it is `queued`, moves it to `running` with its `run.started` — the state change
+ * and its event one data-modifying CTE, read back in the same statement (one round trip). `started` is the
+ * stored run.started (then `run.status` is `running`), null when the run was not queued. Null when no such run.
+ */
+export async function loadAndStartRun(deps: RunLifecycleDeps, runId: string): Promise<{ run: RunToExecute; started: RunEvent | null } | null> {
+  const at = new Date();
+  const rows = await query<RunToExecute & { startedSeq: string | number | null }>(
+    deps.db,
+    Prisma.sql`WITH s AS (
+      UPDATE "Run" SET "status" = 'running'::"RunStatus", "startedAt" = ${at.toISOString()}::timestamp(3)
+      WHERE "id" = ${runId} AND "status" = 'queued'::"RunStatus"
+      RETURNING "id", "workflowId"
+    ), e AS (
+      INSERT INTO "RunEvent" ("runId", "payload")
+      SELECT s."id", jsonb_build_object('type', 'run.started', 'runId', s."id", 'workflowId', s."workflowId", 'stepId', NULL, 'status', 'running', 'at', ${at.toISOString()}::text)
+      FROM s RETURNING "id"
+    )
+    SELECT r."id", r."workflowId", r."workspaceId", r."status", r."definition", r."input", r."fromStepId", r."stepInputOverride", (SELECT e."id" FROM e) AS "startedSeq"
+    FROM "Run" r WHERE r."id" = ${runId}`,
+    "algo_run_load_and_start",
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const { startedSeq, ...run } = row;
+  if (startedSeq === null || startedSeq === undefined) return { run, started: null };
+  const started: RunEvent = { type: "run.started", runId, workflowId: run.workflowId, stepId: null, status: "running", at: at.toISOString(), seq: Number(startedSeq) };
+  await announce(deps, [started]);
+  return { run: { ...run, status: "running" }, started };
 }
 
 /** R2: `queued` → `running` and its `run.started`, in one statement. False when the run was not queued. */
 export async function startRun(deps: RunLifecycleDeps, run: { runId: string; workflowId: string }): Promise<boolean> {
   const now = new Date();
   const event: Omit<RunEvent, "seq"> = { type: "run.started", runId: run.runId, workflowId: run.workflowId, stepId: null, status: "running", at: now.toISOString() };
-  const stored = await storeRunEventWith(deps.db, event, (storeEventFrom) => Prisma.sql`WITH s AS (
-    UPDATE "Run" SET "status" = 'running'::"RunStatus", "startedAt" = ${timestamp(now)}
-    WHERE "id" = ${run.runId} AND "status" = 'queued'::"RunStatus"
-    RETURNING "id"
-  ) ${storeEventFrom("s")}`);
+  const { stored } = await storeRunEventWith(deps.db, event, {
+    write: Prisma.sql`UPDATE "Run" SET "status" = 'running'::"RunStatus", "startedAt" = ${timestamp(now)}
+      WHERE "id" = ${run.runId} AND "status" = 'queued'::"RunStatus"
+      RETURNING "id"`,
+  });
   if (!stored) return false;
-  await announce(deps, stored);
+  await announce(deps, [stored]);
   return true;
 }
 
@@ -147,8 +258,11 @@ export interface RunEnd {
   error?: string | null;
 }
 
-/** A final state and its `run.finished` in one statement, only from one of the `from` states; null when it was in none. */
-async function endRun(deps: RunLifecycleDeps, end: RunEnd, from: RunStatus[], finishedAt = new Date()): Promise<RunEvent | null> {
+/**
+ * A final state and its `run.finished` in one statement, only from one of the `from` states; null when it was
+ * in none. `carried` writes commit in the same statement (and are stored even when the state did not change).
+ */
+async function endRun(deps: RunLifecycleDeps, end: RunEnd, from: RunStatus[], finishedAt = new Date(), carried?: CarriedWrites): Promise<RunEvent | null> {
   const event: Omit<RunEvent, "seq"> = {
     type: "run.finished",
     runId: end.runId,
@@ -161,18 +275,26 @@ async function endRun(deps: RunLifecycleDeps, end: RunEnd, from: RunStatus[], fi
   };
   const output = end.output === undefined ? Prisma.empty : Prisma.sql`"output" = ${jsonb(end.output)}::jsonb,`;
   const states = Prisma.join(from.map((status) => Prisma.sql`${status}::"RunStatus"`));
-  const stored = await storeRunEventWith(deps.db, event, (storeEventFrom) => Prisma.sql`WITH f AS (
-    UPDATE "Run" SET "status" = ${end.status}::"RunStatus", ${output} "error" = ${end.error ?? null}, "finishedAt" = ${timestamp(finishedAt)}
-    WHERE "id" = ${end.runId} AND "status" IN (${states})
-    RETURNING "id"
-  ) ${storeEventFrom("f")}`);
-  if (stored) await announce(deps, stored);
-  return stored;
+  const result = await storeRunEventWith(
+    deps.db,
+    event,
+    {
+      write: Prisma.sql`UPDATE "Run" SET "status" = ${end.status}::"RunStatus", ${output} "error" = ${end.error ?? null}, "finishedAt" = ${timestamp(finishedAt)}
+        WHERE "id" = ${end.runId} AND "status" IN (${states})
+        RETURNING "id"`,
+    },
+    carried,
+  );
+  await announce(deps, [...result.carried, ...(result.stored ? [result.stored] : [])]);
+  return result.stored;
 }
 
-/** R16: the engine ends a `running` run (succeeded or failed) with its output or error. False when it was not running. */
-export async function finishRun(deps: RunLifecycleDeps, end: RunEnd & { status: "succeeded" | "failed" }): Promise<boolean> {
-  return (await endRun(deps, end, ["running"])) !== null;
+/**
+ * R16: the engine ends a `running` run (succeeded or failed) with its output or error. False when it was not
+ * running. `carried`: the ledger rows of in-process steps not yet stored (R5), committed with it.
+ */
+export async function finishRun(deps: RunLifecycleDeps, end: RunEnd & { status: "succeeded" | "failed" }, carried?: CarriedWrites): Promise<boolean> {
+  return (await endRun(deps, end, ["running"], new Date(), carried)) !== null;
 }
 
 /**
@@ -207,6 +329,6 @@ export async function repairFinalEvent(deps: RunLifecycleDeps, runId: string): P
   const payload = typeof rows[0]!.payload === "string" ? JSON.parse(rows[0]!.payload) : rows[0]!.payload;
   const stored: RunEvent = { ...(payload as Omit<RunEvent, "seq">), seq: Number(rows[0]!.id) };
   deps.logger?.warn("run.finished was missing; repaired from the run's state", { runId });
-  await announce(deps, stored);
+  await announce(deps, [stored]);
   return stored;
 }
