@@ -114,6 +114,7 @@ export default function WorkspaceSettings() {
         <h1>{workspace.name} settings</h1>
         <p className="muted">
           Your role here: <strong>{workspace.role}</strong>
+          {workspace.role === "owner" ? <> · <Link to={`/workspaces/${workspace.id}/ops`}>Operations</Link></> : null}
         </p>
         <div className="settings-grid">
           <MembersSection me={me} workspace={workspace} />

@@ -64,7 +64,10 @@ describe("operations page", () => {
     await waitFor("the run to fail", async () => (await stack.deps.db.run.findUnique({ where: { id: runId }, select: { status: true } }))?.status === "failed");
 
     const page = await logIn(owner!.email);
-    await page.goto(`${stack.url}/workspaces/${owner!.workspaceId}/ops`);
+    // Owners reach it from the workspace settings.
+    await page.goto(`${stack.url}/workspaces/${owner!.workspaceId}/settings`);
+    await page.getByRole("link", { name: "Operations" }).click();
+    await page.waitForURL(new RegExp(`/workspaces/${owner!.workspaceId}/ops$`));
     await page.getByRole("heading", { name: /operations$/ }).waitFor();
     const runsQueue = page.locator('tr[data-queue="runs"]');
     await runsQueue.waitFor();
@@ -83,6 +86,9 @@ describe("operations page", () => {
 
     for (const member of [editor!, viewer!]) {
       const refused = await logIn(member.email);
+      await refused.goto(`${stack.url}/workspaces/${owner!.workspaceId}/settings`);
+      await refused.getByRole("heading", { level: 1 }).waitFor();
+      expect(await refused.getByRole("link", { name: "Operations" }).count()).toBe(0);
       const response = await refused.goto(`${stack.url}/workspaces/${owner!.workspaceId}/ops`);
       expect(response?.status()).toBe(403);
       expect(await refused.getByRole("heading", { level: 1 }).textContent()).toBe("Error 403");
