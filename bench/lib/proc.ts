@@ -158,7 +158,7 @@ export async function startEntryPoint(
     for (const line of lines) {
       const match = /Debugger listening on (ws:\/\/\S+)/.exec(line);
       if (match) inspectorUrl = match[1]!;
-      else if (!/^For help, see: https:\/\/nodejs.org\/en\/docs\/inspector|^Debugger attached/.test(line)) process.stderr.write(`${line}\n`);
+      else if (!/^For help, see: https:\/\/nodejs.org\/en\/docs\/inspector|^Debugger (attached|ending on)/.test(line)) process.stderr.write(`${line}\n`);
     }
   });
   const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`${name} exited with code ${code} before it was ready`))));
