@@ -14,7 +14,7 @@
 import { applyMigrations, createLogger, ensureDatabase, loadEnv, localStudioAllowHosts } from "@algorythmos/platform";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -73,30 +73,26 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 class Member {
   child: ChildProcess | null = null;
   private readonly recent: string[] = [];
-  private sawLine: ((line: string) => boolean) | null = null;
-  private lineSeen = false;
 
   constructor(
     readonly name: string,
     readonly port: number,
-    /** Where it answers GET /healthz (null: Caddy, checked through the proxy). */
-    readonly healthUrl: string | null,
+    /** Where it answers GET /healthz (Caddy's is the servers', through the proxy). */
+    readonly healthUrl: string,
   ) {}
 
   get alive() {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  start(command: string, args: string[], env: NodeJS.ProcessEnv, options: { readyLine?: (line: string) => boolean } = {}) {
+  start(command: string, args: string[], env: NodeJS.ProcessEnv) {
     if (stopping) throw new Error("the cluster is stopping");
-    this.sawLine = options.readyLine ?? null;
     const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.child = child;
     for (const [stream, out] of [[child.stdout!, process.stdout], [child.stderr!, process.stderr]] as const) {
       createInterface({ input: stream }).on("line", (line) => {
         this.recent.push(line);
         if (this.recent.length > 40) this.recent.shift();
-        if (this.sawLine?.(line)) this.lineSeen = true;
         out.write(`${this.name.padEnd(9)}│ ${line}\n`);
       });
     }
@@ -108,11 +104,8 @@ class Member {
   async waitReady(deadline: number): Promise<void> {
     for (;;) {
       if (!this.alive) throw new Error(`${this.name} exited while starting (${this.child?.signalCode ?? this.child?.exitCode}):\n${this.recent.join("\n")}`);
-      if (this.lineSeen) return;
-      if (this.healthUrl) {
-        const response = await fetch(this.healthUrl, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
-        if (response?.status === 200) return;
-      }
+      const response = await fetch(this.healthUrl, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+      if (response?.status === 200) return;
       if (Date.now() > deadline) throw new Error(`${this.name} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${this.recent.join("\n")}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -200,6 +193,9 @@ async function main() {
   if (spawnSync("caddy", ["version"]).error) {
     throw new Error("caddy is not on PATH: install it (`apt-get install caddy`, `brew install caddy`) — it is the cluster's reverse proxy");
   }
+  // Traversable by the `postgres` user the embedded PostgreSQL runs as under root (Caddy would make it 700).
+  mkdirSync(dataDir, { recursive: true });
+  chmodSync(dataDir, 0o755);
   const given = process.env;
   // Recorded as soon as each runs; one that comes up after a Ctrl-C is stopped right away.
   const started = async (service: Service) => {
@@ -251,8 +247,7 @@ async function main() {
   });
   workerPorts.forEach((port, index) => {
     const member = new Member(`worker-${index + 1}`, port, `http://127.0.0.1:${port}/healthz`);
-    // Ready when its /healthz answers, or (a worker without a health port) when it says its run worker started.
-    member.start(...node("worker"), { ...base, WORKER_HEALTH_PORT: String(port) }, { readyLine: (line) => line.includes('"run worker started"') });
+    member.start(...node("worker"), { ...base, WORKER_HEALTH_PORT: String(port) });
     app.push(member);
   });
   members.push(...app);
