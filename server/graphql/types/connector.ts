@@ -2,14 +2,19 @@ import { builder } from "../builder.js";
 import { testConnector } from "../../services/connectors.js";
 
 const ConnectorTestResultRef = builder.objectRef<{ ok: boolean; message: string }>("ConnectorTestResult").implement({
-  fields: (t) => ({ ok: t.exposeBoolean("ok"), message: t.exposeString("message") }),
+  description: "How a connector test went.",
+  fields: (t) => ({
+    ok: t.exposeBoolean("ok", { description: "The connection works." }),
+    message: t.exposeString("message", { description: "What was tried and what came back, for people." }),
+  }),
 });
 
 const TestConnectorInput = builder.inputType("TestConnectorInput", {
+  description: "A connector to try.",
   fields: (t) => ({
-    type: t.string({ required: true, description: "http.request, openai.chat or email.postmark" }),
+    type: t.string({ required: true, description: "The step type: http.request, openai.chat or email.postmark." }),
     config: t.field({ type: "JSON", description: "The step config to try (for http.request: method and url)." }),
-    credentialId: t.id(),
+    credentialId: t.id({ description: "A credential of the workspace to try it with." }),
   }),
 });
 
@@ -17,7 +22,7 @@ builder.mutationField("testConnector", (t) =>
   t.field({
     type: ConnectorTestResultRef,
     description: "Tries a connector from a worker, with the guards a run uses. Never sends email or side-effecting requests.",
-    args: { input: t.arg({ type: TestConnectorInput, required: true }) },
+    args: { input: t.arg({ type: TestConnectorInput, required: true, description: "The connector." }) },
     resolve: (_root, { input }, ctx) => testConnector(ctx.deps, ctx.caller, input),
   }),
 );

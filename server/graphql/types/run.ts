@@ -1,4 +1,4 @@
-import { RUN_EVENT_TYPES, RUN_STATUSES, STEP_STATUSES, type RunEvent } from "@algorythmos/domain";
+import { RUN_EVENT_TYPES, type RunEvent, type RunEventType, type RunStatus, type StepStatus } from "@algorythmos/domain";
 import { runEventChannel, storedRunEvents, workflowRunsChannel } from "@algorythmos/platform";
 import { locatedError, type GraphQLResolveInfo } from "graphql";
 import { pathToArray } from "graphql/jsutils/Path.js";
@@ -8,69 +8,103 @@ import { requireWorkflowRole, watchWorkflowAccess } from "../../services/access.
 import { cancelRun, getRun, listRuns, listRunSteps, retryRun, runDefinition, startRun, type RunStepView, type RunView } from "../../services/runs.js";
 import type { GraphQLContext } from "../builder.js";
 
-const RunStatusEnum = builder.enumType("RunStatus", { values: RUN_STATUSES });
-const StepStatusEnum = builder.enumType("StepStatus", { values: STEP_STATUSES });
+const RunStatusEnum = builder.enumType("RunStatus", {
+  description: "Where a run is; succeeded, failed and canceled are final.",
+  values: {
+    queued: { description: "Waiting for a worker." },
+    running: { description: "A worker is executing its steps (or it waits in a delay)." },
+    succeeded: { description: "Every step on its path succeeded (final)." },
+    failed: { description: "A step failed with no attempt left (final)." },
+    canceled: { description: "Stopped by cancelRun (final)." },
+  } satisfies Record<RunStatus, { description: string }>,
+});
+const StepStatusEnum = builder.enumType("StepStatus", {
+  description: "Where one attempt of a step is.",
+  values: {
+    pending: { description: "Not started yet." },
+    running: { description: "Executing." },
+    retrying: { description: "Failed; another attempt follows after a backoff." },
+    succeeded: { description: "Done, with an output." },
+    failed: { description: "Failed with no attempt left." },
+    skipped: { description: "Not run: it is not on the path taken (the other branch of a condition)." },
+  } satisfies Record<StepStatus, { description: string }>,
+});
+const RUN_EVENT_DESCRIPTIONS: Record<RunEventType, string> = {
+  "run.queued": "The run was queued.",
+  "run.started": "A worker started the run.",
+  "run.finished": "The run reached a final status (the last event of a run).",
+  "step.started": "A step attempt started.",
+  "step.retrying": "A step attempt failed; another follows.",
+  "step.succeeded": "A step succeeded, with its output.",
+  "step.failed": "A step failed with no attempt left, with its error.",
+  "step.skipped": "A step was skipped.",
+  "step.chunk": "Streamed output of a running step (e.g. LLM text as it arrives).",
+};
 const RunEventTypeEnum = builder.enumType("RunEventType", {
-  values: Object.fromEntries(RUN_EVENT_TYPES.map((type) => [type.replace(".", "_").toUpperCase(), { value: type }])),
+  description: "What a run event says happened (the event's `type` in the run's log: run.queued → RUN_QUEUED).",
+  values: Object.fromEntries(RUN_EVENT_TYPES.map((type) => [type.replace(".", "_").toUpperCase(), { value: type, description: RUN_EVENT_DESCRIPTIONS[type] }])),
 });
 
 const RunStepRef = builder.objectRef<RunStepView>("RunStep").implement({
   description: "One attempt of one step.",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    stepId: t.exposeID("stepId"),
-    type: t.exposeString("type"),
-    status: t.field({ type: StepStatusEnum, resolve: (s) => s.status }),
-    attempt: t.exposeInt("attempt"),
-    input: t.field({ type: "JSON", nullable: true, resolve: (s) => s.input }),
-    output: t.field({ type: "JSON", nullable: true, resolve: (s) => s.output }),
-    error: t.exposeString("error", { nullable: true }),
-    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.startedAt }),
-    finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.finishedAt }),
+    id: t.exposeID("id", { description: "The attempt's id." }),
+    stepId: t.exposeID("stepId", { description: "The step's id in the run's definition." }),
+    type: t.exposeString("type", { description: "The step type, e.g. http.request." }),
+    status: t.field({ type: StepStatusEnum, description: "Where this attempt is.", resolve: (s) => s.status }),
+    attempt: t.exposeInt("attempt", { description: "1 for the first attempt, then 2, 3… for retries." }),
+    input: t.field({ type: "JSON", nullable: true, description: "The step's resolved config as this attempt used it.", resolve: (s) => s.input }),
+    output: t.field({ type: "JSON", nullable: true, description: "What the step produced; null until it succeeded.", resolve: (s) => s.output }),
+    error: t.exposeString("error", { nullable: true, description: "Why the attempt failed; null otherwise." }),
+    startedAt: t.field({ type: "DateTime", nullable: true, description: "When the attempt started.", resolve: (s) => s.startedAt }),
+    finishedAt: t.field({ type: "DateTime", nullable: true, description: "When the attempt ended; null while it runs.", resolve: (s) => s.finishedAt }),
   }),
 });
 
 export const RunRef = builder.objectRef<RunView>("Run").implement({
+  description: "One execution of a workflow, as the workflow was when it started.",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    workflowId: t.exposeID("workflowId"),
-    status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
-    trigger: t.exposeString("trigger", { description: "manual, webhook, cron or retry." }),
+    id: t.exposeID("id", { description: "The run's id (`run_…`)." }),
+    workflowId: t.exposeID("workflowId", { description: "The workflow it runs." }),
+    status: t.field({ type: RunStatusEnum, description: "Where the run is.", resolve: (r) => r.status }),
+    trigger: t.exposeString("trigger", { description: "What started it: manual, webhook, cron or retry." }),
     retryOfRunId: t.exposeID("retryOfRunId", { nullable: true, description: "For a re-run: the run it re-runs." }),
     fromStepId: t.exposeID("fromStepId", { nullable: true, description: "For a re-run: the step it restarted from." }),
-    input: t.field({ type: "JSON", nullable: true, resolve: (r) => r.input }),
-    output: t.field({ type: "JSON", nullable: true, resolve: (r) => r.output }),
-    error: t.exposeString("error", { nullable: true }),
-    createdAt: t.field({ type: "DateTime", resolve: (r) => r.createdAt }),
-    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => r.startedAt }),
-    finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => r.finishedAt }),
+    input: t.field({ type: "JSON", nullable: true, description: "The trigger input (startRun's input, a webhook's { body, query, headers }).", resolve: (r) => r.input }),
+    output: t.field({ type: "JSON", nullable: true, description: "The output of the run's last step; null until it succeeded.", resolve: (r) => r.output }),
+    error: t.exposeString("error", { nullable: true, description: "Why it failed or who canceled it; null otherwise." }),
+    createdAt: t.field({ type: "DateTime", description: "When it was queued.", resolve: (r) => r.createdAt }),
+    startedAt: t.field({ type: "DateTime", nullable: true, description: "When a worker started it.", resolve: (r) => r.startedAt }),
+    finishedAt: t.field({ type: "DateTime", nullable: true, description: "When it reached a final status.", resolve: (r) => r.finishedAt }),
     definition: t.field({
       type: "JSON",
       description: "The workflow definition captured when the run started.",
       resolve: (r, _args, ctx) => runDefinition(ctx.deps, ctx.caller, r.id),
     }),
-    steps: t.field({ type: [RunStepRef], resolve: (r, _args, ctx) => listRunSteps(ctx.deps, ctx.caller, r.id) }),
+    steps: t.field({ type: [RunStepRef], description: "Every step attempt, in the order they started.", resolve: (r, _args, ctx) => listRunSteps(ctx.deps, ctx.caller, r.id) }),
   }),
 });
 
 const RunEventRef = builder.objectRef<RunEvent>("RunEvent").implement({
+  description: "Something that happened in a run: its status, or a step's.",
   fields: (t) => ({
     seq: t.exposeInt("seq", { description: "Increasing order of the event within its run." }),
-    type: t.field({ type: RunEventTypeEnum, resolve: (e) => e.type }),
-    runId: t.exposeID("runId"),
-    workflowId: t.exposeID("workflowId"),
-    stepId: t.exposeID("stepId", { nullable: true }),
-    status: t.exposeString("status"),
+    type: t.field({ type: RunEventTypeEnum, description: "What happened.", resolve: (e) => e.type }),
+    runId: t.exposeID("runId", { description: "The run." }),
+    workflowId: t.exposeID("workflowId", { description: "The run's workflow." }),
+    stepId: t.exposeID("stepId", { nullable: true, description: "The step a step event is about; null for run events." }),
+    status: t.exposeString("status", { description: "The run's status (run events) or the step's (step events) after the event." }),
     attempt: t.int({ nullable: true, description: "The attempt a step event is about.", resolve: (e) => e.attempt ?? null }),
-    at: t.field({ type: "DateTime", resolve: (e) => e.at }),
-    output: t.field({ type: "JSON", nullable: true, resolve: (e) => e.output ?? null }),
-    error: t.exposeString("error", { nullable: true }),
+    at: t.field({ type: "DateTime", description: "When it happened.", resolve: (e) => e.at }),
+    output: t.field({ type: "JSON", nullable: true, description: "A succeeded step's output, a run's output, or a chunk's text.", resolve: (e) => e.output ?? null }),
+    error: t.exposeString("error", { nullable: true, description: "The error of a failed step or run." }),
   }),
 });
 
 const StartRunInput = builder.inputType("StartRunInput", {
+  description: "A run to start.",
   fields: (t) => ({
-    workflowId: t.id({ required: true }),
+    workflowId: t.id({ required: true, description: "The workflow to run (editors and owners)." }),
     input: t.field({ type: "JSON", description: "The trigger input, available to steps as `input`." }),
   }),
 });
@@ -78,24 +112,34 @@ const StartRunInput = builder.inputType("StartRunInput", {
 builder.queryFields((t) => ({
   run: t.field({
     type: RunRef,
-    args: { id: t.arg.id({ required: true }) },
+    description: "One run (NOT_FOUND outside your workspaces).",
+    args: { id: t.arg.id({ required: true, description: "The run's id." }) },
     resolve: (_root, args, ctx) => getRun(ctx.deps, ctx.caller, String(args.id)),
   }),
-  runs: t.connection({
-    type: RunRef,
-    args: { workflowId: t.arg.id({ required: true }), status: t.arg({ type: RunStatusEnum }) },
-    resolve: async (_root, args, ctx) =>
-      toConnection(
-        await listRuns(ctx.deps, ctx.caller, { ...pageArgs(args), workflowId: String(args.workflowId), status: args.status }),
-        args,
-      ),
-  }),
+  runs: t.connection(
+    {
+      type: RunRef,
+      description: "A workflow's runs, newest first, a page at a time.",
+      args: {
+        workflowId: t.arg.id({ required: true, description: "The workflow's id." }),
+        status: t.arg({ type: RunStatusEnum, description: "Only runs with this status." }),
+      },
+      resolve: async (_root, args, ctx) =>
+        toConnection(
+          await listRuns(ctx.deps, ctx.caller, { ...pageArgs(args), workflowId: String(args.workflowId), status: args.status }),
+          args,
+        ),
+    },
+    { description: "A page of runs." },
+    { description: "A run in a page." },
+  ),
 }));
 
 const RetryRunInput = builder.inputType("RetryRunInput", {
+  description: "A re-run of a run from one of its steps.",
   fields: (t) => ({
-    runId: t.id({ required: true }),
-    fromStepId: t.id({ required: true }),
+    runId: t.id({ required: true, description: "The run to re-run." }),
+    fromStepId: t.id({ required: true, description: "The step to start from; the steps before it keep their outputs." }),
     input: t.field({ type: "JSON", description: "An edited input (config) for that step; omit to keep it." }),
   }),
 });
@@ -103,19 +147,20 @@ const RetryRunInput = builder.inputType("RetryRunInput", {
 builder.mutationFields((t) => ({
   startRun: t.field({
     type: RunRef,
-    args: { input: t.arg({ type: StartRunInput, required: true }) },
+    description: "Captures the workflow as it is now (every acknowledged edit) and queues a run of it. UNPROCESSABLE when it has problems.",
+    args: { input: t.arg({ type: StartRunInput, required: true, description: "The run to start." }) },
     resolve: (_root, { input }, ctx) => startRun(ctx.deps, ctx.caller, input),
   }),
   cancelRun: t.field({
     type: RunRef,
     description: "Stops a queued or running run; its in-flight step is aborted.",
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The run's id." }) },
     resolve: (_root, args, ctx) => cancelRun(ctx.deps, ctx.caller, String(args.id)),
   }),
   retryRun: t.field({
     type: RunRef,
     description: "Re-runs a run from a step, reusing the earlier steps' outputs.",
-    args: { input: t.arg({ type: RetryRunInput, required: true }) },
+    args: { input: t.arg({ type: RetryRunInput, required: true, description: "The run and the step." }) },
     resolve: (_root, { input }, ctx) => retryRun(ctx.deps, ctx.caller, input),
   }),
 }));
@@ -221,14 +266,14 @@ builder.subscriptionFields((t) => ({
   runEvents: t.field({
     type: RunEventRef,
     description: "Every event of one run, replayed from its start, then live; completes after run.finished.",
-    args: { runId: t.arg.id({ required: true }) },
+    args: { runId: t.arg.id({ required: true, description: "The run's id." }) },
     subscribe: (_root, args, ctx, info) => asFieldStream(runEventStream(ctx, String(args.runId)), info),
     resolve: (event) => event,
   }),
   workflowRuns: t.field({
     type: RunEventRef,
     description: "Live events of every run of one workflow.",
-    args: { workflowId: t.arg.id({ required: true }) },
+    args: { workflowId: t.arg.id({ required: true, description: "The workflow's id." }) },
     subscribe: (_root, args, ctx, info) => asFieldStream(workflowRunStream(ctx, String(args.workflowId)), info),
     resolve: (event) => event,
   }),
