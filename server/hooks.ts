@@ -1,12 +1,12 @@
 import { parseStepConfig, type RunEvent } from "@algorythmos/domain";
-import { loadLiveWorkflow, workflowRunsChannel } from "@algorythmos/platform";
+import { workflowRunsChannel } from "@algorythmos/platform";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type Context } from "hono";
 import type { ServerDeps } from "./context.js";
 import { AppError, errorBody } from "./errors.js";
 import { refuseLargeBodies } from "./limits.js";
 import type { ChannelHub } from "./realtime.js";
-import { startAuthorisedRun } from "./services/runs.js";
+import { liveWorkflowAt, readWorkflowHead, startAuthorisedRun } from "./services/runs.js";
 
 /** How long a webhook in `output` mode waits for the run before answering 202 with the run id. */
 export const WEBHOOK_WAIT_MS = 30_000;
@@ -79,11 +79,11 @@ export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
     const workflowId = c.req.param("workflowId");
     // The secret first, from the primary key alone: a caller without it never makes us read the document.
     // A wrong secret and a missing workflow look the same: the caller learns nothing.
-    const stored = await deps.db.workflow.findUnique({ where: { id: workflowId }, select: { webhookSecret: true } });
+    const stored = await readWorkflowHead(deps, workflowId);
     if (!sameSecret(c.req.param("secret"), stored?.webhookSecret ?? "")) throw new AppError("NOT_FOUND", "No webhook at this address");
     if (!stored) throw new AppError("NOT_FOUND", "No webhook at this address");
     const input = await webhookInput(c);
-    const workflow = await loadLiveWorkflow(deps.db, workflowId);
+    const workflow = await liveWorkflowAt(deps, workflowId, stored.updateSeq);
     if (!workflow) throw new AppError("NOT_FOUND", "No webhook at this address");
     const trigger = workflow.definition.steps.find((step) => step.type === "trigger.webhook");
     if (!trigger) throw new AppError("NOT_FOUND", "This workflow has no webhook trigger; add one in the studio");

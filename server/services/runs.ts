@@ -15,6 +15,8 @@ import {
   enqueueRun,
   loadLiveWorkflow,
   nullableJson,
+  Prisma,
+  query,
   stopRun,
   type LiveWorkflow,
   type NewRun,
@@ -96,6 +98,39 @@ export async function startAuthorisedRun(deps: ServerDeps, workflow: LiveWorkflo
     throw new AppError("UNPROCESSABLE", `The workflow cannot run: ${problems.map((p) => p.message).join("; ")}`, { problems });
   }
   return createAndEnqueue(deps, { id: newId("run"), workflowId, workspaceId: workflow.workspaceId, definition, trigger, input });
+}
+
+/** What a webhook checks first: the workflow's secret and the head of its update log (`Workflow.updateSeq`). */
+export async function readWorkflowHead(deps: ServerDeps, workflowId: string): Promise<{ webhookSecret: string; updateSeq: number } | null> {
+  const rows = await query<{ webhookSecret: string; updateSeq: string | number }>(
+    deps.db,
+    Prisma.sql`SELECT "webhookSecret", "updateSeq" FROM "Workflow" WHERE "id" = ${workflowId}`,
+    "algo_workflow_head",
+  );
+  return rows[0] ? { webhookSecret: rows[0].webhookSecret, updateSeq: Number(rows[0].updateSeq) } : null;
+}
+
+/** Live workflows by id, each as of one log head; per Prisma client (tests run several servers in one process). */
+const liveWorkflows = new WeakMap<ServerDeps["db"], Map<string, { updateSeq: number; workflow: LiveWorkflow }>>();
+const LIVE_WORKFLOW_CACHE_SIZE = 256;
+
+/**
+ * The workflow as it is at log head `updateSeq` (readWorkflowHead). Every edit takes the next seq, so the same
+ * head means the same document: a busy webhook reads and decodes it once per edit, not once per call. The
+ * head is read before the document, so a cached document is never older than its key says.
+ */
+export async function liveWorkflowAt(deps: ServerDeps, workflowId: string, updateSeq: number): Promise<LiveWorkflow | null> {
+  let cache = liveWorkflows.get(deps.db);
+  if (!cache) liveWorkflows.set(deps.db, (cache = new Map()));
+  const cached = cache.get(workflowId);
+  if (cached && cached.updateSeq === updateSeq) return cached.workflow;
+  const workflow = await loadLiveWorkflow(deps.db, workflowId);
+  cache.delete(workflowId);
+  if (workflow) {
+    cache.set(workflowId, { updateSeq, workflow });
+    if (cache.size > LIVE_WORKFLOW_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  }
+  return workflow;
 }
 
 const lifecycle = (deps: ServerDeps): RunLifecycleDeps => ({ db: deps.db, redis: deps.redis, redisPrefix: deps.env.REDIS_PREFIX, logger: deps.logger });
