@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
-import { connectClient, freePort, startCollabProcess, startServerProcess, startServiceProcess, waitSynced, type CollabClient, type CollabProcess } from "../support/collab.js";
+import { connectClient, freePort, startServiceProcess, waitSynced, type CollabClient, type CollabProcess } from "../support/collab.js";
 import { testEnv } from "../support/env.js";
 import { graphql, signUpUser, startEchoServer, waitFor } from "../support/stack.js";
 import { scrape, startOtlpReceiver, valueOf, type ReceivedSpan, type Sample } from "./support.js";
@@ -41,10 +41,12 @@ beforeAll(async () => {
   const env = testEnv({ DATABASE_URL: privateDatabaseUrl() });
   const traced = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, HTTP_ALLOW_HOSTS: "127.0.0.1,localhost" };
   const [serverPort, collabPort, workerPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  // A generous start bound: three processes compiling with tsx at once on a busy 2-core machine take a while.
+  const bound = { timeoutMs: 90_000 };
   const started = await Promise.all([
-    startServerProcess(env, serverPort, traced),
-    startCollabProcess(env, collabPort, { ...traced, METRICS_TOKEN }),
-    startServiceProcess("worker/main.ts", env, { ...traced, WORKER_HEALTH_PORT: String(workerPort), LOG_LEVEL: "info" }, { readyWhen: /worker health listening/ }),
+    startServiceProcess("server/main.ts", env, { ...traced, PORT: String(serverPort) }, bound),
+    startServiceProcess("collab/main.ts", env, { ...traced, COLLAB_PORT: String(collabPort), METRICS_TOKEN }, bound),
+    startServiceProcess("worker/main.ts", env, { ...traced, WORKER_HEALTH_PORT: String(workerPort), LOG_LEVEL: "info" }, { ...bound, readyWhen: /worker health listening/ }),
   ]);
   [server, collab] = started;
   worker = Object.assign(started[2], { healthUrl: `http://127.0.0.1:${workerPort}` });
@@ -85,7 +87,7 @@ beforeAll(async () => {
     async () => (await graphql(server.url, `query($id: ID!) { run(id: $id) { status } }`, { id: runId }, user.token)).data?.run.status === "failed",
     20_000,
   );
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all([server, collab, worker].filter(Boolean).map((child) => child.stop("SIGTERM").catch(() => {})));

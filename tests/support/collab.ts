@@ -218,7 +218,7 @@ export const startServerProcess = (env: Env, port: number, extraEnv: Record<stri
   startServiceProcess("server/main.ts", env, { PORT: String(port), ...extraEnv });
 
 /** Starts one of the processes' main files with the test's environment and waits for its /healthz (or for `readyWhen` in its output). */
-export async function startServiceProcess(entry: string, env: Env, extraEnv: Record<string, string>, options: { readyWhen?: RegExp } = {}): Promise<CollabProcess> {
+export async function startServiceProcess(entry: string, env: Env, extraEnv: Record<string, string>, options: { readyWhen?: RegExp; timeoutMs?: number } = {}): Promise<CollabProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: process.cwd(),
     env: {
@@ -253,7 +253,7 @@ export async function startServiceProcess(entry: string, env: Env, extraEnv: Rec
         const response = await fetch(`${url}/healthz`).catch(() => null);
         return response?.status === 200;
       },
-      30_000,
+      options.timeoutMs ?? 30_000,
     );
   } catch (error) {
     child.kill("SIGKILL");
