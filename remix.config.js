@@ -9,7 +9,9 @@ export default {
   serverPlatform: "node",
   serverBuildPath: "build/index.js",
   assetsBuildDirectory: "public/build",
-  publicPath: "/build/",
+  // ASSET_URL_PREFIX (parsed and documented in packages/platform/src/env.ts) lets a CDN serve the assets; the
+  // server refuses a build made for another prefix than its own.
+  publicPath: process.env.ASSET_URL_PREFIX || "/build/",
   // @algorythmos/domain ships TypeScript source, so it must be bundled; Tiptap and React Flow are bundled so
   // esbuild, not Node at runtime, settles their ESM/CJS interop. yjs, lib0 and y-* stay external on purpose:
   // the server build runs in the same process as the collab service, and two copies of Yjs in one process

@@ -82,7 +82,7 @@ try {
   });
   await ensureDatabase(env.DATABASE_URL);
   await applyMigrations(env.DATABASE_URL, path.join(root, "prisma/migrations"));
-  await buildStudioIfStale(root, (message) => console.log(message));
+  await buildStudioIfStale(root, (message) => console.log(message), env.ASSET_URL_PREFIX);
 
   // Loaded only now (the server, collab and worker modules take seconds to load), so a service that cannot
   // start is reported at once.

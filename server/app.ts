@@ -12,6 +12,7 @@ import { createRestApi, MAX_JSON_BODY_BYTES } from "./rest/index.js";
 import { answerUnmatched, graphqlReply, restReply } from "./rest/fallback.js";
 import { isCrossOriginWrite, refuseCrossOriginWrites } from "./origins.js";
 import { securityHeaders } from "./security-headers.js";
+import { compression } from "./compression.js";
 import { createStudioHandler } from "./studio.js";
 
 export interface ServerApp {
@@ -29,6 +30,7 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   const app = new Hono();
   app.use("*", requestTelemetry()); // a span and the request metrics for every request (docs/observability.md)
   app.use("*", securityHeaders());
+  app.use("*", compression()); // brotli/gzip for pages and API answers, never for event streams (server/compression.ts)
 
   app.onError((caught, c) => {
     const error = expectedError(caught);

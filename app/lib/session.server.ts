@@ -2,8 +2,9 @@
 export const SESSION_COOKIE = "algo_session";
 const MAX_AGE_SECONDS = 12 * 60 * 60;
 
-const isHttps = (request: Request) =>
-  new URL(request.url).protocol === "https:" || request.headers.get("x-forwarded-proto") === "https";
+// The server hands Remix the request as the browser sent it: https behind TLS (PUBLIC_URL, or a trusted
+// proxy's X-Forwarded-Proto, see server/studio.ts). A client's own X-Forwarded-Proto is not trusted here.
+const isHttps = (request: Request) => new URL(request.url).protocol === "https:";
 
 function cookie(request: Request, value: string, maxAge: number): string {
   const parts = [`${SESSION_COOKIE}=${value}`, "Path=/", "HttpOnly", "SameSite=Lax", `Max-Age=${maxAge}`];

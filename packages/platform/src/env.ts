@@ -55,6 +55,28 @@ export const EnvSchema = z.object({
   OPENAI_BASE_URL: z.string().url("OPENAI_BASE_URL must be a URL").default("https://api.openai.com/v1"),
   /** Where the built Remix studio is (remix build output). */
   REMIX_BUILD_PATH: z.string().default("build/index.js"),
+  /**
+   * Where browsers load the studio's built assets (Remix's publicPath): `/build/` (this server) or the URL of
+   * a CDN that serves the same files, ending in `/`. Baked into the build: `npm run build` and the server
+   * must see the same value (the server refuses a build made for another).
+   */
+  ASSET_URL_PREFIX: z
+    .string()
+    .default("/build/")
+    .refine(
+      (value) => value.endsWith("/") && (/^\/(?!\/)/.test(value) || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol))),
+      "ASSET_URL_PREFIX must be a path or an http(s) URL ending in /, e.g. https://cdn.example.com/build/",
+    ),
+  /** The studio's public address, e.g. https://studio.example.com; an https one makes the session cookie Secure. */
+  PUBLIC_URL: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)), "PUBLIC_URL must be an http(s) URL like https://studio.example.com"),
+  /**
+   * `true` behind a reverse proxy that sets X-Forwarded-Proto (and strips a client's own): a request it says
+   * came over https gets a Secure session cookie. Off by default, since any client can send the header.
+   */
+  TRUST_PROXY: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
   /** Requests per minute per token (or per IP when anonymous), shared by every server through Redis. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /**
