@@ -9,6 +9,8 @@
  *   attempt.ts   one attempt of one step — ledger row, executor, timeout/abort, retry decision (R10, R17, R19, R20)
  *   delay.ts     delay steps (R13)
  *   ledger.ts    the RunStep ledger — reading it, skipping steps, closing a stopped run (R5, R15)
+ *   writer.ts    how a delivery's ledger writes reach PostgreSQL: one statement per durable write, carrying
+ *                the rows of in-process steps and deferred results (R5, "Ledger writes")
  *   policy.ts    retry policy, backoff, step timeouts and the engine's timing constants (R17, R19)
  *   step-config.ts, credentials.ts, types.ts — a step's resolved config (R21), credentials, shared shapes
  */
