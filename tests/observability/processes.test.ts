@@ -43,13 +43,20 @@ beforeAll(async () => {
   const [serverPort, collabPort, workerPort] = await Promise.all([freePort(), freePort(), freePort()]);
   // A generous start bound: three processes compiling with tsx at once on a busy 2-core machine take a while.
   const bound = { timeoutMs: 90_000 };
-  const started = await Promise.all([
+  const settled = await Promise.allSettled([
     startServiceProcess("server/main.ts", env, { ...traced, PORT: String(serverPort) }, bound),
     startServiceProcess("collab/main.ts", env, { ...traced, COLLAB_PORT: String(collabPort), METRICS_TOKEN }, bound),
     startServiceProcess("worker/main.ts", env, { ...traced, WORKER_HEALTH_PORT: String(workerPort), LOG_LEVEL: "info" }, { ...bound, readyWhen: /worker health listening/ }),
   ]);
-  [server, collab] = started;
-  worker = Object.assign(started[2], { healthUrl: `http://127.0.0.1:${workerPort}` });
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed) {
+    // The ones that did start must not outlive the test.
+    await Promise.all(settled.map((result) => (result.status === "fulfilled" ? result.value.stop("SIGKILL").catch(() => {}) : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const started = settled.map((result) => (result as PromiseFulfilledResult<CollabProcess>).value);
+  [server, collab] = started as [CollabProcess, CollabProcess];
+  worker = Object.assign(started[2]!, { healthUrl: `http://127.0.0.1:${workerPort}` });
   before.server = await scrape(server.url);
   before.worker = await scrape(worker.healthUrl);
   before.collab = await scrape(collab.url, METRICS_TOKEN);
