@@ -136,7 +136,9 @@ async function walk(
   const label = (step: Step) => (step.name && step.name !== step.id ? `"${step.name}" (${step.id})` : `"${step.id}"`);
   const skip = (step: Step) => skipStep(runId, step, latest.get(step.id), settled, publish);
   const stopped = async (): Promise<RunOutcome> => {
-    // R15: stopped from outside. The canceller (or the reconciler) owns the run's final state.
+    // R15: stopped from outside. The canceller (or the reconciler) owns the run's final state. What is carried
+    // is stored first: the ledger read below must see a deferred result, not close its row a second time.
+    await publish.flush();
     const fresh = await readLedger(db, runId);
     await closeStoppedRun(deps, runId, definition, fresh, settled, publish);
     const status = await currentStatus(db, runId);
