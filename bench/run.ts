@@ -44,6 +44,10 @@ process.on("SIGINT", () => {
   console.log("\nInterrupted: finishing the current scenario's clean-up (Ctrl-C again to exit at once)");
 });
 
+// A scenario that timed out keeps running until its own loops end; a socket or child of it that errors after
+// that must not end the whole run (the scenario is already reported as failed).
+process.on("uncaughtException", (error) => console.error(`  stray error after a scenario ended or failed (the run goes on): ${error.stack ?? error}`));
+
 const results: (ScenarioResult & { measuredAt: string })[] = [];
 try {
   await prepareDatabase();

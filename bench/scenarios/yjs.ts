@@ -34,6 +34,8 @@ const PEERS = { hocuspocus: "Hocuspocus 3.4.4 + database extension", bare: "@y/w
 
 export const yjs: Scenario = {
   name: NAME,
+  /** Three servers (yjs) or 10,000 sockets to connect (subscriptions): more than the default 6 minutes on a busy machine. */
+  timeoutMs: 9 * 60_000,
   title: "Yjs update propagation: 1 workflow × 200 clients, 500 workflows × 3 clients (vs Hocuspocus storing, and bare)",
   async run(): Promise<ScenarioResult> {
     const ours = await startOurs(NAME);

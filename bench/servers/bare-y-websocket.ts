@@ -23,3 +23,5 @@ process.on("SIGTERM", () => {
   for (const client of wss.clients) client.terminate();
   server.close(() => process.exit(0));
 });
+// The bench died without stopping us: do not live on as an orphan.
+process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));

@@ -52,3 +52,5 @@ process.on("SIGTERM", () => {
   server.close();
   void pool.end().finally(() => process.exit(0));
 });
+// The bench died without stopping us: do not live on as an orphan.
+process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));

@@ -17,6 +17,7 @@ onShutdown(logger, () => stack.close(), { timeoutMs: 20_000 });
 let session: Session | null = null;
 process.on("message", (message: { profile?: "start" | "stop"; file?: string; gc?: boolean }) => {
   void (async () => {
+    if (!process.connected) return;
     if (message.gc) {
       // Started with --expose-gc by the bench: memory figures are taken after a full collection.
       (globalThis as { gc?: () => void }).gc?.();
@@ -38,3 +39,5 @@ process.on("message", (message: { profile?: "start" | "stop"; file?: string; gc?
   })();
 });
 process.send?.({ ready: true, url: `http://127.0.0.1:${stack.port}` });
+// The bench died without stopping us: shut down rather than live on as an orphan (and never send to it again).
+process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));

@@ -41,3 +41,5 @@ process.on("SIGTERM", () => {
   subscriber.disconnect();
   server.close(() => process.exit(0));
 });
+// The bench died without stopping us: do not live on as an orphan.
+process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));
