@@ -1,4 +1,4 @@
-import type { ExecutionResult, GraphQLFormattedError } from "graphql";
+import type { ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { ERROR_STATUS, type ErrorCode } from "../errors.js";
 
@@ -13,9 +13,8 @@ import { ERROR_STATUS, type ErrorCode } from "../errors.js";
  */
 const RETRY_LATER: ReadonlySet<string> = new Set<ErrorCode>(["RATE_LIMITED", "SERVICE_UNAVAILABLE"]);
 
-type Errors = readonly (GraphQLFormattedError | { extensions?: Record<string, unknown> })[];
-
-export function retryAfterOf(errors: Errors): number | null {
+/** The longest `extensions.retryAfter` (seconds) of the errors, or null when none says when to retry. */
+export function retryAfterOf(errors: readonly { extensions?: Readonly<Record<string, unknown>> }[]): number | null {
   let seconds: number | null = null;
   for (const error of errors) {
     const value = error.extensions?.retryAfter;

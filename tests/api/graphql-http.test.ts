@@ -9,6 +9,7 @@ import { createClient } from "graphql-http";
 import { serverAudits } from "graphql-http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
+import { refusalStatus, retryAfterOf } from "../../server/graphql/http-status.js";
 import { codeOf, gql, signUp, type Account } from "../support/api.js";
 import { startTestStack } from "../support/stack.js";
 
@@ -154,5 +155,25 @@ describe("429 on GraphQL carries Retry-After (defect 7)", () => {
     expect(fifth.status).toBe(429);
     expect(Number(fifth.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(codeOf((await fifth.json()) as { errors: any[] })).toBe("RATE_LIMITED");
+  });
+});
+
+describe("the status of an executed answer whose errors say `retry later` (http-status.ts)", () => {
+  const outage = { message: "down", extensions: { code: "SERVICE_UNAVAILABLE", retryAfter: 2 } };
+  const limited = { message: "slow down", extensions: { code: "RATE_LIMITED", retryAfter: 30 } };
+  const missing = { message: "nope", extensions: { code: "NOT_FOUND" } };
+
+  it("nothing answered and every error is an outage or a limit: 503 / 429 (the larger), Retry-After the longest", () => {
+    expect(refusalStatus({ data: null, errors: [outage] } as never)).toBe(503);
+    expect(refusalStatus({ data: null, errors: [limited] } as never)).toBe(429);
+    expect(refusalStatus({ data: null, errors: [limited, outage] } as never)).toBe(503);
+    expect(retryAfterOf([outage, limited, missing])).toBe(30);
+    expect(retryAfterOf([missing])).toBeNull();
+  });
+
+  it("data present, another code among them, or never executed: no refusal status (200, or the request error's own)", () => {
+    expect(refusalStatus({ data: { stepTypes: [] }, errors: [outage] } as never)).toBeNull();
+    expect(refusalStatus({ data: null, errors: [outage, missing] } as never)).toBeNull();
+    expect(refusalStatus({ errors: [outage] } as never)).toBeNull();
   });
 });
