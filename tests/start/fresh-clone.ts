@@ -39,7 +39,9 @@ const project = path.join(home, "studio");
 console.log(`clone of HEAD in ${project} (folder mode 700${user ? `, user ${user}` : ", root"})`);
 
 try {
-  run(["git", "-c", "safe.directory=*", "clone", "--quiet", repoRoot, project], home);
+  // Cloned by this (root) process, then handed to the user: git refuses another user's repository as a source.
+  execFileSync("git", ["clone", "--quiet", repoRoot, project], { stdio: "ignore" });
+  if (uid !== undefined) execFileSync("chown", ["-R", `${uid}:${gid}`, project]);
   const ci = run(["npm", "ci", "--no-audit", "--no-fund"], project);
   const warnings = ci.split("\n").filter((line) => /\bwarn|EBADENGINE|deprecat/i.test(line));
   check(warnings.length === 0, `npm ci prints no warning${warnings.length ? `:\n  ${warnings.join("\n  ")}` : ""}`);
