@@ -51,7 +51,9 @@ export async function createStudioHandler(deps: ServerDeps, graphql: StudioGraph
         "build it again with the same ASSET_URL_PREFIX (`ASSET_URL_PREFIX=... npm run build`)",
     );
   }
-  const handleRequest = createRequestHandler(build, deps.env.NODE_ENV === "development" ? "development" : "production");
+  // Production mode in every environment: Remix then sanitises errors, so no stack trace reaches a page (they are
+  // logged). tests/api/http-conformance.test.ts checks it in development mode.
+  const handleRequest = createRequestHandler(build, "production");
 
   const studio = new Hono();
   // Served here whatever ASSET_URL_PREFIX says, so a CDN can pull them from this origin.
