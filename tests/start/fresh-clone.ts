@@ -83,7 +83,7 @@ process.exit(failures.length ? 1 : 0);
 /** Runs to the end and returns stdout and stderr together (npm writes its warnings to stderr). */
 function run(args: string[], cwd: string): string {
   const [bin, rest] = command(args);
-  const result = spawnSync(bin, rest, { cwd, encoding: "utf8", env: { ...process.env, HOME: user ? `/home/${user}` : process.env.HOME }, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(bin, rest, { cwd, encoding: "utf8", env: userEnv(), maxBuffer: 64 * 1024 * 1024 });
   const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
   if (result.status !== 0) throw new Error(`${args.join(" ")} failed (${result.error?.message ?? result.status}):\n${output}`);
   return output;
@@ -96,4 +96,10 @@ function spawnSyncOk(bin: string, args: string[]): boolean {
   } catch {
     return false;
   }
+}
+
+/** This environment without npm's own variables (npx sets npm_config_cache to root's cache), HOME the user's. */
+function userEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+  return { ...env, HOME: user ? `/home/${user}` : process.env.HOME } as NodeJS.ProcessEnv;
 }
