@@ -101,5 +101,5 @@ function spawnSyncOk(bin: string, args: string[]): boolean {
 /** This environment without npm's own variables (npx sets npm_config_cache to root's cache), HOME the user's. */
 function userEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
-  return { ...env, HOME: user ? `/home/${user}` : process.env.HOME } as NodeJS.ProcessEnv;
+  return { ...env, HOME: user ? `/home/${user}` : process.env.HOME } as unknown as NodeJS.ProcessEnv;
 }
