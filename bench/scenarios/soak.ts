@@ -352,7 +352,7 @@ export const soak: Scenario = {
           measured: flat.map((p) => `${p.name} ${p.growth >= 0 ? "+" : "−"}${round(Math.abs(p.growth) / 2 ** 20, 1)} MiB/min (peak ${mib(p.peak)} MiB)`).join(", "),
           pass: flat.every((p) => p.isFlat) && seconds >= 120,
         },
-        { scenario: NAME, goal: "≤ 50 KiB per idle collab socket", measured: `${round(memory.perSocketKiB, 1)} KiB per socket; ${round(memory.perRoomKiB, 1)} KiB per loaded room; ${round(memory.perSubscriberKiB, 1)} KiB per idle subscription`, pass: memory.perSocketKiB <= 50 },
+        { scenario: NAME, goal: "≤ 50 KiB per idle collab socket", measured: `${round(memory.perSocketKiB, 1)} KiB per socket; ${round(memory.perRoomKiB, 1)} KiB per loaded room; ${round(memory.perSubscriberKiB, 1)} KiB per idle subscription`, pass: memory.perSocketKiB >= 0 && memory.perSocketKiB <= 50 }, // a negative growth is noise (the process returned memory), not a measurement
       ];
       return { name: NAME, title: this.title, rows, goals, notes };
     } finally {
