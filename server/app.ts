@@ -61,7 +61,7 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   app.use("/graphql", refuseLargeBodies(MAX_JSON_BODY_BYTES, (c, message) => c.json({ errors: [{ message, extensions: { code: "PAYLOAD_TOO_LARGE" } }] }, 413)));
   app.use("/api/*", limited);
   app.use("/api/*", refuseCrossOriginWrites(deps.env, { onlyWithSessionCookie: true }));
-  app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, { ip: clientIp(c) }));
+  app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) => yoga.fetch(c.req.raw, { ip: clientIp(c, deps.env) }));
   app.route("/api", createRestApi(deps));
   app.use("/hooks/*", limited);
   app.route("/hooks", createWebhookRoutes(deps, hub));

@@ -9,8 +9,16 @@ import { AppError } from "./errors.js";
 
 const WINDOW_SECONDS = 60;
 
-/** The client's address as the socket sees it (proxies in front should rate-limit on their own). */
-export function clientIp(c: Context): string | null {
+/**
+ * The client's address, for per-address limits. Behind a trusted proxy (TRUST_PROXY, which replaces a client's own
+ * X-Forwarded-For) every socket is the proxy's, so the address is the last X-Forwarded-For entry — the one the
+ * proxy itself saw; otherwise the socket's. Without this, all users behind the proxy shared one budget.
+ */
+export function clientIp(c: Context, env: { TRUST_PROXY: boolean }): string | null {
+  if (env.TRUST_PROXY) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
   try {
     return getConnInfo(c).remote.address ?? null;
   } catch {
@@ -67,7 +75,7 @@ export function rateLimit(deps: ServerDeps): MiddlewareHandler {
       valid.add(id);
       known = true;
     }
-    const result = await hitRateLimit(deps.redis, key(known ? `cred:${id}` : `ip:${clientIp(c) ?? "local"}`), limit, WINDOW_SECONDS);
+    const result = await hitRateLimit(deps.redis, key(known ? `cred:${id}` : `ip:${clientIp(c, deps.env) ?? "local"}`), limit, WINDOW_SECONDS);
     if (!result.allowed) {
       const message = `Too many requests: at most ${limit} per minute; retry in ${result.retryAfter} s`;
       c.header("Retry-After", String(result.retryAfter));

@@ -70,7 +70,7 @@ export async function createStudioHandler(deps: ServerDeps, graphql: StudioGraph
   // Every write to a studio page (its actions, log-in included) must come from an allowed origin.
   studio.use("*", refuseCrossOriginWrites(deps.env, { onlyWithSessionCookie: false }));
   studio.all("*", (c) => {
-    const ip = clientIp(c);
+    const ip = clientIp(c, deps.env);
     const loadContext: StudioLoadContext & { cspNonce: string } = {
       graphql: (request, query, variables) => graphql(request, query, variables, ip) as never,
       cspNonce: c.get("cspNonce"),

@@ -34,7 +34,7 @@ export function createRestApi(deps: ServerDeps) {
   const api = new Hono<Env>();
   api.use("*", refuseLargeBodies(MAX_JSON_BODY_BYTES, (c, message) => c.json(errorBody("PAYLOAD_TOO_LARGE", message), 413)));
   api.use("*", async (c, next) => {
-    c.set("caller", await callerFromRequest(deps, c.req.raw, clientIp(c)));
+    c.set("caller", await callerFromRequest(deps, c.req.raw, clientIp(c, deps.env)));
     await next();
   });
 

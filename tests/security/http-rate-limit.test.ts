@@ -4,7 +4,7 @@
  * budget of its own. A valid credential keeps its own budget (the control).
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { CSRF_HEADER } from "../../server/auth.js";
 import { codeOf, gql, signUp, type Account } from "../support/api.js";
@@ -62,5 +62,28 @@ describe(`rate limits with made-up credentials (RATE_LIMIT_PER_MINUTE=${LIMIT})`
     const anonymous = await gql(stack.url, `{ __typename }`);
     expect(anonymous.status).toBe(429);
     expect(codeOf(anonymous)).toBe("RATE_LIMITED");
+  });
+});
+
+describe("rate limits behind a reverse proxy", () => {
+  const anonymous = (url: string, headers: Record<string, string> = {}) => gql(url, `{ __typename }`, {}, undefined, headers).then(codeOf);
+
+  it("TRUST_PROXY=true: each client address the proxy forwards has its own budget (the proxy's socket is shared by all)", async () => {
+    const proxied = await startTestStack({ collab: false, worker: false }, { RATE_LIMIT_PER_MINUTE: String(LIMIT), TRUST_PROXY: "true" });
+    onTestFinished(() => proxied.close());
+    for (let i = 0; i < LIMIT; i++) expect(await anonymous(proxied.url, { "x-forwarded-for": "198.51.100.1" })).toBe("OK");
+    expect(await anonymous(proxied.url, { "x-forwarded-for": "198.51.100.1" })).toBe("RATE_LIMITED");
+    // Another user behind the same proxy is not refused for the first one's requests.
+    expect(await anonymous(proxied.url, { "x-forwarded-for": "198.51.100.2" })).toBe("OK");
+    // The proxy appends what it saw: only the last entry counts, so a client cannot pick its budget by prefixing one.
+    expect(await anonymous(proxied.url, { "x-forwarded-for": "203.0.113.9, 198.51.100.1" })).toBe("RATE_LIMITED");
+  });
+
+  it("without TRUST_PROXY a client's own X-Forwarded-For buys no fresh budget", async () => {
+    const direct = await startTestStack({ collab: false, worker: false }, { RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+    onTestFinished(() => direct.close());
+    const codes: string[] = [];
+    for (let i = 0; i < 2 * LIMIT; i++) codes.push(await anonymous(direct.url, { "x-forwarded-for": `198.51.100.${i + 10}` }));
+    expect(codes.filter((code) => code === "RATE_LIMITED").length).toBe(LIMIT);
   });
 });

@@ -73,8 +73,9 @@ export const EnvSchema = z.object({
     .optional()
     .refine((value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)), "PUBLIC_URL must be an http(s) URL like https://studio.example.com"),
   /**
-   * `true` behind a reverse proxy that sets X-Forwarded-Proto (and strips a client's own): a request it says
-   * came over https gets a Secure session cookie. Off by default, since any client can send the header.
+   * `true` behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For (and strips a client's own): a
+   * request it says came over https gets a Secure session cookie, and per-address rate limits count the last
+   * X-Forwarded-For entry. Off by default, since any client can send the headers.
    */
   TRUST_PROXY: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
   /** Requests per minute per token (or per IP when anonymous), shared by every server through Redis. */
