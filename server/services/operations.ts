@@ -7,7 +7,7 @@ import { QUEUE_STATES, readCollabRooms } from "@algorythmos/platform";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput, notFound } from "../errors.js";
 import { requireWorkspaceRole } from "./access.js";
-import { cancelRun, retryRun, type RunView } from "./runs.js";
+import { cancelRun, retryRun, RUN_SELECT as RUN_COLUMNS, type RunView } from "./runs.js";
 
 /** A run queued this long without a worker taking it, or running this long, is shown as stuck. */
 export const STUCK_QUEUED_MS = 60_000;
@@ -37,21 +37,7 @@ export interface CollabRoomView {
   connections: number;
 }
 
-const RUN_SELECT = {
-  id: true,
-  workflowId: true,
-  status: true,
-  trigger: true,
-  input: true,
-  retryOfRunId: true,
-  fromStepId: true,
-  output: true,
-  error: true,
-  createdAt: true,
-  startedAt: true,
-  finishedAt: true,
-  workflow: { select: { name: true } },
-} as const;
+const RUN_SELECT = { ...RUN_COLUMNS, workflow: { select: { name: true } } } as const;
 
 export async function queueFigures(deps: ServerDeps, caller: Caller, workspaceId: string): Promise<QueueFigures[]> {
   await requireWorkspaceRole(deps.db, caller, workspaceId, "manage");

@@ -28,7 +28,8 @@ import { AppError, badInput, fromZodError, notFound } from "../errors.js";
 import { requireWorkflowRole, type Need } from "./access.js";
 import { PAGE_ORDER, pageRequest, toPage, type Page, type PageArgsInput } from "./pagination.js";
 
-const RUN_SELECT = {
+/** The run columns every run read returns (the operations page adds the workflow's name). */
+export const RUN_SELECT = {
   id: true,
   workflowId: true,
   status: true,
