@@ -107,6 +107,8 @@ interface StepRow {
   status: string;
   attempt: string;
   startedAt?: number;
+  /** Position among the steps that started, in event order: steps starting in the same millisecond keep it. */
+  startOrder?: number;
   durationMs?: number;
   error?: string;
 }
@@ -114,6 +116,7 @@ interface StepRow {
 /** The live step table of `run --follow`: one row per step of the definition, updated from run events. */
 export class StepTable {
   readonly rows = new Map<string, StepRow>();
+  private started = 0;
   runStatus = "queued";
   runError: string | null = null;
 
@@ -133,14 +136,18 @@ export class StepTable {
     row.status = event.status;
     if (event.attempt != null) row.attempt = String(event.attempt);
     const at = Date.parse(event.at);
-    if (event.type === "STEP_STARTED") row.startedAt = at;
+    if (event.type === "STEP_STARTED") {
+      row.startedAt = at;
+      row.startOrder ??= this.started++;
+    }
     else if (row.startedAt !== undefined && (event.type === "STEP_SUCCEEDED" || event.type === "STEP_FAILED")) row.durationMs = at - row.startedAt;
     if (event.error) row.error = event.error;
   }
 
   render(): string {
-    // Steps in the order they started; those that have not (yet) after them, in definition order.
-    const ordered = [...this.rows.values()].sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity));
+    // Steps in the order they started (the events' order: timestamps tie within a millisecond); those that have
+    // not (yet) after them, in definition order.
+    const ordered = [...this.rows.values()].sort((a, b) => (a.startOrder ?? Infinity) - (b.startOrder ?? Infinity));
     const rows = ordered.map((row) => [
       row.name,
       row.type,
