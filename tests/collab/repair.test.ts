@@ -106,9 +106,16 @@ describe("collab repair from the ordered log", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       docMaps(onA.doc).steps.get(`a${round}`)!.set("type", "delay");
     }
-    // The last message of a burst can be the lost one: B only hears of the gap from a later message, so one more edit.
+    // The last message of a burst can be the lost one: B only hears of a gap from a later message. So A keeps making
+    // one more edit (each a relay message, each lost with p = 0.5) until one of them reaches B's room; bounded.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    addSteps(onA, "tail", 3);
+    const roomB = async () => (await b.collab!.rooms.get(workflowId))!.doc;
+    for (let tail = 0; tail < 20; tail++) {
+      addSteps(onA, "tail", 1, tail);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const docB = await roomB();
+      if ([...docMaps(docB).steps.keys()].some((id) => id.startsWith("tail"))) break;
+    }
     const expected = Array.from({ length: 20 }, (_, i) => `a${i}`);
     const took = await converged([a, b], workflowId, [onA.doc, onB.doc], expected, 5_000);
     console.log(`C7 divergence with half of A's publishes dropped (gap fill only): ${took} ms`);
