@@ -15,5 +15,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests share one database and Redis; two at a time suits a 2-core CI machine.
     maxWorkers: 2,
+    // Test files share a worker's module cache: loading the server, Prisma and the schema once per worker
+    // instead of once per file saved more than half of `tests/api`'s time (import 83 s → 9 s). Tests keep no
+    // state in modules: each file starts its own servers, clients and processes, and closes them.
+    isolate: false,
   },
 });

@@ -1,7 +1,10 @@
 import "~/lib/zod-jitless";
-import type { LinksFunction, MetaFunction } from "@remix-run/node";
-import { isRouteErrorResponse, Link, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from "@remix-run/react";
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { isRouteErrorResponse, Link, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError, useRouteLoaderData } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { themeAttribute, themeFromCookie, ThemeProvider } from "~/components/ui/theme";
+import { ToastProvider } from "~/components/ui/Toast";
+import { TooltipProvider } from "~/components/ui/Tooltip";
 import { useNonce } from "~/lib/nonce";
 import styles from "~/styles/app.css";
 
@@ -12,23 +15,36 @@ export const links: LinksFunction = () => [
 
 export const meta: MetaFunction = () => [{ title: "Algorythmos Studio" }];
 
+/** The theme cookie, so the server renders <html data-theme> itself: no light flash before hydration. */
+export function loader({ request }: LoaderFunctionArgs) {
+  return { theme: themeFromCookie(request.headers.get("Cookie")) };
+}
+
 export function Layout({ children }: { children: ReactNode }) {
   // Inline scripts run only with the response's CSP nonce (server/security-headers.ts).
   const nonce = useNonce();
+  const initial = useRouteLoaderData<typeof loader>("root")?.theme ?? "system";
   return (
-    <html lang="en">
-      <head>
-        <meta charSet="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <Meta />
-        <Links />
-      </head>
-      <body>
-        {children}
-        <ScrollRestoration nonce={nonce} />
-        <Scripts nonce={nonce} />
-      </body>
-    </html>
+    <ThemeProvider initial={initial}>
+      {(theme) => (
+        <html lang="en" data-theme={themeAttribute(theme)}>
+          <head>
+            <meta charSet="utf-8" />
+            <meta name="viewport" content="width=device-width, initial-scale=1" />
+            <meta name="color-scheme" content="light dark" />
+            <Meta />
+            <Links />
+          </head>
+          <body>
+            <TooltipProvider>
+              <ToastProvider>{children}</ToastProvider>
+            </TooltipProvider>
+            <ScrollRestoration nonce={nonce} />
+            <Scripts nonce={nonce} />
+          </body>
+        </html>
+      )}
+    </ThemeProvider>
   );
 }
 

@@ -12,6 +12,7 @@ import { stopAllChildren } from "./lib/proc.js";
 import { cleanRedis, dropDatabase, prepareDatabase } from "./lib/setup.js";
 import type { Scenario, ScenarioResult } from "./lib/types.js";
 import { cacheDir } from "./peers/n8n-install.js";
+import { sandbox } from "./sandbox.js";
 import { engine } from "./scenarios/engine.js";
 import { graphqlScenario } from "./scenarios/graphql.js";
 import { pointRead } from "./scenarios/point-read.js";
@@ -20,7 +21,7 @@ import { subscriptions } from "./scenarios/subscriptions.js";
 import { webhook } from "./scenarios/webhook.js";
 import { yjs } from "./scenarios/yjs.js";
 
-const ALL: Scenario[] = [webhook, engine, yjs, graphqlScenario, subscriptions, pointRead, soak];
+const ALL: Scenario[] = [webhook, engine, yjs, graphqlScenario, subscriptions, pointRead, soak, sandbox];
 /** A scenario that runs longer than this (or its own `timeoutMs`) is reported as failed (loops are bounded anyway). */
 const SCENARIO_TIMEOUT_MS = 6 * 60_000;
 

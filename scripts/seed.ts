@@ -11,6 +11,7 @@ export function demoDefinition(studioUrl: string): WorkflowDefinition {
     schemaVersion: 1,
     name: "Check the studio's health",
     description: "A manual trigger, then an HTTP request to the studio's own /healthz.",
+    settings: {},
     steps: [
       { id: "start", type: "trigger.manual", name: "Start", config: {}, position: { x: 0, y: 0 } },
       {

@@ -8,6 +8,7 @@ import { createGraphQL, type Yoga } from "./graphql/yoga.js";
 import { ChannelHub } from "./realtime.js";
 import { clientIp, rateLimit, refuseLargeBodies } from "./limits.js";
 import { createWebhookRoutes } from "./hooks.js";
+import { createApprovalPages } from "./approvals-page.js";
 import { createRestApi, MAX_JSON_BODY_BYTES } from "./rest/index.js";
 import { answerUnmatched, graphqlReply, restReply } from "./rest/fallback.js";
 import { isCrossOriginWrite, refuseCrossOriginWrites } from "./origins.js";
@@ -65,6 +66,7 @@ export async function createServerApp(deps: ServerDeps, options: { studio?: bool
   app.route("/api", createRestApi(deps));
   app.use("/hooks/*", limited);
   app.route("/hooks", createWebhookRoutes(deps, hub));
+  app.route("/approvals", createApprovalPages(deps)); // R33: the signed single-use approval links (no session needed)
   // Anything else under the API prefixes is a JSON 404 or 405, never the studio's page.
   for (const [prefix, reply] of [["/graphql", graphqlReply], ["/api", restReply], ["/hooks", restReply]] as const) {
     // Yoga answers GraphQL's GET only: HEAD /graphql is not a GraphQL request.

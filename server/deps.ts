@@ -1,4 +1,4 @@
-import { bullPrefix, closeRedis, createConnectorQueue, createDb, createRedis, createRunQueue, startRoleCache, type Env, type Logger, type Redis } from "@algorythmos/platform";
+import { bullPrefix, closeRedis, createConnectorQueue, createDb, createRedis, createRunQueue, startRevocationCache, startRoleCache, type Env, type Logger, type Redis } from "@algorythmos/platform";
 import { QueueEvents } from "bullmq";
 import type { ServerDeps } from "./context.js";
 
@@ -8,6 +8,7 @@ export function createServerDeps(env: Env, logger: Logger): ServerDeps & { close
   const redis = createRedis(env.REDIS_URL, { name: "server" });
   const subscriber = createRedis(env.REDIS_URL, { blocking: true, name: "server-subscriber" });
   const roles = startRoleCache(db, redis, env.REDIS_PREFIX);
+  const revocations = startRevocationCache(redis, env.REDIS_PREFIX);
   // BullMQ does not close a connection it was given, so we keep it to close ourselves.
   const queueConnection = createRedis(env.REDIS_URL, { name: "server-queue" });
   const runQueue = createRunQueue(queueConnection, env.REDIS_PREFIX);
@@ -37,6 +38,7 @@ export function createServerDeps(env: Env, logger: Logger): ServerDeps & { close
       await closeRedis(queueConnection);
       await closeRedis(subscriber);
       await roles.close();
+      await revocations.close();
       await closeRedis(redis);
       await db.$disconnect();
     },

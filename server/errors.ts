@@ -14,6 +14,10 @@ export const ERROR_STATUS = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNPROCESSABLE: 422,
+  /** A side-effecting step test needs `confirmSideEffects: true` (the studio asks first; `details.sideEffects`). */
+  CONFIRMATION_REQUIRED: 409,
+  /** Publishing refused: a test case failed (`details.testResults`); `overrideFailingTests: true` publishes anyway. */
+  TEST_CASES_FAILED: 422,
   RATE_LIMITED: 429,
   /** A webhook in `responseMode: "output"` whose run failed or was canceled (`details.runId`, `details.status`). */
   RUN_FAILED: 502,

@@ -1,12 +1,20 @@
 import { parseStepConfig, type RunEvent } from "@algorythmos/domain";
-import { workflowRunsChannel } from "@algorythmos/platform";
+import { runEventsOfMessage, workflowRunsChannel } from "@algorythmos/platform";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type Context } from "hono";
 import type { ServerDeps } from "./context.js";
 import { AppError, errorBody } from "./errors.js";
 import { refuseLargeBodies } from "./limits.js";
 import type { ChannelHub } from "./realtime.js";
-import { liveWorkflowAt, readWorkflowHead, startAuthorisedRun } from "./services/runs.js";
+import {
+  claimIdempotencyKey,
+  DuplicateWebhookRequest,
+  idempotencyKeyOf,
+  publishedWorkflow,
+  readWebhookTarget,
+  triggerRefusal,
+} from "./services/publish.js";
+import { startAuthorisedRun, type RunView } from "./services/runs.js";
 
 /** How long a webhook in `output` mode waits for the run before answering 202 with the run id. */
 export const WEBHOOK_WAIT_MS = 30_000;
@@ -68,29 +76,55 @@ async function webhookInput(c: Context) {
   return input;
 }
 
+/** A run's state as a webhook answers for a repeated Idempotency-Key (the run the first request started). */
+async function existingRun(deps: ServerDeps, runId: string) {
+  return deps.db.run.findUnique({ where: { id: runId }, select: { status: true, output: true, error: true } });
+}
+
 /**
- * `POST /hooks/:workflowId/:secret` starts a run of a workflow with a `trigger.webhook` step; the run's input is
- * `{ body, query, headers }`. In `responseMode: "output"` the response is the run's output once it finishes.
+ * `POST /hooks/:workflowId/:secret` starts a run of the PUBLISHED version of a workflow with a `trigger.webhook`
+ * step (R37); the run's input is `{ body, query, headers }`. Never published or deactivated: 409 NOT_PUBLISHED /
+ * INACTIVE (R38). In `responseMode: "output"` the response is the run's output once it finishes. An
+ * `Idempotency-Key` header returns the same run for the same key for 24 h (R39; `Idempotent-Replayed: true`).
  */
 export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
   const hooks = new Hono();
+  const finishedRuns = finishedRunListeners(hub);
   hooks.use("*", refuseLargeBodies(MAX_WEBHOOK_BODY_BYTES, (c, message) => c.json(errorBody("PAYLOAD_TOO_LARGE", message), 413)));
   hooks.post("/:workflowId/:secret", async (c) => {
     const workflowId = c.req.param("workflowId");
-    // The secret first, from the primary key alone: a caller without it never makes us read the document.
-    // A wrong secret and a missing workflow look the same: the caller learns nothing.
-    const stored = await readWorkflowHead(deps, workflowId);
+    // The secret first, in one primary-key read (with the published version's id and whether triggers are on):
+    // a caller without it never makes us read a definition. A wrong secret and a missing workflow look the same.
+    const stored = await readWebhookTarget(deps.db, workflowId);
     if (!sameSecret(c.req.param("secret"), stored?.webhookSecret ?? "")) throw new AppError("NOT_FOUND", "No webhook at this address");
     if (!stored) throw new AppError("NOT_FOUND", "No webhook at this address");
+    const refusal = triggerRefusal(stored);
+    if (refusal) return c.json({ error: { code: refusal.code, message: refusal.message, details: null } }, 409);
+    const idempotencyKey = idempotencyKeyOf(c.req.header("idempotency-key"));
     const input = await webhookInput(c);
-    const workflow = await liveWorkflowAt(deps, workflowId, stored.updateSeq);
+    const workflow = await publishedWorkflow(deps.db, workflowId, stored);
     if (!workflow) throw new AppError("NOT_FOUND", "No webhook at this address");
     const trigger = workflow.definition.steps.find((step) => step.type === "trigger.webhook");
-    if (!trigger) throw new AppError("NOT_FOUND", "This workflow has no webhook trigger; add one in the studio");
+    if (!trigger) throw new AppError("NOT_FOUND", "The published version has no webhook trigger; add one in the studio and publish");
     const { responseMode } = parseStepConfig("trigger.webhook", trigger.config);
+    /** The new run, or the run an earlier request with the same Idempotency-Key started (`replayed`). */
+    const start = async (): Promise<{ run: Pick<RunView, "id" | "status">; replayed: boolean }> => {
+      try {
+        const run = await startAuthorisedRun(deps, workflow, input, "webhook", {
+          versionId: workflow.versionId,
+          alsoInTransaction: idempotencyKey ? (tx, runId) => claimIdempotencyKey(tx, workflowId, idempotencyKey, runId) : undefined,
+        });
+        return { run, replayed: false };
+      } catch (error) {
+        if (!(error instanceof DuplicateWebhookRequest)) throw error;
+        c.header("Idempotent-Replayed", "true");
+        const existing = await existingRun(deps, error.runId);
+        return { run: { id: error.runId, status: existing?.status ?? "queued" }, replayed: true };
+      }
+    };
 
     if (responseMode !== "output") {
-      const run = await startAuthorisedRun(deps, workflow, input, "webhook");
+      const { run } = await start();
       return c.json({ runId: run.id, status: run.status }, 202);
     }
     // Listen on the workflow's runs before starting, so the run cannot finish unseen.
@@ -98,17 +132,22 @@ export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
     let finished: (event: RunEvent) => void = () => {};
     const done = new Promise<RunEvent>((resolve) => (finished = resolve));
     const early: RunEvent[] = [];
-    const stop = await hub.listen(workflowRunsChannel(deps.env.REDIS_PREFIX, workflowId), (message) => {
-      const event = JSON.parse(message) as RunEvent;
-      if (event.type !== "run.finished") return;
+    const stop = await finishedRuns(workflowRunsChannel(deps.env.REDIS_PREFIX, workflowId), (event) => {
       if (runId === null) early.push(event);
       else if (event.runId === runId) finished(event);
     });
     try {
-      const run = await startAuthorisedRun(deps, workflow, input, "webhook");
+      const { run, replayed } = await start();
       runId = run.id;
       const seen = early.find((event) => event.runId === runId);
       if (seen) finished(seen);
+      if (replayed && !seen) {
+        // The first request's run may have finished before this listener started: answer from the store then.
+        const stored = await existingRun(deps, runId);
+        if (stored && stored.status !== "queued" && stored.status !== "running") {
+          finished({ type: "run.finished", runId, workflowId, stepId: null, status: stored.status, output: stored.output, error: stored.error, at: new Date().toISOString(), seq: 0 } as RunEvent);
+        }
+      }
       const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), WEBHOOK_WAIT_MS).unref());
       const event = await Promise.race([done, timeout]);
       if (!event) return c.json({ runId, status: "running", message: `The run did not finish within ${WEBHOOK_WAIT_MS / 1000} s` }, 202);
@@ -121,4 +160,57 @@ export function createWebhookRoutes(deps: ServerDeps, hub: ChannelHub) {
     }
   });
   return hooks;
+}
+
+/** How long a workflow's channel stays subscribed after its last waiting request (no SUBSCRIBE/UNSUBSCRIBE per run). */
+const LISTEN_LINGER_MS = 10_000;
+
+/**
+ * The `run.finished` events of a workflow channel for every webhook request of this process that waits on it:
+ * ONE hub listener per channel, each message looked at once — only one holding a `run.finished` is parsed — and handed
+ * to each waiting request. (A listener per request parsed every event of every run of the workflow once per
+ * waiting request: at 200 req/s with 20 waiting, ~44,000 JSON.parse/s.) The subscription lingers briefly
+ * after the last request, so sequential requests do not subscribe and unsubscribe once each.
+ */
+function finishedRunListeners(hub: ChannelHub) {
+  const channels = new Map<string, { listeners: Set<(event: RunEvent) => void>; subscribed: Promise<() => Promise<void>>; linger?: ReturnType<typeof setTimeout> }>();
+  return async (channel: string, onFinished: (event: RunEvent) => void): Promise<() => Promise<void>> => {
+    let entry = channels.get(channel);
+    if (!entry) {
+      const listeners = new Set<(event: RunEvent) => void>();
+      const subscribed = hub.listen(channel, (message) => {
+        if (!listeners.size || !message.includes('"run.finished"')) return;
+        // One statement's events (R60), or one event from a process of the previous release.
+        for (const event of runEventsOfMessage(message)) {
+          if (event.type !== "run.finished") continue;
+          for (const listener of listeners) listener(event);
+        }
+      });
+      entry = { listeners, subscribed };
+      channels.set(channel, entry);
+      subscribed.catch(() => {
+        if (channels.get(channel) === entry) channels.delete(channel);
+      });
+    }
+    const current = entry;
+    if (current.linger) clearTimeout(current.linger);
+    current.linger = undefined;
+    current.listeners.add(onFinished);
+    try {
+      await current.subscribed;
+    } catch (error) {
+      current.listeners.delete(onFinished);
+      throw error;
+    }
+    return async () => {
+      current.listeners.delete(onFinished);
+      if (current.listeners.size || channels.get(channel) !== current) return;
+      current.linger = setTimeout(() => {
+        if (current.listeners.size || channels.get(channel) !== current) return;
+        channels.delete(channel);
+        void current.subscribed.then((stop) => stop()).catch(() => {});
+      }, LISTEN_LINGER_MS);
+      current.linger.unref();
+    };
+  };
 }

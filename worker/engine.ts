@@ -5,8 +5,13 @@
  * from the ledger. It throws `SuspendRun` when only delays are left (R13) and `ShutdownAbort` on shutdown.
  *
  * This file is the engine's public entry; the engine itself lives in worker/engine/:
- *   run.ts       executeRun — load the run, start it, decide its steps (R6, R8, R13, R15), finish it (R16)
+ *   run.ts       executeRun — load the run, start it, decide its steps (R6, R8, R13, R15) by scope (top level,
+ *                loop iterations, R25), onError paths and switch branches (R26, R27), finish it (R16)
  *   attempt.ts   one attempt of one step — ledger row, executor, timeout/abort, retry decision (R10, R17, R19, R20)
+ *   scope.ts     what the scopes of one walk share (the run, its ledger, its graph) and a scope's result
+ *   engine-steps.ts  the registry of steps the walk hands to a handler instead of an attempt (delay R13,
+ *                workflow.call R30, approval R33, ai.agent R40); engine-step-contract.ts, the handlers' contract
+ *   loop.ts      loop steps: the body walked per item, rows `<stepId>@<i>` (R25, R28)
  *   delay.ts     delay steps (R13)
  *   ledger.ts    the RunStep ledger — reading it, skipping steps, closing a stopped run (R5, R15)
  *   writer.ts    how a delivery's ledger writes reach PostgreSQL: one statement per durable write, carrying

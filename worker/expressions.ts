@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { AbortedError, StepError } from "./errors.js";
+import { evaluateInWorker } from "./expression-subset.js";
 import type { RunContext } from "./executors/types.js";
 
 /**
@@ -182,17 +183,26 @@ class ExpressionPool {
 
 function settle(task: Task, answer: Exclude<Answer, { ready: true }>): void {
   if (answer.ok) return task.resolve(JSON.parse(answer.json));
+  try {
+    settleError(answer);
+  } catch (error) {
+    task.reject(error);
+  }
+}
+
+/** One wording of every expression failure, whether the sandbox or the worker (R57) evaluated it. */
+function settleError(answer: { kind: "syntax" | "runtime" | "timeout" | "function" | "size"; message?: string }): never {
   switch (answer.kind) {
     case "syntax":
-      return task.reject(new StepError(`Invalid expression: ${answer.message}`));
+      throw new StepError(`Invalid expression: ${answer.message}`);
     case "runtime":
-      return task.reject(new StepError(`Expression failed: ${answer.message}`));
+      throw new StepError(`Expression failed: ${answer.message}`);
     case "timeout":
-      return task.reject(new StepError(`Expression failed: it ran longer than ${EXPRESSION_LIMITS.timeoutMs} ms and was stopped`));
+      throw new StepError(`Expression failed: it ran longer than ${EXPRESSION_LIMITS.timeoutMs} ms and was stopped`);
     case "function":
-      return task.reject(new StepError("Expression returned a function, not a value"));
+      throw new StepError("Expression returned a function, not a value");
     case "size":
-      return task.reject(new StepError(`Expression failed: its result is larger than 1 MiB (${EXPRESSION_LIMITS.outputBytes} bytes of JSON)`));
+      throw new StepError(`Expression failed: its result is larger than 1 MiB (${EXPRESSION_LIMITS.outputBytes} bytes of JSON)`);
   }
 }
 
@@ -203,6 +213,24 @@ const pool = new ExpressionPool();
  * and exceeded limits are non-retryable step failures (the same expression would fail again); an abort is an
  * AbortedError. The result is plain JSON (`undefined` becomes `null`).
  */
-export function evaluateExpression(expression: string, context: RunContext, signal?: AbortSignal): Promise<unknown> {
+export async function evaluateExpression(expression: string, context: RunContext, signal?: AbortSignal): Promise<unknown> {
+  if (signal?.aborted) throw new AbortedError();
+  // R57: the statically bounded subset is evaluated here, with no round trip to a sandbox; the rest (and an
+  // evaluation that leaves the subset's bounds while it runs) goes to the sandbox pool as before (R7).
+  const inWorker = await evaluateInWorker(expression, context, EXPRESSION_LIMITS);
+  if (inWorker.handled) {
+    expressionCounts.inWorker++;
+    if (inWorker.ok) return JSON.parse(inWorker.json);
+    return settleError(inWorker);
+  }
+  expressionCounts.sandbox++;
   return pool.evaluate(expression, context, signal);
 }
+
+/** The sandbox alone (R7), for the differential test of R57 and for callers that must not use the subset. */
+export function evaluateInSandbox(expression: string, context: RunContext, signal?: AbortSignal): Promise<unknown> {
+  return pool.evaluate(expression, context, signal);
+}
+
+/** How many evaluations this process made in the worker (R57) and in the sandbox pool (R7), for tests and the bench. */
+export const expressionCounts = { inWorker: 0, sandbox: 0 };

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { definitionFromDoc, parseStepConfig, WorkflowDefinition, type WorkflowDefinition as Definition } from "@algorythmos/domain";
+import { parseStepConfig, WorkflowDefinition } from "@algorythmos/domain";
 import {
   bullPrefix,
   cancelRunChannel,
@@ -9,12 +9,13 @@ import {
   createRunQueue,
   cronSchedulerId,
   enqueueRun,
-  isUniqueViolation,
+  isDuplicateKey,
   jobCatalog,
   createRun,
-  loadWorkflowDoc,
   Prisma,
+  query,
   stopRun,
+  wakeRun,
   type Db,
   type Env,
   type Logger,
@@ -24,6 +25,7 @@ import {
   type RunLifecycleDeps,
 } from "@algorythmos/platform";
 import { UnrecoverableError, Worker, type Job, type Queue } from "bullmq";
+import { ERROR_TRIGGER, startErrorWorkflow, wakeableRunsSql } from "./engine/call.js";
 import { errorMessage } from "./errors.js";
 
 /**
@@ -51,22 +53,46 @@ export interface ReconcileReport {
   timedOut: string[];
   schedulersUpserted: string[];
   schedulersRemoved: string[];
+  /** R34: runs woken because a step of theirs can go on (child final, approval decided) and the wake-up was lost. */
+  woken: string[];
+  /** R35: error workflows started for failed runs whose start was lost. */
+  errorRuns: string[];
+  /** R39: webhook Idempotency-Keys older than their 24 h window, deleted. */
+  expiredWebhookKeys: number;
 }
 
 /** A queued run younger than this may still be on its way to Redis (the server enqueues right after commit). */
 export const LOST_RUN_GRACE_MS = 10_000;
 const BATCH = 500;
+/** R39's window (server/services/publish.ts IDEMPOTENCY_WINDOW_HOURS). */
+const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
 export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileReport> {
   const now = deps.now?.() ?? new Date();
-  const report: ReconcileReport = { enqueued: [], timedOut: [], schedulersUpserted: [], schedulersRemoved: [] };
+  const report: ReconcileReport = { enqueued: [], timedOut: [], schedulersUpserted: [], schedulersRemoved: [], woken: [], errorRuns: [], expiredWebhookKeys: 0 };
   await timeOutStuckRuns(deps, now, report);
   await requeueLostRuns(deps, now, report);
+  await wakeWaitingRuns(deps, report);
+  await startLostErrorWorkflows(deps, now, report);
   await syncCronSchedulers(deps, report);
-  if (report.enqueued.length || report.timedOut.length || report.schedulersUpserted.length || report.schedulersRemoved.length) {
+  await deleteExpiredWebhookKeys(deps, now, report);
+  if (report.enqueued.length || report.timedOut.length || report.schedulersUpserted.length || report.schedulersRemoved.length || report.woken.length || report.errorRuns.length || report.expiredWebhookKeys) {
     deps.logger.info("reconciled", { ...report });
   }
   return report;
+}
+
+/**
+ * R39: a key past its window answers as new already (the insert takes it over), so deleting it changes no
+ * answer; it only keeps the table from growing forever. Bounded per pass, like every other sweep here.
+ */
+async function deleteExpiredWebhookKeys(deps: ReconcileDeps, now: Date, report: ReconcileReport) {
+  const cutoff = new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS);
+  const workspace = deps.workspaceId ? Prisma.sql`AND "workflowId" IN (SELECT "id" FROM "Workflow" WHERE "workspaceId" = ${deps.workspaceId})` : Prisma.empty;
+  report.expiredWebhookKeys = await deps.db.$executeRaw`
+    DELETE FROM "WebhookRequest" WHERE ctid IN (
+      SELECT ctid FROM "WebhookRequest" WHERE "createdAt" < ${cutoff} ${workspace} LIMIT ${BATCH}
+    )`;
 }
 
 /** R22 (1): accepted runs whose BullMQ job is missing (Redis lost it, or the enqueue after commit failed). */
@@ -97,7 +123,47 @@ async function requeueLostRuns(deps: ReconcileDeps, now: Date, report: Reconcile
   }
 }
 
-/** R22 (2): a run `running` longer than RUN_TIMEOUT_MS, not counting time spent waiting in delay steps. */
+/**
+ * R34: runs with a waiting step that can go on — a call step whose child is final, an approval decided or past
+ * its timeout — are promoted (or enqueued). The finishing child or the decision promotes them itself; this
+ * heals a wake-up that was lost (a crash right after the child finished, a job that was active at that moment).
+ */
+async function wakeWaitingRuns(deps: ReconcileDeps, report: ReconcileReport) {
+  const scope = deps.workspaceId ? Prisma.sql`AND r."workspaceId" = ${deps.workspaceId}` : Prisma.empty;
+  const runs = await query<{ id: string }>(deps.db, Prisma.sql`${wakeableRunsSql(scope)} LIMIT ${BATCH}`);
+  for (const { id } of runs) {
+    if ((await wakeRun(deps.runQueue, id)) !== "busy") report.woken.push(id);
+  }
+}
+
+/**
+ * R35: failed runs of the last hour whose definition names an error workflow and that have no error run yet
+ * (the worker that failed them died before starting it) get it now; its id is derived, so it starts once.
+ */
+async function startLostErrorWorkflows(deps: ReconcileDeps, now: Date, report: ReconcileReport) {
+  const scope = deps.workspaceId ? Prisma.sql`AND r."workspaceId" = ${deps.workspaceId}` : Prisma.empty;
+  const runs = await query<{ id: string; workflowId: string; workspaceId: string; error: string | null; errorWorkflowId: string }>(
+    deps.db,
+    Prisma.sql`SELECT r."id", r."workflowId", r."workspaceId", r."error", r."definition"->'settings'->>'errorWorkflowId' AS "errorWorkflowId"
+      FROM "Run" r
+      WHERE r."status" = 'failed'::"RunStatus" AND r."trigger" <> ${ERROR_TRIGGER} ${scope}
+        AND r."finishedAt" > ${new Date(now.getTime() - 3_600_000).toISOString()}::timestamp(3)
+        AND r."finishedAt" < ${new Date(now.getTime() - LOST_RUN_GRACE_MS).toISOString()}::timestamp(3)
+        AND r."definition"->'settings'->>'errorWorkflowId' IS NOT NULL
+        AND r."definition"->'settings'->>'errorWorkflowId' <> r."workflowId"
+        AND NOT EXISTS (SELECT 1 FROM "Run" e WHERE e."parentRunId" = r."id" AND e."trigger" = ${ERROR_TRIGGER})
+      LIMIT ${BATCH}`,
+  );
+  for (const run of runs) {
+    const started = await startErrorWorkflow(deps, run);
+    if (started) report.errorRuns.push(started);
+  }
+}
+
+/**
+ * R22 (2): a run `running` longer than RUN_TIMEOUT_MS, not counting time spent waiting in delay steps, for an
+ * approval or for a child run (R30, R33).
+ */
 async function timeOutStuckRuns(deps: ReconcileDeps, now: Date, report: ReconcileReport) {
   const timeoutMs = deps.env.RUN_TIMEOUT_MS;
   const runs = await deps.db.run.findMany({
@@ -111,13 +177,19 @@ async function timeOutStuckRuns(deps: ReconcileDeps, now: Date, report: Reconcil
   });
   for (const run of runs) {
     const delays = await deps.db.runStep.findMany({
-      where: { runId: run.id, type: "delay" },
-      select: { startedAt: true, output: true },
+      where: { runId: run.id, type: { in: ["delay", "approval", "workflow.call"] } },
+      select: { type: true, startedAt: true, finishedAt: true, output: true },
     });
     let waited = 0;
     for (const row of delays) {
+      if (!row.startedAt) continue;
+      if (row.type !== "delay") {
+        // Waiting for a person or a child run: from the start until settled (or now).
+        waited += Math.max(0, Math.min(now.getTime(), row.finishedAt?.getTime() ?? now.getTime()) - row.startedAt.getTime());
+        continue;
+      }
       const resumeAt = Date.parse(String((row.output as { resumeAt?: unknown } | null)?.resumeAt ?? ""));
-      if (!row.startedAt || Number.isNaN(resumeAt)) continue;
+      if (Number.isNaN(resumeAt)) continue;
       waited += Math.max(0, Math.min(now.getTime(), resumeAt) - row.startedAt.getTime());
     }
     if (now.getTime() - run.startedAt!.getTime() - waited <= timeoutMs) continue;
@@ -168,11 +240,15 @@ export function cronTriggers(workflowId: string, definition: unknown): CronTrigg
   return triggers;
 }
 
-/** R23: one job scheduler `cron:<workflowId>:<stepId>` per cron trigger step of every materialised definition. */
+/**
+ * R23, R37: one job scheduler `cron:<workflowId>:<stepId>` per cron trigger step of the PUBLISHED version of
+ * every active workflow (a draft's cron step schedules nothing until it is published).
+ */
 async function syncCronSchedulers(deps: ReconcileDeps, report: ReconcileReport) {
-  const scope = deps.workspaceId ? Prisma.sql`AND "workspaceId" = ${deps.workspaceId}` : Prisma.empty;
+  const scope = deps.workspaceId ? Prisma.sql`AND w."workspaceId" = ${deps.workspaceId}` : Prisma.empty;
   const workflows = await deps.db.$queryRaw<{ id: string; definition: unknown }[]>`
-    SELECT id, definition FROM "Workflow" WHERE definition::text LIKE '%"trigger.cron"%' ${scope}`;
+    SELECT w.id, v.definition FROM "Workflow" w JOIN "WorkflowSnapshot" v ON v.id = w."publishedVersionId"
+    WHERE w.active AND v.definition::text LIKE '%"trigger.cron"%' ${scope}`;
   const desired = new Map<string, CronTrigger>();
   for (const workflow of workflows) {
     for (const trigger of cronTriggers(workflow.id, workflow.definition)) desired.set(cronSchedulerId(trigger.workflowId, trigger.stepId), trigger);
@@ -203,9 +279,9 @@ async function syncCronSchedulers(deps: ReconcileDeps, report: ReconcileReport) 
 }
 
 /**
- * R23: a cron job starts a run: the workflow's definition captured now (from its stored Y.Doc, like a
- * manual run), trigger "cron", input `{ scheduledAt }`. The run id is derived from the schedule and the
- * time, so a re-delivered cron job does not start a second run.
+ * R23, R37: a cron job starts a run of the workflow's PUBLISHED version (Run.versionId records it), trigger
+ * "cron", input `{ scheduledAt }`; nothing when the workflow is inactive or was never published (R38). The run
+ * id is derived from the schedule and the time, so a re-delivered cron job does not start a second run.
  */
 export async function startCronRun(
   deps: Omit<ReconcileDeps, "maintenanceQueue" | "now">,
@@ -213,12 +289,18 @@ export async function startCronRun(
   scheduledAt: Date,
 ): Promise<string | null> {
   const { db, logger } = deps;
-  const workflow = await db.workflow.findUnique({ where: { id: data.workflowId }, select: { workspaceId: true, definition: true } });
+  const workflow = await db.workflow.findUnique({ where: { id: data.workflowId }, select: { workspaceId: true, active: true, publishedVersionId: true } });
   if (!workflow) {
     logger.warn("cron job for a missing workflow", data);
     return null;
   }
-  const definition = await currentDefinition(db, data.workflowId, workflow.definition);
+  if (!workflow.active || !workflow.publishedVersionId) {
+    logger.info("cron job for an inactive or unpublished workflow: no run", { ...data, active: workflow.active });
+    return null;
+  }
+  const published = await db.workflowSnapshot.findUnique({ where: { id: workflow.publishedVersionId }, select: { definition: true } });
+  const parsed = WorkflowDefinition.safeParse(published?.definition);
+  const definition = parsed.success ? parsed.data : null;
   const step = definition?.steps.find((candidate) => candidate.id === data.stepId);
   if (!definition || step?.type !== "trigger.cron") {
     logger.warn("cron job for a step that is no longer a cron trigger", data);
@@ -233,28 +315,15 @@ export async function startCronRun(
       workspaceId: workflow.workspaceId,
       definition,
       trigger: "cron",
+      triggerStepId: data.stepId, // R4: this schedule's trigger starts the run, not every cron trigger
       input: { scheduledAt: scheduledAt.toISOString() },
+      versionId: workflow.publishedVersionId,
     });
   } catch (error) {
-    if (!isUniqueViolation(error)) throw error; // already created by an earlier delivery: just enqueue
+    if (!isDuplicateKey(error)) throw error; // already created by an earlier delivery (Prisma's or pg's 23505): just enqueue
   }
   await enqueueRun(deps.runQueue, id);
   return id;
-}
-
-/** The definition as it is now: the stored Y.Doc (as the server does for manual runs), else the materialised one. */
-async function currentDefinition(db: Db, workflowId: string, materialised: unknown): Promise<Definition | null> {
-  const doc = await loadWorkflowDoc(db, workflowId).catch(() => null);
-  if (doc) {
-    try {
-      const { definition } = definitionFromDoc(doc);
-      if (definition.steps.length) return definition;
-    } finally {
-      doc.destroy();
-    }
-  }
-  const parsed = WorkflowDefinition.safeParse(materialised);
-  return parsed.success ? parsed.data : null;
 }
 
 /** Deletes the lock only while it still holds this pass's token (compare and delete in one step). */

@@ -5,18 +5,28 @@ import {
   createRedis,
   createRunQueue,
   jobCatalog,
+  nextQueuedRuns,
+  Prisma,
+  query,
   runDeliveryObserver,
+  RunThrottled,
+  stopChildRuns,
+  wakeRun,
   type Db,
   type Env,
   type Logger,
   type Redis,
   type RunJob,
 } from "@algorythmos/platform";
-import { DelayedError, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import { FINAL_RUN_STATUSES, type RunStatus } from "@algorythmos/domain";
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Queue } from "bullmq";
 import { startConnectorWorker } from "./connectors.js";
 import { executeRun } from "./engine.js";
+import { ERROR_TRIGGER, isWakeable, lifecycleOf, startErrorWorkflow } from "./engine/call.js";
+import type { EngineDeps } from "./engine/types.js";
 import { ShutdownAbort, SuspendRun, errorMessage } from "./errors.js";
 import { startMaintenance } from "./reconciler.js";
+import { startStepTestWorker } from "./step-test.js";
 
 export interface RunWorkerOptions {
   env: Env;
@@ -38,6 +48,36 @@ export interface RunWorkerOptions {
    */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+}
+
+/** R36: how soon a run held back by its workflow's maxConcurrentRuns is looked at again (a finish promotes it sooner). */
+export const THROTTLED_RETRY_MS = 2_000;
+
+/**
+ * After a delivery: when the run is final, wake the parent waiting for it (R34), stop its children (R32), let
+ * the next queued runs of its workflow start (R36) and, for a failure, start the error workflow (R35).
+ * One point read for a run that needs none of it.
+ */
+export async function afterRunEnd(deps: EngineDeps, queue: Queue<RunJob>, runId: string): Promise<void> {
+  const [run] = await query<{ status: RunStatus; workflowId: string; workspaceId: string; trigger: string; parentRunId: string | null; parentStepId: string | null; parentStatus: RunStatus | null; error: string | null; maxConcurrentRuns: string | null; errorWorkflowId: string | null }>(
+    deps.db,
+    Prisma.sql`SELECT r."status", r."workflowId", r."workspaceId", r."trigger", r."parentRunId", r."parentStepId", r."error",
+        (SELECT p."status" FROM "Run" p WHERE p."id" = r."parentRunId") AS "parentStatus",
+        r."definition"->'settings'->>'maxConcurrentRuns' AS "maxConcurrentRuns", r."definition"->'settings'->>'errorWorkflowId' AS "errorWorkflowId"
+      FROM "Run" r WHERE r."id" = ${runId}`,
+    "algo_run_after_end",
+  );
+  if (!run || !FINAL_RUN_STATUSES.includes(run.status)) return;
+  const lifecycle = lifecycleOf(deps);
+  // Only a parent still running can be waiting for it (a fire-and-forget call's parent may be long done).
+  if (run.parentRunId && run.parentStepId && run.parentStatus === "running") await wakeRun(queue, run.parentRunId);
+  if (run.status !== "succeeded") await stopChildRuns(lifecycle, runId, `Parent run ${run.status}`);
+  if (run.maxConcurrentRuns !== null) {
+    for (const next of await nextQueuedRuns(deps.db, run.workflowId, Math.max(1, Number(run.maxConcurrentRuns) || 1))) await wakeRun(queue, next);
+  }
+  if (run.status === "failed" && run.errorWorkflowId && run.trigger !== ERROR_TRIGGER && run.errorWorkflowId !== run.workflowId) {
+    await startErrorWorkflow(deps, { id: runId, workflowId: run.workflowId, workspaceId: run.workspaceId, error: run.error, errorWorkflowId: run.errorWorkflowId });
+  }
 }
 
 /** Re-deliveries after a worker died before BullMQ fails the job (the reconciler retries failed jobs, R22). */
@@ -76,16 +116,32 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
       let controllers = inFlight.get(runId);
       if (!controllers) inFlight.set(runId, (controllers = new Set()));
       controllers.add(stop);
+      const engineDeps = { env, db, redis, logger, signal: shutdown.signal, draining: draining.signal };
       try {
-        return await deliveries.observe(job, () => executeRun({ env, db, redis, logger, signal: shutdown.signal, draining: draining.signal }, runId, { stop: stop.signal }));
+        const outcome = await deliveries.observe(job, () => executeRun(engineDeps, runId, { stop: stop.signal }));
+        // R32, R34, R35, R36: what a run's end sets off (waking its parent, the next queued run, the error
+        // workflow); every part is idempotent, so a re-delivered final run does it again harmlessly.
+        if (outcome !== "missing") {
+          await afterRunEnd(engineDeps, queue, runId).catch((error: unknown) =>
+            logger.warn("after-run work failed; the reconciler catches up", { runId, error: errorMessage(error) }),
+          );
+        }
+        return outcome;
       } catch (error) {
+        // R36: the workflow's concurrency limit is reached: the run stays queued and is looked at again soon
+        // (a finishing run of the workflow promotes it sooner).
+        if (error instanceof RunThrottled && token) {
+          await job.moveToDelayed(Date.now() + THROTTLED_RETRY_MS, token);
+          throw new DelayedError();
+        }
         // R13: the rest of the run waits for a delay — no worker slot is held meanwhile.
         if (error instanceof SuspendRun && token) {
           await job.moveToDelayed(error.resumeAt.getTime(), token);
-          // R15: a cancel that arrived while this delivery was still in flight only aborted `stop` (its
-          // message handler promotes waiting jobs, not in-flight ones): promote it here, so the next
-          // delivery closes the run now rather than when the delay ends.
-          if (stop.signal.aborted) await job.promote().catch(() => {}); // promoted meanwhile
+          // R15: a cancel that arrived while the job was still active aborted `stop`, and its message
+          // handler found nothing delayed to promote: promote it here, so the next delivery closes the run
+          // now rather than when the delay ends (a cancel landing after this check finds the job delayed).
+          // R34: so is a wake-up (a child that finished, an approval decided) that came while it was active.
+          if (stop.signal.aborted || (await isWakeable(db, runId).catch(() => false))) await job.promote().catch(() => {}); // promoted meanwhile
           throw new DelayedError();
         }
         // R10: interrupted by shutdown — hand the job back; the next delivery resumes from the ledger.
@@ -114,13 +170,13 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
   worker.on("error", (error) => logger.error("run worker error", { error: errorMessage(error) }));
 
   // R15: the API publishes canceled run ids; the worker executing one aborts its in-flight step. A run that
-  // waits for a delay is promoted so its next delivery closes it now rather than when the delay ends.
+  // waits for a delay is promoted so its next delivery closes it now rather than when the delay ends — also
+  // while a delivery is still registered here: it may have moved the job to delayed after checking `stop`.
   subscriber.on("message", (_channel: string, runId: string) => {
     const controllers = inFlight.get(runId);
     if (controllers) {
       logger.info("run canceled; aborting its in-flight step", { runId });
       for (const controller of controllers) controller.abort();
-      return;
     }
     void (async () => {
       const job = await queue.getJob(runId);
@@ -133,6 +189,8 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
   const maintenance = options.maintenance ? await startMaintenance({ env, db, redis, logger, ...scope }) : null;
   // R24: "test connection" jobs from the API.
   const connectors = await startConnectorWorker({ env, db, logger }, shutdown.signal);
+  // R49, R50: "test step" and test case checks from the API.
+  const stepTests = await startStepTestWorker({ env, db, logger }, shutdown.signal);
   await worker.waitUntilReady();
   logger.info("run worker started", { concurrency: env.WORKER_CONCURRENCY });
 
@@ -144,7 +202,7 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
         // to the queue, to go on from the ledger elsewhere) for at most drainTimeoutMs, then are interrupted.
         const startedAt = Date.now();
         draining.abort();
-        const housekeeping = Promise.all([maintenance?.close(), connectors.close()]);
+        const housekeeping = Promise.all([maintenance?.close(), connectors.close(), stepTests.close()]);
         const drained = worker.close().then(() => true);
         const bound = new Promise<false>((resolve) => setTimeout(() => resolve(false), options.drainTimeoutMs ?? env.WORKER_DRAIN_TIMEOUT_MS).unref());
         if (!(await Promise.race([drained, bound]))) {

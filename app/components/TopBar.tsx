@@ -1,7 +1,8 @@
 import { Form, Link } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { ThemeMenu } from "~/components/ui/ThemeMenu";
 
-/** The page header of every signed-in page except the editor: brand, where you are, settings, log out. */
+/** The page header of every signed-in page except the editor: brand, where you are, settings, theme, log out. */
 export function TopBar({ name, workspaceId, children }: { name?: string; workspaceId?: string | null; children?: ReactNode }) {
   return (
     <header className="topbar">
@@ -10,7 +11,12 @@ export function TopBar({ name, workspaceId, children }: { name?: string; workspa
       </Link>
       {children}
       {workspaceId ? <Link to={`/workspaces/${workspaceId}/settings`}>Workspace settings</Link> : null}
-      {name ? <span className="muted">Signed in as {name}</span> : null}
+      {name ? (
+        <span className="muted topbar-user" title={`Signed in as ${name}`}>
+          Signed in as {name}
+        </span>
+      ) : null}
+      <ThemeMenu />
       <Form method="post" action="/logout">
         <button type="submit">Log out</button>
       </Form>

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { ApiError } from "./errors";
 import { execute, safeRedirect } from "./graphql.server";
 import { ME, type Operation } from "./operations";
-import { sessionCookie } from "./session.server";
+import { SESSION_COOKIE, sessionCookie } from "./session.server";
 
 export interface AuthActionData {
   error: string | null;
@@ -27,6 +27,11 @@ export async function authAction<Input extends Record<string, string>>(
   request: Request,
   schema: z.ZodType<Input>,
   mutation: Operation<Record<string, { token: string }>, { input: Input }>,
+  /**
+   * Runs as the account just signed in (its request carries the new session), before the redirect; returns
+   * where to go instead of `redirectTo`. An invite link accepted right after sign-up or log-in uses it.
+   */
+  afterAuth?: (signedIn: Request) => Promise<string>,
 ): Promise<AuthActionData | Response> {
   const form = await request.formData();
   const values = Object.fromEntries([...form.entries()].map(([k, v]) => [k, typeof v === "string" ? v : ""]));
@@ -44,7 +49,13 @@ export async function authAction<Input extends Record<string, string>>(
   if (!result.ok) return failure(result.error, echo);
   const token = Object.values(result.data)[0]?.token;
   if (!token) return { error: "The server did not return a session", fields: {}, values: echo };
-  return redirect(safeRedirect(new URL(request.url).searchParams.get("redirectTo")), {
+  let to = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
+  if (afterAuth) {
+    const headers = new Headers(request.headers);
+    headers.set("cookie", `${SESSION_COOKIE}=${encodeURIComponent(token)}`);
+    to = safeRedirect(await afterAuth(new Request(request.url, { method: request.method, headers })), to);
+  }
+  return redirect(to, {
     headers: { "Set-Cookie": sessionCookie(request, token) },
   });
 }

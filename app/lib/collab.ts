@@ -8,6 +8,9 @@ import { useEffect, useState } from "react";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import { wsOrigin } from "./graphql.browser";
+import { assignColors, userColor } from "./user-colors";
+
+export { assignColors, colorDistance, labelTextColor, userColor, USER_PALETTE } from "./user-colors";
 
 export type ConnectionStatus = "connecting" | "connected" | "offline";
 
@@ -55,26 +58,6 @@ const TERMINAL_CLOSES = new Set<number>([
   COLLAB_CLOSE.TOO_LARGE,
 ]);
 
-/**
- * A stable colour per user id, so a person keeps their colour across tabs and sessions. Hex (#rrggbb):
- * the collaborative carets of the notes editor accept nothing else.
- */
-export function userColor(id: string): string {
-  let hash = 0;
-  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return hslToHex(hash % 360, 0.65, 0.42);
-}
-
-function hslToHex(h: number, s: number, l: number): string {
-  const a = s * Math.min(l, 1 - l);
-  const channel = (n: number) => {
-    const k = (n + h / 30) % 12;
-    const value = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
-    return Math.round(value * 255).toString(16).padStart(2, "0");
-  };
-  return `#${channel(0)}${channel(8)}${channel(4)}`;
-}
-
 /** Another open editor (one per tab): where its pointer is on the canvas and which step it has selected. */
 export interface Peer {
   clientId: number;
@@ -82,6 +65,14 @@ export interface Peer {
   /** Flow coordinates, or null when the pointer is off the canvas. */
   cursor: { x: number; y: number } | null;
   selectedStepId: string | null;
+  /** Where its canvas view is: the flow point at the centre and the zoom (for follow mode), or null. */
+  viewport: { x: number; y: number; zoom: number } | null;
+}
+
+const finite = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+function readViewport(value: unknown): Peer["viewport"] {
+  const v = value as { x?: unknown; y?: unknown; zoom?: unknown } | null | undefined;
+  return v && finite(v.x) && finite(v.y) && finite(v.zoom) && v.zoom > 0 ? { x: v.x, y: v.y, zoom: v.zoom } : null;
 }
 
 const isValidColor = (color: unknown): color is string => typeof color === "string" && /^#[0-9a-fA-F]{6}$/.test(color);
@@ -109,7 +100,7 @@ export function useWorkflowDoc(workflowId: string, user: { id: string; name: str
     });
     const { meta, steps, edges } = docMaps(doc);
     const undoManager = new Y.UndoManager([meta, steps, edges], { trackedOrigins: new Set([LOCAL_ORIGIN]) });
-    const me: PresenceUser = { id: user.id, name: user.name, color: userColor(user.id) };
+    let me: PresenceUser = { id: user.id, name: user.name, color: userColor(user.id) };
     provider.awareness.setLocalStateField("user", me);
 
     const update = (patch: Partial<WorkflowDoc>) => setState((current) => ({ ...current, ...patch }));
@@ -140,11 +131,24 @@ export function useWorkflowDoc(workflowId: string, user: { id: string; name: str
     const refreshPeople = () => {
       const byId = new Map<string, PresenceUser>();
       const peers: Peer[] = [];
-      for (const [clientId, value] of provider.awareness.getStates()) {
-        const state = value as { user?: Partial<PresenceUser>; cursor?: unknown; selectedStepId?: unknown };
+      const states = [...provider.awareness.getStates()];
+      // Colours are shared out among the people in the room (every client computes the same assignment), so
+      // two collaborators never get near-identical colours; ours is published for the carets of the others.
+      const ids = states.map(([, value]) => (value as { user?: { id?: unknown } }).user?.id).filter((id): id is string => typeof id === "string");
+      const colors = assignColors([...ids, me.id]);
+      const myColor = colors.get(me.id)!;
+      if (myColor !== me.color) {
+        me = { ...me, color: myColor };
+        provider.awareness.setLocalStateField("user", me);
+        update({ me });
+        return; // the awareness change this makes calls us again
+      }
+      for (const [clientId, value] of states) {
+        const state = value as { user?: Partial<PresenceUser>; cursor?: unknown; selectedStepId?: unknown; viewport?: unknown };
         const person = state.user;
         if (!person || typeof person.id !== "string" || typeof person.name !== "string") continue;
-        const user = { id: person.id, name: person.name, color: isValidColor(person.color) ? person.color : userColor(person.id) };
+        const assigned = colors.get(person.id);
+        const user = { id: person.id, name: person.name, color: assigned ?? (isValidColor(person.color) ? person.color : userColor(person.id)) };
         if (!byId.has(user.id)) byId.set(user.id, user);
         if (clientId === provider.awareness.clientID) continue;
         // `cursor` is shared with the notes editor's carets ({ anchor, head }); only { x, y } is a canvas pointer.
@@ -154,6 +158,7 @@ export function useWorkflowDoc(workflowId: string, user: { id: string; name: str
           user,
           cursor: cursor && typeof cursor.x === "number" && typeof cursor.y === "number" ? { x: cursor.x, y: cursor.y } : null,
           selectedStepId: typeof state.selectedStepId === "string" ? state.selectedStepId : null,
+          viewport: readViewport(state.viewport),
         });
       }
       // Us first, then the others by name.

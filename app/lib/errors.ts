@@ -9,7 +9,7 @@ export interface ApiError {
   /** Field name (last path segment, e.g. "email") → message, from BAD_USER_INPUT's extensions.fields. */
   fields: Record<string, string>;
   /** Validation problems of a workflow (UNPROCESSABLE from startRun). */
-  problems: { message: string; stepId?: string | null }[];
+  problems: { message: string; code?: string; stepId?: string | null; edgeId?: string | null }[];
 }
 
 export function toApiError(errors: GraphQLErrors | undefined | null, fallback = "Something went wrong"): ApiError {

@@ -19,19 +19,34 @@ export function useNow(active: boolean, intervalMs = 250): number | null {
 
 /** Re-runs the page's loaders at most once per `delayMs`, however many live events ask for it. */
 export function useDebouncedRevalidate(delayMs = 200): () => void {
-  const { revalidate } = useRevalidator();
-  const revalidateRef = useRef(revalidate);
-  revalidateRef.current = revalidate;
+  const revalidator = useRevalidator();
+  const revalidateRef = useRef(revalidator.revalidate);
+  revalidateRef.current = revalidator.revalidate;
+  const stateRef = useRef(revalidator.state);
+  stateRef.current = revalidator.state;
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => {
     if (timer.current) clearTimeout(timer.current);
   }, []);
   return useCallback(() => {
     if (timer.current) return;
-    timer.current = setTimeout(() => {
+    const fire = () => {
+      // A revalidation started while one is in flight aborts the first (the router rejects it with an
+      // AbortError nobody handles): wait for it instead.
+      if (stateRef.current !== "idle") {
+        timer.current = setTimeout(fire, delayMs);
+        return;
+      }
       timer.current = null;
-      revalidateRef.current();
-    }, delayMs);
+      // A navigation that starts meanwhile aborts the revalidation; that is no error of the page's.
+      const pending: unknown = revalidateRef.current();
+      if (pending instanceof Promise) {
+        pending.catch((error: unknown) => {
+          if ((error as { name?: unknown } | null)?.name !== "AbortError") throw error;
+        });
+      }
+    };
+    timer.current = setTimeout(fire, delayMs);
   }, [delayMs]);
 }
 

@@ -65,6 +65,7 @@ type SettingsData = ResultOf<typeof documents.SETTINGS>;
 export type MemberInfo = SettingsData["workspace"]["members"][number];
 export type ApiTokenInfo = SettingsData["apiTokens"][number];
 export type CredentialInfo = ResultOf<typeof documents.CREDENTIALS>["credentials"][number];
+export type InviteInfo = ResultOf<typeof documents.INVITES>["workspace"]["invites"][number];
 
 export const ME = op(documents.ME);
 export const LOG_IN = op(documents.LOG_IN);
@@ -74,6 +75,7 @@ export const SIGN_UP = op(documents.SIGN_UP);
 export const WORKFLOWS = op(documents.WORKFLOWS);
 export const CREATE_WORKFLOW = op(documents.CREATE_WORKFLOW);
 export const EDITOR = narrowed<Omit<EditorData, "stepTypes"> & { stepTypes: StepTypeInfo[] }>(documents.EDITOR);
+export const WORKFLOW_WEBHOOK = op(documents.WORKFLOW_WEBHOOK);
 export const START_RUN = op(documents.START_RUN);
 export const RUN_EVENTS = op(documents.RUN_EVENTS);
 
@@ -96,6 +98,11 @@ export const SETTINGS = op(documents.SETTINGS);
 export const CREDENTIALS = op(documents.CREDENTIALS);
 export const INVITE_MEMBER = op(documents.INVITE_MEMBER);
 export const REMOVE_MEMBER = op(documents.REMOVE_MEMBER);
+export const INVITES = op(documents.INVITES);
+export const SET_MEMBER_ROLE = op(documents.SET_MEMBER_ROLE);
+export const REVOKE_INVITE = op(documents.REVOKE_INVITE);
+export const INVITE_PREVIEW = op(documents.INVITE_PREVIEW);
+export const ACCEPT_INVITE = op(documents.ACCEPT_INVITE);
 export const CREATE_CREDENTIAL = op(documents.CREATE_CREDENTIAL);
 export const DELETE_CREDENTIAL = op(documents.DELETE_CREDENTIAL);
 export const CREATE_API_TOKEN = op(documents.CREATE_API_TOKEN);
@@ -106,3 +113,160 @@ export const DUPLICATE_WORKFLOW = op(documents.DUPLICATE_WORKFLOW);
 export const DELETE_WORKFLOW = op(documents.DELETE_WORKFLOW);
 export const IMPORT_WORKFLOW = op(documents.IMPORT_WORKFLOW);
 export const EXPORT_WORKFLOW = op(documents.EXPORT_WORKFLOW);
+
+// ---------- draft and publish, approvals (#15) ----------
+// Hand-typed for now: schema.graphql gains #15's fields when it is regenerated at the end of the round; these
+// documents then move into the SDK's typed documents (packages/sdk/src/documents.ts) unchanged.
+const untyped = <Data, Variables extends Record<string, unknown>>(query: string): Operation<Data, Variables> => ({ query });
+
+export type RunVersionChoice = "DRAFT" | "PUBLISHED";
+
+/** A published version as the studio shows it (the definition is the workflow definition JSON). */
+export interface PublishedVersionInfo {
+  id: string;
+  version: number;
+  label: string;
+  message: string | null;
+  createdAt: string;
+  author: { name: string } | null;
+  definition: unknown;
+}
+/** One person's edits since the published version (from the Yjs update log, which carries the author). */
+export interface ChangeSincePublished {
+  user: { id: string; name: string } | null;
+  stepIds: string[];
+  fields?: string[] | null;
+  at: string;
+  edits: number;
+}
+export interface PublishStateData {
+  workflow: { id: string; active: boolean; published: PublishedVersionInfo | null };
+}
+export const PUBLISH_STATE = untyped<PublishStateData, { id: string }>(`
+  query PublishState($id: ID!) {
+    workflow(id: $id) { id active published { id version label message createdAt author { name } definition } }
+  }
+`);
+export const CHANGES_SINCE_PUBLISHED = untyped<{ workflow: { id: string; changesSincePublished: ChangeSincePublished[] } }, { id: string }>(`
+  query ChangesSincePublished($id: ID!) {
+    workflow(id: $id) { id changesSincePublished { user { id name } stepIds fields at edits } }
+  }
+`);
+/** Which versions are publications (kind "published") and their messages, beside VERSIONS. */
+export const VERSION_KINDS = untyped<{ workflow: { id: string; versions: { id: string; kind: string; message: string | null }[] } }, { id: string }>(`
+  query VersionKinds($id: ID!) {
+    workflow(id: $id) { id versions { id kind message } }
+  }
+`);
+export const PUBLISH_WORKFLOW = untyped<
+  { publishWorkflow: { version: { id: string; version: number; label: string } } },
+  { input: { workflowId: string; message: string; fromVersionId?: string; overrideFailingTests?: boolean } }
+>(`
+  mutation PublishWorkflow($input: PublishWorkflowInput!) {
+    publishWorkflow(input: $input) { version { id version label } }
+  }
+`);
+export const SET_WORKFLOW_ACTIVE = untyped<{ setWorkflowActive: { id: string; active: boolean } }, { input: { workflowId: string; active: boolean } }>(`
+  mutation SetWorkflowActive($input: SetWorkflowActiveInput!) {
+    setWorkflowActive(input: $input) { id active }
+  }
+`);
+/** startRun with the version to run (DRAFT, the default, or PUBLISHED). */
+export const START_RUN_VERSION = untyped<
+  { startRun: RunSummary },
+  { input: { workflowId: string; input: unknown; version: RunVersionChoice; triggerStepId?: string } }
+>(`
+  mutation StartRunVersion($input: StartRunInput!) {
+    startRun(input: $input) { id status steps { stepId status } }
+  }
+`);
+/** Which version a run ran: null for a draft run. */
+export const RUN_VERSION = untyped<{ run: { id: string; version: { id: string; version: number; label: string } | null } }, { id: string }>(`
+  query RunVersion($id: ID!) {
+    run(id: $id) { id version { id version label } }
+  }
+`);
+
+export type ApprovalDecision = "APPROVE" | "REJECT";
+export interface PendingApproval {
+  runId: string;
+  stepId: string;
+  title: string | null;
+  createdAt: string;
+  workflowId?: string | null;
+}
+export const PENDING_APPROVALS = untyped<{ pendingApprovals: PendingApproval[] }, { workspaceId: string }>(`
+  query PendingApprovals($workspaceId: ID!) {
+    pendingApprovals(workspaceId: $workspaceId) { runId stepId title createdAt workflowId }
+  }
+`);
+export const RESUME_RUN = untyped<
+  { resumeRun: { run: { id: string; status: string }; approval: { id: string; decision: string | null } } },
+  { input: { runId: string; stepId: string; decision: ApprovalDecision; comment?: string; data?: unknown } }
+>(`
+  mutation ResumeRun($input: ResumeRunInput!) {
+    resumeRun(input: $input) { run { id status } approval { id decision } }
+  }
+`);
+/** A run's approval steps, waiting (decision null) or decided, for the run page's inbox. */
+export interface RunApprovalInfo {
+  id: string;
+  stepId: string;
+  title: string;
+  instructions: string;
+  expiresAt: string | null;
+  decision: string | null;
+  comment: string | null;
+  decidedVia: string | null;
+  decidedAt: string | null;
+  decidedBy: { name: string } | null;
+  createdAt: string;
+}
+export const RUN_APPROVALS = untyped<{ run: { id: string; approvals: RunApprovalInfo[] } }, { id: string }>(`
+  query RunApprovals($id: ID!) {
+    run(id: $id) { id approvals { id stepId title instructions expiresAt decision comment decidedVia decidedAt decidedBy { name } createdAt } }
+  }
+`);
+/** A run's parent (workflow.call, error workflow) and the runs it started. */
+export interface RunFamilyData {
+  run: {
+    id: string;
+    parentStepId: string | null;
+    parentRun: { id: string; status: string; workflowId: string } | null;
+    childRuns: { id: string; status: string; workflowId: string; parentStepId: string | null }[];
+  };
+}
+export const RUN_FAMILY = untyped<RunFamilyData, { id: string }>(`
+  query RunFamily($id: ID!) {
+    run(id: $id) { id parentStepId parentRun { id status workflowId } childRuns { id status workflowId parentStepId } }
+  }
+`);
+/**
+ * A child run as its parent's trace nests it (#15 "the trace nests the child run's waterfall"): its steps
+ * (without their payloads: the child's own page shows those), its captured definition for the step names, and
+ * its own children for the next level.
+ */
+export interface ChildRunTraceData {
+  run: {
+    id: string;
+    status: string;
+    workflowId: string;
+    parentStepId: string | null;
+    createdAt: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+    error: string | null;
+    definition: CapturedDefinition;
+    steps: { id: string; stepId: string; type: string; attempt: number; status: string; startedAt: string | null; finishedAt: string | null; error: string | null }[];
+    childRuns: { id: string; status: string; workflowId: string; parentStepId: string | null }[];
+  };
+}
+export const CHILD_RUN_TRACE = untyped<ChildRunTraceData, { id: string }>(`
+  query ChildRunTrace($id: ID!) {
+    run(id: $id) {
+      id status workflowId parentStepId createdAt startedAt finishedAt error definition
+      steps { id stepId type attempt status startedAt finishedAt error }
+      childRuns { id status workflowId parentStepId }
+    }
+  }
+`);

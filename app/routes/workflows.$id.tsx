@@ -1,21 +1,52 @@
-import { definitionFromDoc, diffDefinitions, WorkflowDefinition, type Problem } from "@algorythmos/domain";
+import { readComments, stepDisplayName } from "@algorythmos/domain";
+import { definitionFromDoc, diffDefinitions, editorProblems, WorkflowDefinition } from "@algorythmos/domain";
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
+import { Link, useFetcher, useLoaderData, useRevalidator, type ShouldRevalidateFunction } from "@remix-run/react";
 import xyflowStyles from "@xyflow/react/dist/style.css";
-import { useCallback, useEffect, useMemo, useState } from "react";
-import { Canvas } from "~/components/editor/Canvas";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Canvas, type CanvasApi } from "~/components/editor/Canvas";
+import { CommentsContext, CommentsPanel, type CommentsState, type Member } from "~/components/editor/Comments";
 import { ConnectionStatus } from "~/components/editor/ConnectionStatus";
 import { NameInput } from "~/components/editor/NameInput";
+import { CanvasCollabContext, type CanvasCollab } from "~/components/editor/PeerCursors";
 import { Presence } from "~/components/editor/Presence";
+import { hasUnpublishedChanges, PUBLISH_INTENT, PublishDialog, publishedDefinition, timeAgo, type PublishActionResult } from "~/components/editor/PublishDialog";
+import { ProblemsPanel, stillOpen } from "~/components/editor/ProblemsPanel";
 import { RunPanel } from "~/components/editor/RunPanel";
+import { StepLibrary } from "~/components/editor/StepLibrary";
 import { StepPanel } from "~/components/editor/StepPanel";
-import { CREATE_VERSION_INTENT, RESTORE_VERSION_INTENT, VersionsPanel, type VersionActionResult } from "~/components/editor/VersionsPanel";
+import { StepTest } from "~/components/editor/StepTest";
+import { TestCasesPanel } from "~/components/editor/TestCasesPanel";
+import { CREATE_VERSION_INTENT, RESTORE_IN_EDITOR_INTENT, RESTORE_VERSION_INTENT, VersionsPanel, type VersionActionResult } from "~/components/editor/VersionsPanel";
+import { WorkflowSettings } from "~/components/editor/WorkflowSettings";
 import { useDocVersion, useWorkflowDoc } from "~/lib/collab";
-import { addStep, defaultConfig } from "~/lib/doc-edits";
-import { toApiError } from "~/lib/errors";
+import { toApiError, type Result } from "~/lib/errors";
+import { subscribe } from "~/lib/graphql.browser";
 import { execute, requireData } from "~/lib/graphql.server";
-import { CREATE_VERSION, CREDENTIALS, EDITOR, RESTORE_VERSION, START_RUN, VERSIONS, type StepTypeInfo } from "~/lib/operations";
+import { useDebouncedRevalidate, useNow } from "~/lib/live";
+import {
+  CHANGES_SINCE_PUBLISHED,
+  CREATE_VERSION,
+  CREDENTIALS,
+  EDITOR,
+  PENDING_APPROVALS,
+  PUBLISH_STATE,
+  PUBLISH_WORKFLOW,
+  SETTINGS,
+  RESTORE_VERSION,
+  SET_WORKFLOW_ACTIVE,
+  START_RUN,
+  START_RUN_VERSION,
+  VERSION_KINDS,
+  VERSIONS,
+  WORKFLOW_RUN_EVENTS,
+  WORKFLOWS,
+  type StepTypeInfo,
+} from "~/lib/operations";
 import { START_RUN_INTENT, useRun, type StartRunResult } from "~/lib/runs";
+
+const SET_ACTIVE_INTENT = "setActive";
+type SetActiveResult = Result<{ active: boolean }>;
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: xyflowStyles }];
 
@@ -28,28 +59,65 @@ export async function loader({ context, request, params }: LoaderFunctionArgs) {
     requireData(context, request, VERSIONS, { id }),
   ]);
   const role = me.workspaces.find((w) => w.id === workflow.workspaceId)?.role ?? "viewer";
-  // Names and types only (secrets never leave the server); the editor offers them for credentialId.
-  const credentials = await execute(context, request, CREDENTIALS, { workspaceId: workflow.workspaceId });
+  const workspaceId = workflow.workspaceId;
+  // Workspace members, for @mentions in comments (left out, like the others, when the API refuses).
+  const membersQuery = execute(context, request, SETTINGS, { workspaceId });
+  // Each of these only adds to the page: one the API refuses leaves its part out, never the editor.
+  const [credentials, publishState, versionKinds, changes, approvals, workflows] = await Promise.all([
+    // Names and types only (secrets never leave the server); the editor offers them for credentialId.
+    execute(context, request, CREDENTIALS, { workspaceId }),
+    execute(context, request, PUBLISH_STATE, { id }),
+    execute(context, request, VERSION_KINDS, { id }),
+    execute(context, request, CHANGES_SINCE_PUBLISHED, { id }),
+    execute(context, request, PENDING_APPROVALS, { workspaceId }),
+    execute(context, request, WORKFLOWS, { workspaceId, first: 100 }),
+  ]);
+  const membersResult = await membersQuery;
   return {
+    members: membersResult.ok ? membersResult.data.workspace.members.map(({ user: u }): Member => ({ id: u.id, name: u.name, email: u.email })) : [],
     user: { id: me.id, name: me.name },
     workflow,
     stepTypes,
     versions: history.versions,
     credentials: credentials.ok ? credentials.data.credentials.map(({ id, name, type }) => ({ id, name, type })) : undefined,
     readOnly: role === "viewer",
+    publish: publishState.ok ? { active: publishState.data.workflow.active, published: publishState.data.workflow.published } : null,
+    versionKinds: versionKinds.ok ? Object.fromEntries(versionKinds.data.workflow.versions.map((v) => [v.id, { kind: v.kind, message: v.message }])) : {},
+    changesSincePublished: changes.ok ? changes.data.workflow.changesSincePublished : null,
+    pendingApprovals: approvals.ok ? approvals.data.pendingApprovals.filter((a) => !a.workflowId || a.workflowId === id) : [],
+    otherWorkflows: workflows.ok ? workflows.data.workflows.edges.map(({ node }) => ({ id: node.id, name: node.name })).filter((w) => w.id !== id) : [],
   };
 }
 
-/** The Run button's startRun (see ~/lib/runs.ts), and saving and restoring versions. */
-export async function action({ context, request, params }: ActionFunctionArgs): Promise<StartRunResult | VersionActionResult> {
+/** The Run button's startRun (see ~/lib/runs.ts), saving and restoring versions, publishing and (de)activating. */
+export async function action({ context, request, params }: ActionFunctionArgs): Promise<StartRunResult | VersionActionResult | PublishActionResult | SetActiveResult> {
   const form = await request.formData();
   const intent = form.get("intent");
   const workflowId = params.id ?? "";
+  if (intent === PUBLISH_INTENT) {
+    const message = String(form.get("message") ?? "").trim();
+    if (!message) return { ok: false, error: { ...toApiError(null), code: "BAD_USER_INPUT", message: "Say what this publication changes", fields: { message: "Say what this publication changes" } } };
+    const fromVersionId = String(form.get("fromVersionId") ?? "") || undefined;
+    const overrideFailingTests = form.get("overrideFailingTests") === "true";
+    const result = await execute(context, request, PUBLISH_WORKFLOW, { input: { workflowId, message, overrideFailingTests, ...(fromVersionId ? { fromVersionId } : {}) } });
+    if (!result.ok) return result;
+    const { version } = result.data.publishWorkflow;
+    return { ok: true, data: { message: `Published v${version.version}`, version: version.version } };
+  }
+  if (intent === SET_ACTIVE_INTENT) {
+    const result = await execute(context, request, SET_WORKFLOW_ACTIVE, { input: { workflowId, active: form.get("active") === "true" } });
+    return result.ok ? { ok: true, data: { active: result.data.setWorkflowActive.active } } : result;
+  }
   if (intent === CREATE_VERSION_INTENT) {
     const label = String(form.get("label") ?? "").trim();
     if (!label) return { ok: false, error: { ...toApiError(null), code: "BAD_USER_INPUT", message: "Give the version a label", fields: { label: "Give the version a label" } } };
     const result = await execute(context, request, CREATE_VERSION, { input: { workflowId, label } });
     return result.ok ? { ok: true, data: { message: `Saved v${result.data.createVersion.version}` } } : result;
+  }
+  if (intent === RESTORE_IN_EDITOR_INTENT) {
+    // Saves the draft as it is; the browser then applies the restore to its live document (undoable there).
+    const result = await execute(context, request, CREATE_VERSION, { input: { workflowId, label: String(form.get("label") ?? "") } });
+    return result.ok ? { ok: true, data: { message: `The draft before it is saved as v${result.data.createVersion.version}` } } : result;
   }
   if (intent === RESTORE_VERSION_INTENT) {
     const result = await execute(context, request, RESTORE_VERSION, { versionId: String(form.get("versionId") ?? "") });
@@ -62,14 +130,16 @@ export async function action({ context, request, params }: ActionFunctionArgs): 
   } catch {
     return { ok: false, error: { ...toApiError(null), code: "BAD_USER_INPUT", message: "Run input must be valid JSON" } };
   }
-  return execute(context, request, START_RUN, { input: { workflowId, input } });
+  // Draft runs keep the plain startRun (the default version); only a published run names its version.
+  // R4: the trigger the run starts at, when the workflow has several (the Run panel's "Start at").
+  const triggerStepId = String(form.get("triggerStepId") ?? "") || undefined;
+  if (form.get("version") === "PUBLISHED") return execute(context, request, START_RUN_VERSION, { input: { workflowId, input, version: "PUBLISHED", triggerStepId } });
+  return execute(context, request, START_RUN, { input: { workflowId, input, triggerStepId } });
 }
 
 // Starting a run changes nothing the loader reads; skip re-running it (saving a version does: the list).
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formData, defaultShouldRevalidate }) =>
   formData?.get("intent") === START_RUN_INTENT || formData?.get("intent") === RESTORE_VERSION_INTENT ? false : defaultShouldRevalidate;
-
-const CATEGORY_ORDER = ["trigger", "action", "logic"];
 
 export default function WorkflowRoute() {
   const data = useLoaderData<typeof loader>();
@@ -79,28 +149,51 @@ export default function WorkflowRoute() {
 
 type EditorProps = ReturnType<typeof useLoaderData<typeof loader>>;
 
-function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, readOnly }: EditorProps) {
+function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, readOnly, publish, versionKinds, changesSincePublished, pendingApprovals, otherWorkflows }: EditorProps) {
   const { doc, provider, awareness, status, closeMessage, synced, people, peers, me, undoManager } = useWorkflowDoc(workflow.id, user);
   const version = useDocVersion(doc);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const { run, start } = useRun(workflow.id);
-  const [panel, setPanel] = useState<"step" | "history">("step");
+  const [panel, setPanel] = useState<"step" | "history" | "settings" | "comments">("step");
+  const { members } = useLoaderData<typeof loader>();
+  const [following, setFollowing] = useState<string | null>(null);
+  const [activeCommentId, setActiveCommentId] = useState<string | null>(null);
+  const [publishing, setPublishing] = useState(false);
+  const { revalidate } = useRevalidator();
+  const now = useNow(true, 15_000);
+  const closePublish = useCallback(() => setPublishing(false), []);
+  const openPublish = () => {
+    setPublishing(true);
+    revalidate(); // the latest publication and attribution
+  };
+  useLiveApprovals(workflow.id, pendingApprovals);
+  // Someone else may have published or (de)activated meanwhile: coming back to the tab refreshes that.
+  const revalidateRef = useRef(revalidate);
+  revalidateRef.current = revalidate;
+  useEffect(() => {
+    const onVisible = () => {
+      if (document.visibilityState === "visible") revalidateRef.current();
+    };
+    document.addEventListener("visibilitychange", onVisible);
+    return () => document.removeEventListener("visibilitychange", onVisible);
+  }, []);
   const [comparingId, setComparingId] = useState<string | null>(null);
 
   const state = useMemo(() => (doc && synced ? definitionFromDoc(doc) : null), [doc, synced, version]); // eslint-disable-line react-hooks/exhaustive-deps
+  // R54: everything the worker would refuse, plus the workspace's credentials and the warnings — recomputed
+  // from the live document on every change, so a fixed problem (an undone cycle) goes at once.
+  const problems = useMemo(() => (state ? editorProblems(state.problems, state.definition, { credentials }) : []), [state, credentials]);
   const problemsByStep = useMemo(() => {
     const map = new Map<string, string[]>();
-    for (const problem of state?.problems ?? []) {
+    for (const problem of problems) {
       if (problem.stepId) map.set(problem.stepId, [...(map.get(problem.stepId) ?? []), problem.message]);
     }
     return map;
-  }, [state]);
+  }, [problems]);
   const types = useMemo(() => new Map(stepTypes.map((t) => [t.type, t])), [stepTypes]);
   const typeLabels = useMemo(() => Object.fromEntries(stepTypes.map((t) => [t.type, t.label])), [stepTypes]);
-  const palette = useMemo(
-    () => [...stepTypes].sort((a, b) => CATEGORY_ORDER.indexOf(a.category) - CATEGORY_ORDER.indexOf(b.category)),
-    [stepTypes],
-  );
+  // The step library adds through the canvas: beside the selection, in view (the canvas knows both).
+  const canvasApi = useRef<CanvasApi | null>(null);
   const onSelect = useCallback((id: string | null) => setSelectedId(id), []);
 
   // Presence: the others see which step we have selected and where our pointer is on the canvas.
@@ -123,6 +216,9 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
   }, [compared, state]);
   const selected = state?.definition.steps.find((s) => s.id === selectedId) ?? null;
   const editable = !readOnly && !!doc && synced;
+  const published = publish?.published ?? null;
+  const publishedBase = useMemo(() => publishedDefinition(published), [published]);
+  const unpublished = !!state && !!publishedBase && hasUnpublishedChanges(publishedBase, state.definition);
 
   // Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y) undo this user's own canvas and config edits. Text fields keep
   // their native undo, and the notes editor its own.
@@ -143,19 +239,28 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
   }, [undoManager]);
 
   const add = (type: StepTypeInfo) => {
-    if (!doc || !state) return;
-    const steps = state.definition.steps;
-    const lowest = steps.reduce<{ x: number; y: number } | null>((low, s) => (!low || s.position.y > low.y ? s.position : low), null);
-    const id = addStep(doc, {
-      type: type.type,
-      name: type.label,
-      config: defaultConfig(type.configSchema),
-      position: lowest ? { x: lowest.x, y: lowest.y + 120 } : { x: 0, y: 0 },
-    });
-    setSelectedId(id);
+    const id = canvasApi.current?.addStep(type);
+    if (id) setSelectedId(id);
   };
 
+  // Collaboration around the canvas: follow mode (PeerCursors) and comments (pins on the canvas, the panel).
+  const stopFollowing = useCallback(() => setFollowing(null), []);
+  const canvasCollab = useMemo((): CanvasCollab => ({ awareness, following, stopFollowing }), [awareness, following, stopFollowing]);
+  const comments = useMemo(() => (doc && synced ? readComments(doc) : []), [doc, synced, version]); // eslint-disable-line react-hooks/exhaustive-deps
+  const openComment = useCallback((id: string | null) => {
+    setActiveCommentId(id);
+    if (id) setPanel("comments");
+  }, []);
+  const commentsState = useMemo((): CommentsState => ({ doc, comments, activeId: activeCommentId, open: openComment }), [doc, comments, activeCommentId, openComment]);
+  const stepNames = useMemo(() => new Map((state?.definition.steps ?? []).map((s) => [s.id, stepDisplayName(s, typeLabels[s.type])])), [state, typeLabels]);
+  const viewCentre = useCallback(() => {
+    const view = (awareness?.getLocalState() as { viewport?: { x: number; y: number } } | null)?.viewport;
+    return view ? { x: view.x, y: view.y } : { x: 0, y: 0 };
+  }, [awareness]);
+
   return (
+    <CanvasCollabContext.Provider value={canvasCollab}>
+    <CommentsContext.Provider value={commentsState}>
     <div className={readOnly ? "editor read-only" : "editor"}>
       <header className="topbar editor-bar">
         <Link to="/workflows" className="back">
@@ -168,13 +273,38 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
           </span>
         ) : null}
         <ConnectionStatus status={status} message={closeMessage} />
-        <Presence people={people} myId={user.id} />
+        <Presence people={people} myId={user.id} following={following} onFollow={setFollowing} />
         <nav className="editor-links" aria-label="Workflow">
           <Link to={`/workflows/${workflow.id}/runs`}>Runs</Link>
           <button type="button" aria-pressed={panel === "history"} onClick={() => setPanel(panel === "history" ? "step" : "history")}>
             History
           </button>
+          <button type="button" aria-pressed={panel === "settings"} onClick={() => setPanel(panel === "settings" ? "step" : "settings")}>
+            Settings
+          </button>
+          <button type="button" aria-pressed={panel === "comments"} onClick={() => setPanel(panel === "comments" ? "step" : "comments")} data-testid="comments-toggle">
+            Comments{comments.some((c) => !c.resolved) ? ` (${comments.filter((c) => !c.resolved).length})` : ""}
+          </button>
         </nav>
+        {pendingApprovals.length ? (
+          <Link to={`/runs/${encodeURIComponent(pendingApprovals[0]!.runId)}`} className="badge approvals-badge" data-testid="approvals-badge">
+            {pendingApprovals.length} approval{pendingApprovals.length === 1 ? "" : "s"} waiting
+          </Link>
+        ) : null}
+        {publish ? (
+          <div className="publish-controls">
+            <span className="publish-state" data-testid="publish-state">
+              {published ? `Published v${published.version}${now === null ? "" : ` · ${timeAgo(published.createdAt, now)}`}` : "Not published"}
+              {unpublished ? <span className="unpublished"> · Draft has unpublished changes</span> : null}
+            </span>
+            <ActiveToggle active={publish.active} disabled={readOnly} />
+            {readOnly ? null : (
+              <button type="button" className="primary" onClick={openPublish} disabled={!state}>
+                Publish…
+              </button>
+            )}
+          </div>
+        ) : null}
         <div className="undo-buttons">
           <button type="button" onClick={() => undoManager?.undo()} disabled={!editable} title="Undo (Ctrl+Z)">
             Undo
@@ -186,14 +316,7 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
       </header>
 
       {readOnly ? null : (
-        <aside className="palette" aria-label="Add a step">
-          <h2>Add a step</h2>
-          {palette.map((type) => (
-            <button key={type.type} type="button" onClick={() => add(type)} disabled={!editable} title={type.description}>
-              Add {type.label}
-            </button>
-          ))}
-        </aside>
+        <StepLibrary stepTypes={stepTypes} disabled={!editable || !state} onAdd={add} />
       )}
 
       <section className="canvas" aria-label="Workflow canvas">
@@ -210,6 +333,9 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
             diff={diff}
             peers={peers}
             onCursor={onCursor}
+            stepTypes={stepTypes}
+            apiRef={canvasApi}
+            undoManager={undoManager}
           />
         ) : (
           <p className="canvas-placeholder">{status === "offline" ? "Offline." : "Loading the workflow…"}</p>
@@ -218,51 +344,124 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
 
       <aside className="side" aria-label={panel === "history" ? "Version history" : "Run and step"}>
         {panel === "history" ? (
-          <VersionsPanel versions={versions} readOnly={readOnly} comparingId={comparingId} diff={diff} onCompare={setComparingId} />
+          <VersionsPanel
+            versions={versions}
+            readOnly={readOnly}
+            comparingId={comparingId}
+            diff={diff}
+            onCompare={setComparingId}
+            kinds={versionKinds}
+            publishedId={published?.id ?? null}
+            doc={editable ? doc : null}
+            undoManager={undoManager}
+          />
         ) : null}
-        {panel === "step" ? <RunPanel run={run} steps={state?.definition.steps ?? []} disabled={readOnly} onRun={start} /> : null}
+        {panel === "comments" ? (
+          <CommentsPanel
+            me={{ id: user.id, name: user.name }}
+            members={members}
+            readOnly={!editable}
+            awareness={awareness}
+            selectedStep={selected ? { id: selected.id, name: stepDisplayName(selected, typeLabels[selected.type]) } : null}
+            stepNames={stepNames}
+            viewCentre={viewCentre}
+            now={now}
+          />
+        ) : null}
+        {panel === "settings" && doc && state ? (
+          <WorkflowSettings doc={doc} settings={state.definition.settings} workflows={otherWorkflows} problems={state.problems} readOnly={!editable} />
+        ) : null}
+        {panel === "step" ? <RunPanel run={withOpenProblems(run, problems)} steps={state?.definition.steps ?? []} disabled={readOnly} onRun={start} publishedVersion={published?.version ?? null} /> : null}
         {panel !== "step" ? null : doc && selected ? (
           <StepPanel
             key={selected.id}
             doc={doc}
             step={selected}
             stepType={types.get(selected.type)}
-            problems={(state?.problems ?? []).filter((p) => p.stepId === selected.id)}
+            problems={problems.filter((p) => p.stepId === selected.id)}
             readOnly={!editable}
             provider={provider}
             me={me}
             credentials={credentials}
+            allSteps={state?.definition.steps}
           />
         ) : (
           <p className="muted panel-section">Select a step to configure it.</p>
         )}
-        {panel === "step" ? <Problems problems={state?.problems ?? []} onSelect={setSelectedId} /> : null}
+        {panel === "step" && doc && selected ? <StepTest key={`test-${selected.id}`} doc={doc} workflowId={workflow.id} step={selected} readOnly={!editable} /> : null}
+        {panel === "step" ? <ProblemsPanel problems={problems} readOnly={readOnly} onSelect={setSelectedId} /> : null}
+        {panel === "step" && doc && state ? <TestCasesPanel doc={doc} workflowId={workflow.id} testCases={state.definition.testCases ?? []} readOnly={!editable} /> : null}
       </aside>
+      {publishing && state ? (
+        <PublishDialog draft={state.definition} problems={state.problems} published={published} changes={changesSincePublished} now={now} onClose={closePublish} />
+      ) : null}
     </div>
+    </CommentsContext.Provider>
+    </CanvasCollabContext.Provider>
   );
 }
 
-function Problems({ problems, onSelect }: { problems: Problem[]; onSelect(id: string): void }) {
+/** Activate / deactivate: an inactive workflow's webhook answers 409 INACTIVE and its cron does not fire. */
+function ActiveToggle({ active, disabled }: { active: boolean; disabled: boolean }) {
+  const toggle = useFetcher<SetActiveResult>({ key: "set-active" });
+  // The click shows at once: the fetcher's formData only arrives with a later render, and a controlled checkbox
+  // re-rendered before it would spring back. Cleared once the fetcher is idle (the loader has the answer then).
+  const [clicked, setClicked] = useState<boolean | null>(null);
+  useEffect(() => {
+    if (toggle.state === "idle") setClicked(null);
+  }, [toggle.state]);
+  const pending = toggle.formData ? toggle.formData.get("active") === "true" : null;
+  const shown = pending ?? clicked ?? active;
+  // "Active" / "Inactive" only once the server has it; until then the switch shows the click and says so.
+  const saving = toggle.state !== "idle" || (clicked !== null && clicked !== active);
+  const error = toggle.data && !toggle.data.ok ? toggle.data.error.message : null;
   return (
-    <section className="panel-section" aria-labelledby="problems-heading">
-      <h2 id="problems-heading">Problems ({problems.length})</h2>
-      {problems.length === 0 ? (
-        <p className="muted">No problems: this workflow can run.</p>
-      ) : (
-        <ul className="problems" data-testid="problems">
-          {problems.map((problem, index) => (
-            <li key={`${problem.code}-${problem.stepId ?? ""}-${problem.edgeId ?? ""}-${index}`}>
-              {problem.stepId ? (
-                <button type="button" className="link" onClick={() => onSelect(problem.stepId!)}>
-                  {problem.message}
-                </button>
-              ) : (
-                problem.message
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
+    <label className="active-toggle" title={shown ? "Webhook and cron runs are on" : "Webhook and cron runs are off; the draft stays editable"}>
+      <input
+        type="checkbox"
+        role="switch"
+        checked={shown}
+        disabled={disabled || toggle.state !== "idle"}
+        onChange={(e) => {
+          setClicked(e.target.checked);
+          toggle.submit({ intent: SET_ACTIVE_INTENT, active: String(e.target.checked) }, { method: "post" });
+        }}
+        aria-describedby={error ? "active-toggle-error" : undefined}
+      />
+      <span data-testid="active-state" aria-live="polite">{saving ? (shown ? "Activating…" : "Deactivating…") : shown ? "Active" : "Inactive"}</span>
+      {error ? (
+        <span className="field-error" id="active-toggle-error" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </label>
   );
+}
+
+/**
+ * Keeps the approvals badge live: a run of this workflow starting to wait, or a step that was waiting moving
+ * on, reloads the page's data (a few times per approval, not once per step event).
+ */
+function useLiveApprovals(workflowId: string, pending: { runId: string; stepId: string }[]) {
+  const revalidate = useDebouncedRevalidate(300);
+  const waiting = useRef(new Set<string>());
+  waiting.current = new Set(pending.map((a) => `${a.runId}:${a.stepId}`));
+  useEffect(
+    () =>
+      subscribe(WORKFLOW_RUN_EVENTS, { workflowId }, {
+        next: ({ workflowRuns: event }) => {
+          if (event.status === "waiting" || (event.stepId && waiting.current.has(`${event.runId}:${event.stepId}`))) revalidate();
+        },
+      }),
+    [workflowId, revalidate],
+  );
+}
+
+/** A refused run's message lists only the problems still there; once all are fixed it is gone (R54). */
+function withOpenProblems<R extends { error: { problems: { code?: string; stepId?: string | null; edgeId?: string | null }[] } | null }>(run: R, problems: Parameters<typeof stillOpen>[1]): R {
+  const refused = run.error?.problems ?? [];
+  if (!refused.length) return run;
+  const open = stillOpen(refused, problems);
+  if (open.length === refused.length) return run;
+  return { ...run, error: open.length ? { ...run.error!, problems: open } : null };
 }

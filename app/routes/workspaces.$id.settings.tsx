@@ -1,5 +1,5 @@
 import { CREDENTIAL_TYPE_NAMES, CreateCredentialInput, credentialTypes, ROLES, type CredentialType } from "@algorythmos/domain";
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { ApiTokensSection } from "~/components/settings/ApiTokensSection";
 import { CredentialsSection } from "~/components/settings/CredentialsSection";
@@ -14,8 +14,11 @@ import {
   CREDENTIALS,
   DELETE_CREDENTIAL,
   INVITE_MEMBER,
+  INVITES,
   REMOVE_MEMBER,
   REVOKE_API_TOKEN,
+  REVOKE_INVITE,
+  SET_MEMBER_ROLE,
   SETTINGS,
   type RoleName,
 } from "~/lib/operations";
@@ -29,9 +32,12 @@ export async function loader({ context, request, params }: LoaderFunctionArgs) {
     requireData(context, request, SETTINGS, { workspaceId }),
     execute(context, request, CREDENTIALS, { workspaceId }),
   ]);
+  // Invites are the owners' business (FORBIDDEN for anyone else).
+  const invites = workspace.role === "owner" ? await execute(context, request, INVITES, { workspaceId }) : null;
   return {
     me: { id: me.id, name: me.name },
     workspace,
+    invites: invites?.ok ? invites.data.workspace.invites : [],
     credentials: credentials.ok ? credentials.data.credentials : [],
     credentialsError: credentials.ok ? null : credentials.error.message,
     apiTokens,
@@ -54,17 +60,37 @@ export async function action({ context, request, params }: ActionFunctionArgs): 
       if (!email) return invalid({ email: "Enter the person's email" });
       if (!(ROLES as readonly string[]).includes(role)) return invalid({ role: "Choose a role" });
       const result = await execute(context, request, INVITE_MEMBER, { input: { workspaceId, email, role } });
-      return result.ok ? { ok: true, data: { message: `${result.data.inviteMember.user.name} is now ${role}` } } : result;
+      if (!result.ok) return result;
+      const { user, inviteToken } = result.data.inviteMember;
+      if (user) return { ok: true, data: { message: `${user.name} is now ${role}` } };
+      // The link on the address this page was opened at (the API's own inviteUrl uses PUBLIC_URL).
+      const inviteUrl = new URL(`/invite/${encodeURIComponent(inviteToken ?? "")}`, request.url).toString();
+      return { ok: true, data: { message: `No account uses ${email} yet: send them this invite link to join as ${role}.`, inviteUrl } };
+    }
+    case "setRole": {
+      const role = text("role") as RoleName;
+      if (!(ROLES as readonly string[]).includes(role)) return invalid({ role: "Choose a role" });
+      const result = await execute(context, request, SET_MEMBER_ROLE, { input: { workspaceId, userId: text("userId"), role } });
+      return result.ok ? { ok: true, data: { message: `${result.data.setMemberRole.user.name} is now ${role}` } } : result;
     }
     case "removeMember": {
-      const result = await execute(context, request, REMOVE_MEMBER, { input: { workspaceId, userId: text("userId") } });
-      return result.ok ? { ok: true, data: { message: `Removed ${result.data.removeMember.user.name}` } } : result;
+      const userId = text("userId");
+      const result = await execute(context, request, REMOVE_MEMBER, { input: { workspaceId, userId } });
+      if (!result.ok) return result;
+      // Leaving: this page is no longer yours to see.
+      const { me } = await requireData(context, request, SETTINGS, { workspaceId }).catch(() => ({ me: null }));
+      if (!me) throw redirect("/workflows");
+      return { ok: true, data: { message: `Removed ${result.data.removeMember.user.name}` } };
+    }
+    case "revokeInvite": {
+      const result = await execute(context, request, REVOKE_INVITE, { input: { inviteId: text("inviteId") } });
+      return result.ok ? { ok: true, data: { message: `Revoked the invite of ${result.data.revokeInvite.email}` } } : result;
     }
     case "createCredential": {
       const type = text("type") as CredentialType;
       const secret: Record<string, string> = {};
       if (CREDENTIAL_TYPE_NAMES.includes(type)) {
-        for (const key of Object.keys(credentialTypes[type].secretSchema.shape)) {
+        for (const { key } of credentialTypes[type].fields) {
           const value = String(form.get(`secret.${key}`) ?? "");
           if (value.trim()) secret[key] = value;
         }
@@ -103,7 +129,7 @@ export async function action({ context, request, params }: ActionFunctionArgs): 
 }
 
 export default function WorkspaceSettings() {
-  const { me, workspace, credentials, credentialsError, apiTokens } = useLoaderData<typeof loader>();
+  const { me, workspace, invites, credentials, credentialsError, apiTokens } = useLoaderData<typeof loader>();
   return (
     <>
       <TopBar name={me.name} />
@@ -117,7 +143,7 @@ export default function WorkspaceSettings() {
           {workspace.role === "owner" ? <> · <Link to={`/workspaces/${workspace.id}/ops`}>Operations</Link></> : null}
         </p>
         <div className="settings-grid">
-          <MembersSection me={me} workspace={workspace} />
+          <MembersSection me={me} workspace={workspace} invites={invites} />
           <CredentialsSection role={workspace.role} credentials={credentials} credentialsError={credentialsError} />
           <ApiTokensSection apiTokens={apiTokens} />
         </div>

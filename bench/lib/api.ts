@@ -33,7 +33,13 @@ export async function createWorkflow(url: string, user: BenchUser, definition: {
     { input: { workspaceId: user.workspaceId, name: definition.name, definition } },
     user.token,
   );
-  return data.createWorkflow as { id: string; webhookPath: string | null };
+  const workflow = data.createWorkflow as { id: string; webhookPath: string | null };
+  // Webhooks run the published version only (R37): a workflow with a webhook trigger is published at once.
+  const steps = (definition.steps ?? []) as { type?: string }[];
+  if (steps.some((candidate) => candidate.type === "trigger.webhook")) {
+    await gql(url, `mutation($input: PublishWorkflowInput!) { publishWorkflow(input: $input) { version { id } } }`, { input: { workflowId: workflow.id, message: "bench" } }, user.token);
+  }
+  return workflow;
 }
 
 export const step = (id: string, type: string, config: Record<string, unknown> = {}, x = 0) => ({ id, type, name: id, config, position: { x, y: 0 } });

@@ -16,6 +16,8 @@ const BenchEnv = z.object({
   BENCH_SCALE: z.coerce.number().min(0.05).max(10).default(1),
   /** The soak scenario's load phase, in seconds (≥ 120 for the goal; shorter for trying it). */
   BENCH_SOAK_SECONDS: z.coerce.number().int().min(10).max(3_600).default(120),
+  /** The yjs scenario's cases to run, e.g. `1x200` (for bisecting one case); empty: all. */
+  BENCH_YJS_CASES: z.string().regex(/^(\d+x\d+(,\d+x\d+)*)?$/).default(""),
 });
 
 const parsed = BenchEnv.parse(process.env);
@@ -40,6 +42,7 @@ export const config = {
   profile: parsed.BENCH_PROFILE === "1",
   scale: parsed.BENCH_SCALE,
   soakSeconds,
+  yjsCases: parsed.BENCH_YJS_CASES ? parsed.BENCH_YJS_CASES.split(",") : [],
   machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${process.platform}`,
 };
 

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { config, oursEnv } from "./config.js";
 import { benchRoot, startChild, type Child } from "./proc.js";
-import { startPgCounter, type PgCounts } from "./pgcount.js";
+import { startPgCounter, startRedisCounter, type PgCounts, type RedisCounts } from "./pgcount.js";
 import { summariseProfile } from "./profile.js";
 
 export const profilesDir = path.join(benchRoot, "results", "profiles");
@@ -13,7 +13,8 @@ export const profilesDir = path.join(benchRoot, "results", "profiles");
  * bench/results/profiles/<scenario>.txt.
  */
 export interface Ours extends Child {
-  profile<T>(work: () => Promise<T>, label?: string): Promise<T>;
+  /** `force`: profile even without BENCH_PROFILE=1 (a breakdown that needs it). Returns through `onFile` the raw profile's path. */
+  profile<T>(work: () => Promise<T>, label?: string, options?: { force?: boolean; onFile?: (file: string) => void }): Promise<T>;
   profiled: string[];
   /** RSS (bytes) right after a full garbage collection in our process. */
   collectedRss(): Promise<number>;
@@ -38,9 +39,9 @@ export async function startOurs(scenario: string, env: Record<string, string> = 
     async collectedRss() {
       return Number((await ask({ gc: true }, "collected")).rss);
     },
-    async profile<T>(work: () => Promise<T>, label?: string): Promise<T> {
+    async profile<T>(work: () => Promise<T>, label?: string, options: { force?: boolean; onFile?: (file: string) => void } = {}): Promise<T> {
       const name = label ? `${scenario}-${label}` : scenario;
-      if (!config.profile) return work();
+      if (!config.profile && !options.force) return work();
       mkdirSync(profilesDir, { recursive: true });
       const file = path.join(profilesDir, `${name}.cpuprofile`);
       await ask({ profile: "start" }, "profiling");
@@ -50,6 +51,7 @@ export async function startOurs(scenario: string, env: Record<string, string> = 
         await ask({ profile: "stop", file }, "profiled");
         summariseProfile(file, path.join(profilesDir, `${name}.txt`));
         ours.profiled.push(`bench/results/profiles/${name}.txt`);
+        options.onFile?.(file);
       }
     },
   };
@@ -61,13 +63,15 @@ export async function startOurs(scenario: string, env: Record<string, string> = 
  * many statements a run, step or request costs. Stop the measured instance first: both would consume the
  * same queue.
  */
-export async function withCountedOurs<T>(work: (url: string, counts: PgCounts) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+export async function withCountedOurs<T>(work: (url: string, counts: PgCounts, redis: RedisCounts) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
   const proxy = await startPgCounter(config.databaseUrl);
-  const child = await startChild("ours-counted", "ours.ts", oursEnv({ ...env, DATABASE_URL: proxy.url }));
+  const redisProxy = await startRedisCounter(config.redisUrl);
+  const child = await startChild("ours-counted", "ours.ts", oursEnv({ ...env, DATABASE_URL: proxy.url, REDIS_URL: redisProxy.url }));
   try {
-    return await work(child.info.url, proxy.counts);
+    return await work(child.info.url, proxy.counts, redisProxy.counts);
   } finally {
     await child.stop();
     await proxy.close();
+    await redisProxy.close();
   }
 }

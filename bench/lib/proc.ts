@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 export const benchRoot = path.resolve(import.meta.dirname, "..");
 export const repoRoot = path.resolve(benchRoot, "..");
@@ -131,6 +134,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface EntryPointChild extends Child {
+  collectGarbage(): Promise<void>;
+  /** process.memoryUsage() right after a full collection (null if the inspector did not answer). */
+  memoryAfterGc(): Promise<MemoryReading | null>;
+  eventLoopLag(): Promise<LagReading | null>;
+}
+
 /**
  * Starts one of the project's own entry points (server/main.ts, collab/main.ts, worker/main.ts: the
  * production layout, one process each) and waits until `ready()` holds (bounded).
@@ -141,7 +151,7 @@ export async function startEntryPoint(
   env: Record<string, string>,
   ready: () => Promise<boolean>,
   timeoutMs = 90_000,
-): Promise<Child & { collectGarbage(): Promise<void> }> {
+): Promise<EntryPointChild> {
   // The inspector (loopback, a free port) lets the bench collect a process's garbage before reading its RSS.
   const child = spawn(process.execPath, ["--inspect=127.0.0.1:0", "--import", "tsx", path.join(repoRoot, script)], {
     cwd: repoRoot,
@@ -175,6 +185,29 @@ export async function startEntryPoint(
     await stopProcess(child);
     throw error;
   }
+  /** One DevTools protocol call on the process's inspector (a socket per call: calls are rare). */
+  const inspect = async (method: string, params: object = {}): Promise<Record<string, any> | null> => {
+    if (!inspectorUrl) return null;
+    const { default: WebSocket } = await import("ws");
+    const socket = new WebSocket(inspectorUrl);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => (socket.terminate(), resolve(null)), 10_000);
+      socket.once("error", () => (clearTimeout(timer), resolve(null)));
+      socket.once("open", () => socket.send(JSON.stringify({ id: 1, method, params })));
+      socket.on("message", (data: Buffer) => {
+        const answer = JSON.parse(data.toString()) as { id?: number; result?: Record<string, any> };
+        if (answer.id !== 1) return;
+        clearTimeout(timer);
+        socket.close();
+        resolve(answer.result ?? null);
+      });
+    });
+  };
+  /** Evaluates an expression in the process's main context (no code of ours changes: the bench started it with --inspect). */
+  const evaluate = async <T>(expression: string): Promise<T | null> => {
+    const result = await inspect("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true });
+    return (result?.result?.value as T | undefined) ?? null;
+  };
   return {
     name,
     process: child,
@@ -182,22 +215,62 @@ export async function startEntryPoint(
     info: {},
     stop: () => stopProcess(child),
     async collectGarbage() {
-      if (!inspectorUrl) return;
-      const { default: WebSocket } = await import("ws");
-      const socket = new WebSocket(inspectorUrl);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => (socket.terminate(), resolve()), 10_000);
-        socket.once("error", () => (clearTimeout(timer), resolve()));
-        socket.once("open", () => socket.send(JSON.stringify({ id: 1, method: "HeapProfiler.collectGarbage" })));
-        socket.on("message", (data: Buffer) => {
-          if ((JSON.parse(data.toString()) as { id?: number }).id !== 1) return;
-          clearTimeout(timer);
-          socket.close();
-          resolve();
-        });
-      });
+      await inspect("HeapProfiler.collectGarbage");
+    },
+    async memoryAfterGc() {
+      await inspect("HeapProfiler.collectGarbage");
+      return evaluate<MemoryReading>(MEMORY_EXPRESSION);
+    },
+    async eventLoopLag() {
+      return evaluate<LagReading>(LAG_EXPRESSION);
     },
   };
+}
+
+export interface MemoryReading {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+/** Event-loop delay since the previous reading (ms); the first reading starts the histogram. */
+export interface LagReading {
+  mean: number;
+  p99: number;
+  max: number;
+}
+
+const MEMORY_EXPRESSION = `(() => { const m = process.memoryUsage(); return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }; })()`;
+// Installed once per process through the inspector, read and reset on each call.
+const LAG_EXPRESSION = `(() => {
+  const h = (globalThis.__benchLag ??= (() => { const x = process.getBuiltinModule("node:perf_hooks").monitorEventLoopDelay({ resolution: 10 }); x.enable(); return x; })());
+  const reading = { mean: h.mean / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
+  h.reset();
+  return reading;
+})()`;
+
+/** Event-loop delay and CPU of the bench process itself (the load generator shares the machine's cores). */
+export function meterSelf(): { stop(): { cpuShare: number; lag: LagReading } } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  return {
+    stop() {
+      histogram.disable();
+      const used = process.cpuUsage(cpu);
+      const wallUs = (performance.now() - started) * 1000;
+      return { cpuShare: (used.user + used.system) / (wallUs || 1), lag: { mean: histogram.mean / 1e6, p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6 } };
+    },
+  };
+}
+
+/** Forces a full garbage collection in the bench process itself and returns its memory (V8 flag set at runtime). */
+export function selfMemoryAfterGc(): MemoryReading {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
 /** True when `url` answers 200. */
@@ -205,4 +278,16 @@ export async function answers200(url: string): Promise<boolean> {
   const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
   await response.arrayBuffer();
   return response.status === 200;
+}
+
+/** CPU time (ms, user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command name; USER_HZ is 100 on Linux.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }

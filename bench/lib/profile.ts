@@ -55,3 +55,51 @@ export function summariseProfile(file: string, out: string, top = 20): string {
   writeFileSync(out, text + "\n");
   return text;
 }
+
+/** A layer of a request: its name and the script URLs whose frames belong to it. */
+export interface Layer {
+  name: string;
+  match: RegExp;
+}
+
+/**
+ * Splits a profile's busy samples into layers: each sample goes to the highest-ranked layer (first in `layers`)
+ * with a frame anywhere on its stack, so a `pg` socket write under a resolver counts as SQL, and a Redis call
+ * under the rate limiter as the rate limit. Returns each layer's share of the busy samples and the busy share.
+ */
+export function layerShares(file: string, layers: Layer[]): { busy: number; shares: { name: string; share: number }[] } {
+  const profile = JSON.parse(readFileSync(file, "utf8")) as { nodes: ProfileNode[] };
+  const parent = new Map<number, ProfileNode>();
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+  const rank = new Map<number, number>();
+  const rankOf = (node: ProfileNode | undefined): number => {
+    if (!node) return layers.length;
+    const known = rank.get(node.id);
+    if (known !== undefined) return known;
+    const own = layers.findIndex((layer) => layer.match.test(node.callFrame.url));
+    const result = Math.min(own < 0 ? layers.length : own, rankOf(parent.get(node.id)));
+    rank.set(node.id, result);
+    return result;
+  };
+  const hits = new Map<string, number>();
+  let total = 0;
+  let idle = 0;
+  for (const node of byId.values()) {
+    const count = node.hitCount ?? 0;
+    if (!count) continue;
+    total += count;
+    const fn = node.callFrame.functionName;
+    if (fn === "(idle)") {
+      idle += count;
+      continue;
+    }
+    const name = fn === "(garbage collector)" ? "GC" : fn === "(program)" ? "V8 / native without a JS stack" : (layers[rankOf(node)]?.name ?? "other");
+    hits.set(name, (hits.get(name) ?? 0) + count);
+  }
+  const busy = total - idle;
+  return {
+    busy: total ? busy / total : 0,
+    shares: [...hits].map(([name, count]) => ({ name, share: busy ? count / busy : 0 })).sort((a, b) => b.share - a.share),
+  };
+}

@@ -38,7 +38,13 @@ export function markdownTable(scenarios: ScenarioResult[]): string {
 }
 
 export function goalLines(scenarios: ScenarioResult[]): string[] {
-  return scenarios.flatMap((scenario) => scenario.goals.map((goal) => `${goal.pass ? "PASS" : "MISS"}  ${goal.scenario}: ${goal.goal} — ${goal.measured}`));
+  return scenarios.flatMap((scenario) =>
+    scenario.goals.map(
+      (goal) =>
+        `${goal.pass ? "PASS" : "MISS"}  ${goal.scenario}: ${goal.goal} — ${goal.measured}` +
+        (!goal.pass ? `\n        limited by: ${goal.limit ?? "no breakdown measured for this goal (see the scenario's notes)"}` : ""),
+    ),
+  );
 }
 
 /** Plain-text table for the console. */
@@ -136,7 +142,7 @@ export function writeMarkdown(report: Report): void {
     "",
     "| goal | result | measured |",
     "|---|---|---|",
-    ...report.scenarios.flatMap((scenario) => scenario.goals.map((goal) => `| ${goal.scenario}: ${goal.goal} | ${goal.pass ? "PASS" : "**MISS**"} | ${goal.measured} |`)),
+    ...report.scenarios.flatMap((scenario) => scenario.goals.map((goal) => `| ${goal.scenario}: ${goal.goal} | ${goal.pass ? "PASS" : "**MISS**"} | ${goal.measured}${!goal.pass && goal.limit ? `; limited by: ${goal.limit}` : ""} |`)),
   ];
   writeFileSync(path.join(resultsDir, "latest.md"), lines.join("\n") + "\n");
 }

@@ -56,3 +56,17 @@ export async function pool<T, R>(items: T[], limit: number, work: (item: T, inde
   );
   return results;
 }
+
+/** Least-squares line through (x, y) points: slope, intercept and the slope's standard error. */
+export function fitLine(points: { x: number; y: number }[]): { slope: number; intercept: number; slopeStdErr: number } {
+  const n = points.length;
+  if (n < 2) return { slope: NaN, intercept: NaN, slopeStdErr: NaN };
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const sxx = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  const slope = sxx ? points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / sxx : NaN;
+  const intercept = my - slope * mx;
+  const residual = points.reduce((s, p) => s + (p.y - intercept - slope * p.x) ** 2, 0);
+  const slopeStdErr = n > 2 && sxx ? Math.sqrt(residual / (n - 2) / sxx) : NaN;
+  return { slope, intercept, slopeStdErr };
+}

@@ -29,6 +29,8 @@ export interface Goal {
   goal: string;
   measured: string;
   pass: boolean;
+  /** For a MISS: what limits it, measured in the same run (time inside/between steps, statements, Redis commands, CPU per run). */
+  limit?: string;
 }
 
 export interface ScenarioResult {

@@ -162,13 +162,27 @@ export const engine: Scenario = {
         ),
       );
 
-      // Where our time per step goes: the ledger's own timestamps of the last 100-step run.
+      // Where our time per step goes: the ledger's own timestamps of the last 100-step and 20-step http runs.
       const breakdown = await stepBreakdown();
-      if (breakdown) notes.push(breakdown);
+      if (breakdown) notes.push(breakdown.text);
+      const httpBreakdown = await stepBreakdown(`bench http chain ${HTTP_LONG}`);
+      if (httpBreakdown) notes.push(httpBreakdown.text);
       await ours.stop();
       for (const file of new Set(ours.profiled)) notes.push(`CPU profile of ours during the measured rounds: ${file}`);
       ours.profiled = [];
-      notes.push(await statementsPerStep(hooks, httpHooks, { HTTP_ALLOW_HOSTS: new URL(target.url).host }));
+      const counted = await statementsPerStep(hooks, httpHooks, { HTTP_ALLOW_HOSTS: new URL(target.url).host });
+      notes.push(counted.text);
+      /** What limits a per-step goal: the step's own time, the engine's time between steps, the rest of the run, its statements and Redis commands. */
+      const limitOf = (phases: StepPhases | null, perStep: number, rawPerStep: number, statements: number, redisCommands: number, length: number) => {
+        if (!phases) return "no ledger breakdown (the run was not found)";
+        const outside = (median((length === 100 ? times : httpTimes).ours.get(length)!) - phases.walkMs) / length;
+        return (
+          `per step ${round(perStep, 3)} ms vs ${round(rawPerStep, 3)} ms for a raw job: ${round(phases.insidePerStep, 2)} ms inside the step (ledger startedAt → finishedAt), ` +
+          `${round(phases.betweenPerStep, 2)} ms between steps (the engine's own walk), ${round(outside, 2)} ms per step outside the walk (request, queue, the final statement with the carried rows, the response; ` +
+          `this run: queued → started ${phases.queuedToStartedMs} ms of ${round(median((length === 100 ? times : httpTimes).ours.get(length)!), 1)} ms); ` +
+          `${round(statements, 2)} PostgreSQL statements and ${round(redisCommands, 2)} Redis commands per step`
+        );
+      };
       return {
         name: NAME,
         title: this.title,
@@ -179,12 +193,14 @@ export const engine: Scenario = {
             goal: `a step without side effects (transform) ≤ ${PURE_GOAL}× the raw BullMQ cost per step`,
             measured: `${round(oursPerStep / rawPerStep, 2)}× (${round(oursPerStep, 3)} vs ${round(rawPerStep, 3)} ms/step)`,
             pass: oursPerStep <= PURE_GOAL * rawPerStep,
+            limit: limitOf(breakdown, oursPerStep, rawPerStep, counted.perTransform, counted.redisPerTransform, 100),
           },
           {
             scenario: NAME,
             goal: `an http.request step ≤ ${HTTP_GOAL}× a raw BullMQ job making the same request`,
             measured: `${round(oursPerHttpStep / rawPerHttpStep, 2)}× (${round(oursPerHttpStep, 3)} vs ${round(rawPerHttpStep, 3)} ms/step)`,
             pass: oursPerHttpStep <= HTTP_GOAL * rawPerHttpStep,
+            limit: limitOf(httpBreakdown, oursPerHttpStep, rawPerHttpStep, counted.perHttp, counted.redisPerHttp, HTTP_LONG),
           },
         ],
         notes,
@@ -201,16 +217,28 @@ export const engine: Scenario = {
   },
 };
 
+interface StepPhases {
+  steps: number;
+  events: number;
+  queuedToStartedMs: number;
+  walkMs: number;
+  runMs: number;
+  insidePerStep: number;
+  betweenPerStep: number;
+  text: string;
+}
+
 /**
- * Per-step phases of the newest 100-step run, from RunStep timestamps: time inside steps (startedAt →
- * finishedAt) and between them (finishedAt → next startedAt), and run queue/start/finish gaps.
+ * Per-step phases of the newest run of the named workflow, from RunStep timestamps: time inside steps
+ * (startedAt → finishedAt) and between them (finishedAt → next startedAt), and run queue/start/finish gaps.
  */
-async function stepBreakdown(): Promise<string | null> {
+async function stepBreakdown(workflowName = "bench chain 100"): Promise<StepPhases | null> {
   const client = new pg.Client({ connectionString: config.databaseUrl });
   await client.connect();
   try {
     const run = await client.query(
-      `SELECT r.id, r."createdAt", r."startedAt", r."finishedAt" FROM "Run" r JOIN "Workflow" w ON w.id = r."workflowId" WHERE w.name = 'bench chain 100' ORDER BY r."createdAt" DESC LIMIT 1`,
+      `SELECT r.id, r."createdAt", r."startedAt", r."finishedAt" FROM "Run" r JOIN "Workflow" w ON w.id = r."workflowId" WHERE w.name = $1 ORDER BY r."createdAt" DESC LIMIT 1`,
+      [workflowName],
     );
     if (!run.rows[0]) return null;
     const steps = await client.query(`SELECT "stepId", "startedAt", "finishedAt" FROM "RunStep" WHERE "runId" = $1 ORDER BY "startedAt" ASC`, [run.rows[0].id]);
@@ -225,38 +253,83 @@ async function stepBreakdown(): Promise<string | null> {
     const events = await client.query(`SELECT count(*)::int AS n FROM "RunEvent" WHERE "runId" = $1`, [run.rows[0].id]);
     const r = run.rows[0] as { createdAt: Date; startedAt: Date; finishedAt: Date };
     const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-    return (
-      `breakdown of one 100-step run (ledger timestamps, ms resolution): queued → started ${r.startedAt.getTime() - r.createdAt.getTime()} ms, ` +
-      `started → finished ${r.finishedAt.getTime() - r.startedAt.getTime()} ms; ${steps.rowCount} step rows, ${events.rows[0].n} run events stored; ` +
-      `inside steps (startedAt → finishedAt) total ${sum(inside)} ms (${round(sum(inside) / (inside.length || 1), 2)} ms/step), ` +
-      `between steps (finishedAt → next startedAt) total ${sum(between)} ms (${round(sum(between) / (between.length || 1), 2)} ms/step)`
-    );
+    const phases = {
+      steps: steps.rowCount ?? 0,
+      events: events.rows[0].n as number,
+      queuedToStartedMs: r.startedAt.getTime() - r.createdAt.getTime(),
+      walkMs: r.finishedAt.getTime() - r.startedAt.getTime(),
+      runMs: r.finishedAt.getTime() - r.createdAt.getTime(),
+      insidePerStep: sum(inside) / (inside.length || 1),
+      betweenPerStep: sum(between) / (between.length || 1),
+    };
+    return {
+      ...phases,
+      text:
+        `breakdown of one run of "${workflowName}" (ledger timestamps, ms resolution): queued → started ${phases.queuedToStartedMs} ms, ` +
+        `started → finished ${phases.walkMs} ms; ${phases.steps} step rows, ${phases.events} run events stored; ` +
+        `inside steps (startedAt → finishedAt) total ${sum(inside)} ms (${round(phases.insidePerStep, 2)} ms/step), ` +
+        `between steps (finishedAt → next startedAt) total ${sum(between)} ms (${round(phases.betweenPerStep, 2)} ms/step)`,
+    };
   } finally {
     await client.end();
   }
 }
 
-/** PostgreSQL statements and round trips per step: runs of 1 and N steps through a counting proxy, slope. */
-async function statementsPerStep(hooks: Map<number, string>, httpHooks: Map<number, string>, env: Record<string, string>): Promise<string> {
-  return withCountedOurs(async (url, counts) => {
+interface PathCounts {
+  /** PostgreSQL statements per added transform, per added http.request; per 1-step run. */
+  perTransform: number;
+  perHttp: number;
+  oneStep: number;
+  /** Redis commands per added transform / http.request, and per 1-step run; the commands' names of a 1-step run. */
+  redisPerTransform: number;
+  redisPerHttp: number;
+  redisOneStep: number;
+  redisOneStepByName: string;
+  text: string;
+}
+
+/** PostgreSQL statements and round trips, and Redis commands, per step: runs of 1 and N steps through counting proxies, slope. */
+async function statementsPerStep(hooks: Map<number, string>, httpHooks: Map<number, string>, env: Record<string, string>): Promise<PathCounts> {
+  return withCountedOurs(async (url, counts, redis) => {
     const per = async (length: number, chains = hooks) => {
       const hook = new URL(chains.get(length)!);
       const target = `${url}${hook.pathname}`;
       await postJson(target, { n: 1 }); // warm (caches, prepared statements)
+      await new Promise((resolve) => setTimeout(resolve, 300));
       const before = { ...counts };
+      const redisBefore = { commands: redis.commands, byName: { ...redis.byName } };
       for (let i = 0; i < 3; i++) if ((await postJson(target, { n: 1 })).status !== 200) throw new Error("counted run failed");
       await new Promise((resolve) => setTimeout(resolve, 300)); // trailing writes after the response
-      return { statements: (counts.statements - before.statements) / 3, roundTrips: (counts.roundTrips - before.roundTrips) / 3 };
+      const byName = Object.entries(redis.byName)
+        .map(([name, n]) => [name, (n - (redisBefore.byName[name] ?? 0)) / 3] as const)
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, n]) => `${name} ${round(n, 1)}`)
+        .join(", ");
+      return { statements: (counts.statements - before.statements) / 3, roundTrips: (counts.roundTrips - before.roundTrips) / 3, redis: (redis.commands - redisBefore.commands) / 3, byName };
     };
     const one = await per(1);
     const hundred = await per(100);
     const httpOne = await per(1, httpHooks);
     const httpLong = HTTP_LONG;
     const httpMany = await per(httpLong, httpHooks);
-    return (
-      `PostgreSQL statements (counting proxy): a 1-step webhook run ${round(one.statements, 1)} statements / ${round(one.roundTrips, 1)} round trips; ` +
-      `a 100-step run ${round(hundred.statements, 1)} / ${round(hundred.roundTrips, 1)}; per added transform ${round((hundred.statements - one.statements) / 99, 2)} statements, ${round((hundred.roundTrips - one.roundTrips) / 99, 2)} round trips; ` +
-      `1 http.request step ${round(httpOne.statements, 1)}, ${httpLong} steps ${round(httpMany.statements, 1)}: per added http.request ${round((httpMany.statements - httpOne.statements) / (httpLong - 1), 2)} statements`
-    );
+    const perTransform = (hundred.statements - one.statements) / 99;
+    const perHttp = (httpMany.statements - httpOne.statements) / (httpLong - 1);
+    const redisPerTransform = (hundred.redis - one.redis) / 99;
+    const redisPerHttp = (httpMany.redis - httpOne.redis) / (httpLong - 1);
+    return {
+      perTransform,
+      perHttp,
+      oneStep: one.statements,
+      redisPerTransform,
+      redisPerHttp,
+      redisOneStep: one.redis,
+      redisOneStepByName: one.byName,
+      text:
+        `PostgreSQL statements (counting proxy): a 1-step webhook run ${round(one.statements, 1)} statements / ${round(one.roundTrips, 1)} round trips; ` +
+        `a 100-step run ${round(hundred.statements, 1)} / ${round(hundred.roundTrips, 1)}; per added transform ${round(perTransform, 2)} statements, ${round((hundred.roundTrips - one.roundTrips) / 99, 2)} round trips; ` +
+        `1 http.request step ${round(httpOne.statements, 1)}, ${httpLong} steps ${round(httpMany.statements, 1)}: per added http.request ${round(perHttp, 2)} statements. ` +
+        `Redis commands (counting proxy, every connection of ours): a 1-step run ${round(one.redis, 1)} (${one.byName}); per added transform ${round(redisPerTransform, 2)}, per added http.request ${round(redisPerHttp, 2)}`,
+    };
   }, env);
 }

@@ -50,8 +50,8 @@ export const yjs: Scenario = {
       const cases: Case[] = [
         { label: "1 workflow × 200 clients", rooms: 1, perRoom: 200, updates: Math.max(10, Math.round(50 * config.scale)), durationS: seconds(2.5) },
         { label: "500 workflows × 3 clients", rooms: 500, perRoom: 3, updates: Math.max(100, Math.round(750 * config.scale)), durationS: seconds(3) },
-      ];
-      const ids = await pool(Array.from({ length: 501 }, (_, i) => i), 8, async (i) => (await createWorkflow(ours.info.url, user, { name: `bench yjs ${i}` })).id);
+      ].filter((c) => !config.yjsCases.length || config.yjsCases.includes(`${c.rooms}x${c.perRoom}`));
+      const ids = await pool(Array.from({ length: cases.reduce((sum, c) => sum + c.rooms, 0) }, (_, i) => i), 8, async (i) => (await createWorkflow(ours.info.url, user, { name: `bench yjs ${i}` })).id);
       log(NAME, `created ${ids.length} workflows`);
       let offset = 0;
       for (const c of cases) {

@@ -20,6 +20,8 @@ import {
 export const EXPENSIVE_FIELD_COST: Record<string, number> = {
   /** Reads the live Y.Doc (stored state + update log) and decodes it: the costliest read we serve. */
   "Workflow.export": 1_500,
+  /** Replays up to 2,000 logged updates and decodes the definition per author's stretch of them (attribution). */
+  "Workflow.changesSincePublished": 2_000,
   /** The materialised definition and the run's captured one: JSON up to the document cap, read per parent. */
   "Workflow.definition": 100,
   "Run.definition": 100,

@@ -6,10 +6,15 @@ import "./types/auth.js";
 import "./types/workflow.js";
 import "./types/step-type.js";
 import "./types/run.js";
+import "./types/approval.js";
+import "./types/usage.js";
 import "./types/version.js";
+import "./types/publish.js";
 import "./types/workspace.js";
 import "./types/connector.js";
 import "./types/operations.js";
+import "./types/testing.js";
+import "./types/template.js";
 
 export const schema = builder.toSchema();
 

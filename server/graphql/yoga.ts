@@ -14,6 +14,7 @@ import { pricedFieldsCheck } from "./cost.js";
 import { httpStatusPolicy } from "./http-status.js";
 import { perQueryReads } from "./request-reads.js";
 import { schema } from "./schema.js";
+import { sharedSubscriptionEvents } from "./shared-events.js";
 
 /** Set on WebSocket (graphql-ws) contexts by server/http.ts. */
 interface WebSocketInitialContext {
@@ -79,6 +80,9 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
     graphiql: deps.env.NODE_ENV !== "production" ? { subscriptionsProtocol: "WS" } : false,
     landingPage: false,
     batching: false,
+    // /graphql bodies are limited in front of Yoga (server/app.ts: refuseLargeBodies, MAX_JSON_BODY_BYTES, 413);
+    // Yoga's own 25 MB limit would wrap every body in a TransformStream and a second Request for nothing.
+    maxRequestBodySize: false,
     // Only allowed origins may read answers with credentials (Yoga's default reflects every origin).
     cors: (request) => corsFor(deps.env, request),
     plugins: [
@@ -92,6 +96,7 @@ export function createGraphQL(deps: ServerDeps, hub: ChannelHub): Yoga {
         blockFieldSuggestion: { enabled: deps.env.NODE_ENV === "production" },
       }),
       perQueryReads(),
+      sharedSubscriptionEvents(), // before the telemetry plugin, which wraps it
       graphqlTelemetry(), // a span and the metrics of every operation (docs/observability.md)
       httpStatusPolicy(),
       ...(deps.env.NODE_ENV === "production" ? [disableIntrospection()] : []),

@@ -46,6 +46,8 @@ const ERROR_RESPONSE_NAMES: Record<AnyCode, string> = {
   CONFLICT: "Conflict",
   PAYLOAD_TOO_LARGE: "PayloadTooLarge",
   UNPROCESSABLE: "Unprocessable",
+  CONFIRMATION_REQUIRED: "ConfirmationRequired",
+  TEST_CASES_FAILED: "TestCasesFailed",
   RATE_LIMITED: "RateLimited",
   RUN_FAILED: "RunFailed",
   SERVICE_UNAVAILABLE: "ServiceUnavailable",
@@ -60,6 +62,8 @@ const ERROR_DESCRIPTIONS: Record<AnyCode, string> = {
   CONFLICT: "A duplicate name or email, or a run that is already final",
   PAYLOAD_TOO_LARGE: "A body over 1 MiB (the connection is closed after the answer), or a workflow document that would pass 2 MiB",
   UNPROCESSABLE: "The workflow cannot run; `details.problems` says why",
+  CONFIRMATION_REQUIRED: "Testing a step with side effects needs `confirmSideEffects: true`; `details.sideEffects` says which",
+  TEST_CASES_FAILED: "A test case failed, so the draft was not published; `details.testResults` has each case's result (`overrideFailingTests: true` publishes anyway)",
   RATE_LIMITED: "Over a rate limit; retry after `Retry-After` seconds",
   RUN_FAILED: "The webhook's run failed or was canceled; `details` has its `runId` and `status`",
   SERVICE_UNAVAILABLE: "PostgreSQL or Redis is unreachable; retry after `Retry-After` seconds",
@@ -146,15 +150,27 @@ export function openApiDocument(): Record<string, unknown> {
   paths["/hooks/{workflowId}/{secret}"] = {
     post: {
       operationId: "triggerWebhook",
-      summary: "Start a run of a workflow with a trigger.webhook step; its input is { body, query, headers }",
+      summary: "Start a run of the published version of a workflow with a trigger.webhook step; its input is { body, query, headers }",
       description:
         "The path is `Workflow.webhookPath` (it holds the secret, so no other credentials are needed). " +
+        "The run runs the workflow's published version; never published or deactivated: 409 NOT_PUBLISHED / INACTIVE. " +
+        "An `Idempotency-Key` header (1 to 255 printable ASCII characters) returns the run the first request with that key started, for 24 h " +
+        "(with `Idempotent-Replayed: true`). " +
         'With the trigger\'s `responseMode: "output"` the answer is the run\'s output (200) once it succeeds, ' +
         `502 RUN_FAILED when it fails, or 202 when it takes longer than ${WEBHOOK_WAIT_MS / 1000} s; otherwise 202 at once. ` +
         `Bodies up to ${MAX_WEBHOOK_BODY_BYTES} bytes of UTF-8 text; JSON when sent as JSON.`,
       tags: ["webhooks"],
       security: [],
-      parameters: pathParameters("/hooks/{workflowId}/{secret}"),
+      parameters: [
+        ...pathParameters("/hooks/{workflowId}/{secret}"),
+        {
+          name: "Idempotency-Key",
+          in: "header",
+          required: false,
+          description: "The same key (per workflow) returns the same run for 24 h",
+          schema: { type: "string", minLength: 1, maxLength: 255 },
+        },
+      ],
       requestBody: {
         required: false,
         content: {
@@ -170,6 +186,17 @@ export function openApiDocument(): Record<string, unknown> {
           content: { "application/json": { schema: schemas.of(WebhookAccepted, "output") } },
         },
         ...errorRefs(usedErrors, errorsOf({ method: "post", body: WebhookOutput, errors: ["NOT_FOUND", "UNPROCESSABLE", "RUN_FAILED"] }, false)),
+        "409": {
+          description: "NOT_PUBLISHED: the workflow was never published (publish it); INACTIVE: it is deactivated (activate it). No run is started",
+          content: {
+            "application/json": {
+              schema: schemas.of(
+                z.object({ error: z.object({ code: z.enum(["NOT_PUBLISHED", "INACTIVE"]), message: z.string(), details: z.null() }) }),
+                "output",
+              ),
+            },
+          },
+        },
       },
     },
   };

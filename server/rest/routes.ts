@@ -1,4 +1,5 @@
 import {
+  AcceptInviteInput,
   CreateApiTokenInput,
   CreateCredentialInput,
   CreateVersionInput,
@@ -8,23 +9,27 @@ import {
   LogInInput,
   RefreshSessionInput,
   RetryRunInput,
+  SetMemberRoleInput,
   SignUpInput,
   StartRunInput,
   TestConnectorInput,
   UpdateWorkflowInput,
 } from "@algorythmos/domain";
 import type { Context } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import type { Caller, ServerDeps } from "../context.js";
 import { AppError, badInput, fromZodError, type ErrorCode } from "../errors.js";
 import { createApiToken } from "../services/api-tokens.js";
 import { testConnector } from "../services/connectors.js";
 import { createCredential, deleteCredential, listCredentials } from "../services/credentials.js";
+import { resumeRun, ResumeRunInput } from "../services/approvals.js";
 import { cancelRun, getRun, listRuns, listRunSteps, retryRun, startRun } from "../services/runs.js";
 import { logOut, refreshSession } from "../services/sessions.js";
 import { listStepTypes } from "../services/step-types.js";
 import { listMyWorkspaces, logIn, signUp } from "../services/users.js";
 import { createVersion, diffVersions, listVersions, restoreVersion } from "../services/versions.js";
+import { runTestCases, RunTestCasesInput } from "../services/test-cases.js";
+import { publicationOf, PublishWorkflowInput, publishWorkflow, setWorkflowActive, SetWorkflowActiveInput } from "../services/publish.js";
 import {
   createWorkflow,
   deleteWorkflow,
@@ -35,10 +40,11 @@ import {
   listWorkflows,
   updateWorkflow,
 } from "../services/workflows.js";
-import { inviteMember, listMembers } from "../services/workspaces.js";
+import { inviteMember, listMembers, removeMember, setMemberRole } from "../services/workspaces.js";
+import { acceptInvite, createInvite, listInvites, revokeInvite } from "../services/invites.js";
 import * as S from "./schemas.js";
 
-export type Method = "get" | "post" | "patch" | "delete";
+export type Method = "get" | "post" | "put" | "patch" | "delete";
 
 export interface RouteInput<Query> {
   deps: ServerDeps;
@@ -123,6 +129,42 @@ export const REST_ROUTES: RestRoute[] = [
     summary: "Add an existing account, or change a member's role (owners)",
     body: InviteMemberInput.omit({ workspaceId: true }), status: 201, response: S.Member, errors: ["NOT_FOUND"],
     handle: async ({ deps, caller, param, jsonObject }) => inviteMember(deps, caller, { ...(await jsonObject()), workspaceId: param("id") }),
+  }),
+  route({
+    operationId: "setMemberRole", method: "patch", path: "/workspaces/{id}/members/{userId}", tag: "workspaces",
+    summary: "Change a member's role (owners; CONFLICT LAST_OWNER for the last owner)",
+    body: SetMemberRoleInput.pick({ role: true }), status: 200, response: S.Member, errors: ["NOT_FOUND", "CONFLICT"],
+    handle: async ({ deps, caller, param, jsonObject }) => setMemberRole(deps, caller, { ...(await jsonObject()), workspaceId: param("id"), userId: param("userId") }),
+  }),
+  route({
+    operationId: "removeMember", method: "delete", path: "/workspaces/{id}/members/{userId}", tag: "workspaces",
+    summary: "Remove a member, or leave (owners; CONFLICT LAST_OWNER for the last owner); answers the membership as it was",
+    status: 200, response: S.Member, errors: ["NOT_FOUND", "CONFLICT"],
+    handle: ({ deps, caller, param }) => removeMember(deps, caller, param("id"), param("userId")),
+  }),
+  route({
+    operationId: "listInvites", method: "get", path: "/workspaces/{id}/invites", tag: "workspaces",
+    summary: "Invites not yet accepted or revoked, newest first (owners)",
+    status: 200, response: S.pageOf(S.Invite, "Invite"), errors: ["NOT_FOUND"],
+    handle: async ({ deps, caller, param }) => ({ items: await listInvites(deps, caller, param("id")), nextCursor: null }),
+  }),
+  route({
+    operationId: "createInvite", method: "post", path: "/workspaces/{id}/invites", tag: "workspaces",
+    summary: "An invite link for someone without an account (owners); a newer link to the same email replaces the old",
+    body: InviteMemberInput.omit({ workspaceId: true }), status: 201, response: S.CreatedInvite, errors: ["NOT_FOUND", "CONFLICT"],
+    handle: async ({ deps, caller, param, jsonObject }) => createInvite(deps, caller, { ...(await jsonObject()), workspaceId: param("id") }),
+  }),
+  route({
+    operationId: "revokeInvite", method: "delete", path: "/invites/{id}", tag: "workspaces",
+    summary: "Withdraw an invite (owners): its link stops working at once",
+    status: 200, response: S.Invite, errors: ["NOT_FOUND", "CONFLICT"],
+    handle: ({ deps, caller, param }) => revokeInvite(deps, caller, param("id")),
+  }),
+  route({
+    operationId: "acceptInvite", method: "post", path: "/invites/accept", tag: "workspaces",
+    summary: "Join the invite's workspace as the caller (whose account must use the invited email)",
+    body: AcceptInviteInput, status: 200, response: S.Workspace, errors: ["NOT_FOUND", "CONFLICT"],
+    handle: async ({ deps, caller, json }) => acceptInvite(deps, caller, await json()),
   }),
   route({
     operationId: "listCredentials", method: "get", path: "/workspaces/{id}/credentials", tag: "credentials",
@@ -218,6 +260,28 @@ export const REST_ROUTES: RestRoute[] = [
   }),
 
   route({
+    operationId: "publishWorkflow", method: "post", path: "/workflows/{id}/publish", tag: "versions",
+    summary: "Publish the draft (or, with fromVersionId, an earlier version again) as the version webhook and cron runs run",
+    body: PublishWorkflowInput.omit({ workflowId: true }), status: 201, response: S.PublishResult, errors: ["NOT_FOUND", "UNPROCESSABLE"],
+    handle: async ({ deps, caller, param, jsonObject }) => publishWorkflow(deps, caller, { ...(await jsonObject()), workflowId: param("id") }),
+  }),
+  route({
+    operationId: "runTestCases", method: "post", path: "/workflows/{id}/test-cases/run", tag: "workflows",
+    summary: "Run the draft's test cases (all, or caseIds): one draft run per case (trigger test, pins not used); answers each case's result",
+    body: RunTestCasesInput.omit({ workflowId: true }), status: 200, response: S.TestCaseResults, errors: ["NOT_FOUND", "UNPROCESSABLE"],
+    handle: async ({ deps, caller, param, jsonObject }) => ({ results: await runTestCases(deps, caller, { ...(await jsonObject()), workflowId: param("id") }) }),
+  }),
+  route({
+    operationId: "setWorkflowActive", method: "put", path: "/workflows/{id}/active", tag: "workflows",
+    summary: "Turn the workflow's triggers (webhook, cron) on or off; the draft stays editable",
+    body: SetWorkflowActiveInput.omit({ workflowId: true }), status: 200, response: S.WorkflowPublication, errors: ["NOT_FOUND"],
+    handle: async ({ deps, caller, param, jsonObject }) => {
+      const workflow = await setWorkflowActive(deps, caller, { ...(await jsonObject()), workflowId: param("id") });
+      return { workflowId: workflow.id, ...(await publicationOf(deps, workflow.id)) };
+    },
+  }),
+
+  route({
     operationId: "listRuns", method: "get", path: "/runs", tag: "runs",
     summary: "Runs of a workflow, newest first",
     query: S.ListRunsQuery, status: 200, response: S.pageOf(S.Run, "Run"), errors: ["NOT_FOUND"],
@@ -225,8 +289,8 @@ export const REST_ROUTES: RestRoute[] = [
   }),
   route({
     operationId: "startRun", method: "post", path: "/runs", tag: "runs",
-    summary: "Start a run of the workflow as it is now",
-    body: StartRunInput, status: 201, response: S.Run, errors: ["NOT_FOUND", "UNPROCESSABLE"],
+    summary: "Start a run of the draft as it is now (or, with version PUBLISHED, of the published version)",
+    body: StartRunInput.extend({ version: z.enum(["DRAFT", "PUBLISHED"]).optional().meta({ description: "DRAFT (default) or PUBLISHED" }) }), status: 201, response: S.Run, errors: ["NOT_FOUND", "UNPROCESSABLE"],
     handle: async ({ deps, caller, json }) => startRun(deps, caller, await json()),
   }),
   route({
@@ -240,6 +304,12 @@ export const REST_ROUTES: RestRoute[] = [
     summary: "Cancel a queued or running run (CONFLICT when it is already final)",
     status: 200, response: S.Run, errors: ["NOT_FOUND", "CONFLICT"],
     handle: ({ deps, caller, param }) => cancelRun(deps, caller, param("id")),
+  }),
+  route({
+    operationId: "resumeRun", method: "post", path: "/runs/{id}/resume", tag: "runs",
+    summary: "Approve or reject a waiting approval step (editors and owners); CONFLICT when already decided or timed out",
+    body: ResumeRunInput.omit({ runId: true }), status: 200, response: S.ResumeRunResult, errors: ["NOT_FOUND", "CONFLICT"],
+    handle: async ({ deps, caller, param, jsonObject }) => resumeRun(deps, caller, { ...(await jsonObject()), runId: param("id") }),
   }),
   route({
     operationId: "retryRun", method: "post", path: "/runs/{id}/retry", tag: "runs",

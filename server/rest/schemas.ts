@@ -27,6 +27,10 @@ export const ListWorkflowsQuery = PageQuery.extend({
 export const ListRunsQuery = PageQuery.extend({
   workflowId: z.string({ error: "Query parameter workflowId is required" }).min(1, "Query parameter workflowId is required").meta({ description: "The workflow whose runs to list" }),
   status: RunsFilter.shape.status,
+  // Checked by the service (listRuns), like GraphQL's `runs` arguments: one set of rules and messages.
+  createdAfter: z.string().optional().meta({ description: "Only runs queued at or after this ISO 8601 date-time" }),
+  createdBefore: z.string().optional().meta({ description: "Only runs queued before this ISO 8601 date-time (later than createdAfter)" }),
+  search: z.string().optional().meta({ description: "A run id (exact), or text the run's input contains (case-insensitive, at most 200 characters; reads the newest 5,000 runs that pass the other filters)" }),
 });
 export const DiffQuery = z.object({ to: z.string().min(1).optional().meta({ description: "The version to compare with; the workflow as it is now when omitted" }) });
 export const ListStepsQuery = z.object({
@@ -47,6 +51,25 @@ export const LoggedOut = z.object({ loggedOut: z.boolean().meta({ description: "
 
 export const Workspace = z.object({ id, name: z.string(), role: z.enum(ROLES) }).meta({ id: "Workspace" });
 export const Member = z.object({ userId: id, email: z.string(), name: z.string(), role: z.enum(ROLES) }).meta({ id: "Member" });
+export const Invite = z
+  .object({
+    id,
+    workspaceId: id,
+    email: z.string(),
+    role: z.enum(ROLES),
+    status: z.enum(["PENDING", "EXPIRED", "ACCEPTED", "REVOKED"]),
+    createdAt: timestamp,
+    expiresAt: timestamp,
+    invitedBy: User.nullable(),
+  })
+  .meta({ id: "Invite", description: "An invite link, by its email and role: the token is never readable back" });
+export const CreatedInvite = z
+  .object({
+    invite: Invite,
+    token: z.string().meta({ description: "The link's token, shown once (for POST /api/invites/accept)" }),
+    url: z.string().meta({ description: "The link to send: <PUBLIC_URL>/invite/<token>; single-use, for that email, 7 days" }),
+  })
+  .meta({ id: "CreatedInvite" });
 export const Credential = z
   .object({ id, workspaceId: id, name: z.string(), type: z.enum(CREDENTIAL_TYPE_NAMES as [string, ...string[]]), createdAt: timestamp })
   .meta({ id: "Credential", description: "A credential as the API shows it: never the secret" });
@@ -55,15 +78,24 @@ const Step = z
   .object({
     id,
     type: z.string(),
+    key: z.string().optional().meta({ description: "The readable key expressions call the step by (steps.<key>.output); absent: by id only" }),
     name: z.string(),
     config: z.record(z.string(), z.unknown()),
     position: z.object({ x: z.number(), y: z.number() }),
     notes: z.string().optional(),
+    onError: z.enum(["fail", "continue", "branch"]).optional(),
   })
   .meta({ id: "Step" });
 const Edge = z.object({ id, source: id, target: id, label: EdgeLabel.optional() }).meta({ id: "Edge" });
 export const Definition = z
-  .object({ schemaVersion: z.literal(1), name: z.string(), description: z.string(), steps: z.array(Step), edges: z.array(Edge) })
+  .object({
+    schemaVersion: z.literal(1),
+    name: z.string(),
+    description: z.string(),
+    steps: z.array(Step),
+    edges: z.array(Edge),
+    settings: z.object({ maxConcurrentRuns: z.number().int().optional(), errorWorkflowId: z.string().optional() }).optional(),
+  })
   .meta({ id: "WorkflowDefinition" });
 const Problem = z
   .object({
@@ -102,21 +134,34 @@ export const ImportedWorkflow = Workflow.extend({
   importReport: z.object({ format: z.enum(IMPORT_FORMATS), problems: z.array(ImportProblem) }).meta({ description: "What the JSON was read as, and what could not be carried over" }),
 }).meta({ id: "ImportedWorkflow" });
 export const WorkflowExport = z.object({ format: z.literal(WORKFLOW_EXPORT_FORMAT), definition: Definition }).meta({ id: "WorkflowExport" });
-export const Version = z
-  .object({ id, workflowId: id, version: z.number().int(), label: z.string(), definition: Definition, authorId: id.nullable(), createdAt: timestamp })
-  .meta({ id: "Version" });
 export const DefinitionDiff = z
   .object({
     nameChanged: z.boolean(),
     descriptionChanged: z.boolean(),
     stepsAdded: z.array(Step),
     stepsRemoved: z.array(Step),
-    stepsChanged: z.array(z.object({ id, fields: z.array(z.enum(["id", "type", "name", "config", "position", "notes"])), before: Step, after: Step })),
+    stepsChanged: z.array(z.object({ id, fields: z.array(z.enum(["id", "type", "key", "name", "config", "position", "notes", "onError"])), before: Step, after: Step })),
     edgesAdded: z.array(Edge),
     edgesRemoved: z.array(Edge),
     edgesChanged: z.array(z.object({ id, before: Edge, after: Edge })),
   })
   .meta({ id: "DefinitionDiff" });
+export const Version = z
+  .object({
+    id,
+    workflowId: id,
+    version: z.number().int(),
+    label: z.string(),
+    definition: Definition,
+    authorId: id.nullable(),
+    createdAt: timestamp,
+    kind: z.enum(["snapshot", "published"]).meta({ description: "published versions are immutable; webhook and cron runs run the workflow's published one" }),
+    message: z.string(),
+    sourceVersionId: id.nullable().meta({ description: "A rollback: the earlier version it published again" }),
+    overrideFailingTests: z.boolean(),
+    diff: DefinitionDiff.nullable().meta({ description: "A published version: what changed against the version published before it; null for a snapshot" }),
+  })
+  .meta({ id: "Version" });
 
 const json = z.unknown().meta({ description: "Any JSON value" });
 export const Run = z
@@ -125,9 +170,11 @@ export const Run = z
     workflowId: id,
     status: z.enum(RUN_STATUSES),
     trigger: z.string().meta({ description: "manual, webhook, cron or retry" }),
+    triggerStepId: id.nullable().meta({ description: "The trigger step the run started at (R4); null for runs from before it was recorded" }),
     input: json,
     retryOfRunId: id.nullable(),
     fromStepId: id.nullable(),
+    versionId: id.nullable().meta({ description: "The published version it ran; null for a run of the draft" }),
     output: json,
     error: z.string().nullable(),
     createdAt: timestamp,
@@ -135,6 +182,56 @@ export const Run = z
     finishedAt: timestamp.nullable(),
   })
   .meta({ id: "Run" });
+export const Approval = z
+  .object({
+    id,
+    runId: id,
+    stepId: id.meta({ description: "The approval step's ledger id (`<stepId>@<i>` inside a loop)" }),
+    workflowId: id,
+    title: z.string(),
+    instructions: z.string(),
+    expiresAt: timestamp.nullable().meta({ description: "When the timeout's default decision applies; null without a timeout" }),
+    decision: z.enum(["approved", "rejected"]).nullable().meta({ description: "null while waiting" }),
+    comment: z.string().nullable(),
+    data: json,
+    decidedById: id.nullable().meta({ description: "The user who decided (resumeRun); null for a signed link or a timeout" }),
+    decidedVia: z.enum(["user", "link", "timeout"]).nullable(),
+    decidedAt: timestamp.nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: "Approval" });
+export const ResumeRunResult = z.object({ run: Run, approval: Approval }).meta({ id: "ResumeRunResult" });
+export const PublishResult = z
+  .object({
+    workflow: Workflow,
+    version: Version,
+    testResults: z.array(
+      z.object({ testCaseId: id, name: z.string(), passed: z.boolean(), message: z.string().nullable(), runId: id.nullable() }).meta({ id: "PublishTestResult" }),
+    ),
+  })
+  .meta({ id: "PublishResult" });
+export const TestCaseResults = z
+  .object({
+    results: z.array(
+      z
+        .object({
+          caseId: id,
+          name: z.string(),
+          runId: id.nullable().meta({ description: "The case's run (trigger test); null when it could not start" }),
+          passed: z.boolean(),
+          failures: z.array(z.string()).meta({ description: "Why it failed, one line each; empty when it passed" }),
+        })
+        .meta({ id: "TestCaseResult" }),
+    ),
+  })
+  .meta({ id: "TestCaseResults" });
+export const WorkflowPublication = z
+  .object({
+    workflowId: id,
+    active: z.boolean().meta({ description: "Whether webhook and cron run the published version" }),
+    publishedVersionId: id.nullable().meta({ description: "The published version; null until first published" }),
+  })
+  .meta({ id: "WorkflowPublication" });
 export const RunStep = z
   .object({
     id,
@@ -157,6 +254,7 @@ export const StepType = z
     category: z.string(),
     sideEffects: z.string(),
     configSchema: z.unknown().meta({ description: "JSON Schema of the step's config" }),
+    outputSchema: z.unknown().meta({ description: "JSON Schema of a succeeded step's output" }),
   })
   .meta({ id: "StepType" });
 export const ConnectorTestResult = z.object({ ok: z.boolean(), message: z.string() }).meta({ id: "ConnectorTestResult" });

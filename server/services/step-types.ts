@@ -1,4 +1,4 @@
-import { STEP_TYPE_NAMES, stepConfigJsonSchema, stepTypes } from "@algorythmos/domain";
+import { STEP_TYPE_NAMES, stepConfigJsonSchema, stepOutputJsonSchema, stepTypes } from "@algorythmos/domain";
 
 export interface StepTypeView {
   type: string;
@@ -7,6 +7,7 @@ export interface StepTypeView {
   category: string;
   sideEffects: string;
   configSchema: unknown;
+  outputSchema: unknown;
 }
 
 // Computed once: the registry is static.
@@ -17,6 +18,7 @@ const STEP_TYPES: StepTypeView[] = STEP_TYPE_NAMES.map((type) => ({
   category: stepTypes[type].category,
   sideEffects: stepTypes[type].sideEffects,
   configSchema: stepConfigJsonSchema(type),
+  outputSchema: stepOutputJsonSchema(type),
 }));
 
 export function listStepTypes(): StepTypeView[] {

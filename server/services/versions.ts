@@ -1,4 +1,4 @@
-import { applyDefinitionToDoc, CreateVersionInput, definitionFromDoc, diffDefinitions, newId, type DefinitionDiff, type WorkflowDefinition } from "@algorythmos/domain";
+import { applyDefinitionToDoc, beforeRestoreLabel, CreateVersionInput, definitionFromDoc, diffDefinitions, newId, type DefinitionDiff, type WorkflowDefinition } from "@algorythmos/domain";
 import { bytes, changeWorkflowDoc, json, loadWorkflowState, transaction } from "@algorythmos/platform";
 import * as Y from "yjs";
 import type { Caller, ServerDeps } from "../context.js";
@@ -14,10 +14,37 @@ export interface VersionView {
   definition: WorkflowDefinition;
   authorId: string | null;
   createdAt: Date;
+  /** "snapshot" (saved by a person) or "published" (immutable; what webhooks and cron run). */
+  kind: "snapshot" | "published";
+  message: string;
+  /** A published version's diff against the version published before it; null for a snapshot. */
+  diff: DefinitionDiff | null;
+  /** A rollback: the earlier version it published again. */
+  sourceVersionId: string | null;
+  overrideFailingTests: boolean;
 }
 
-const VERSION_SELECT = { id: true, workflowId: true, version: true, label: true, definition: true, authorId: true, createdAt: true } as const;
-const toView = (row: { definition: unknown } & Omit<VersionView, "definition">): VersionView => ({ ...row, definition: row.definition as WorkflowDefinition });
+export const VERSION_SELECT = {
+  id: true,
+  workflowId: true,
+  version: true,
+  label: true,
+  definition: true,
+  authorId: true,
+  createdAt: true,
+  kind: true,
+  message: true,
+  diff: true,
+  sourceVersionId: true,
+  overrideFailingTests: true,
+} as const;
+export const toVersionView = (row: { definition: unknown; diff: unknown; kind: string } & Omit<VersionView, "definition" | "diff" | "kind">): VersionView => ({
+  ...row,
+  kind: row.kind === "published" ? "published" : "snapshot",
+  definition: row.definition as WorkflowDefinition,
+  diff: (row.diff ?? null) as DefinitionDiff | null,
+});
+const toView = toVersionView;
 
 /** Who saved a version; null when that account is gone. */
 export function versionAuthor(deps: ServerDeps, version: VersionView) {
@@ -44,6 +71,10 @@ export async function createVersion(deps: ServerDeps, caller: Caller, rawInput: 
   if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
   const { workflowId, label } = parsed.data;
   await requireWorkflowRole(deps.db, caller, workflowId, "write");
+  return saveCurrentAsVersion(deps, caller, workflowId, label);
+}
+
+async function saveCurrentAsVersion(deps: ServerDeps, caller: Caller, workflowId: string, label: string): Promise<VersionView> {
   const stored = await loadWorkflowState(deps.db, workflowId);
   if (!stored) throw notFound("Workflow");
   const doc = new Y.Doc();
@@ -62,12 +93,16 @@ export async function createVersion(deps: ServerDeps, caller: Caller, rawInput: 
 
 /**
  * Restores a version as a new change on top of the current document, so history is kept and every connected
- * editor receives it like anyone's edit.
+ * editor receives it like anyone's edit. The workflow as it was is saved first as a version labelled
+ * `beforeRestoreLabel(version)`, so the restore can itself be restored back. (The studio saves that version
+ * with createVersion and applies the restore in the browser instead, so the person's Ctrl+Z undoes it.)
  */
 export async function restoreVersion(deps: ServerDeps, caller: Caller, versionId: string): Promise<WorkflowView> {
   const version = await getVersion(deps, caller, versionId, "write");
+  await saveCurrentAsVersion(deps, caller, version.workflowId, beforeRestoreLabel(version));
   const changed = await changeWorkflowDoc(deps.db, deps.redis, deps.env.REDIS_PREFIX, version.workflowId, (doc) =>
     applyDefinitionToDoc(doc, version.definition, "restore"),
+    { authorId: caller.principal?.userId ?? null },
   );
   if (!changed) throw notFound("Workflow");
   return getWorkflow(deps, caller, version.workflowId);

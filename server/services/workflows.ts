@@ -152,7 +152,7 @@ export async function updateWorkflow(deps: ServerDeps, caller: Caller, rawInput:
     // Thrown before the change is appended: nothing is stored. A document already past the cap may shrink.
     const after = encodeDocState(doc).byteLength;
     if (after > MAX_WORKFLOW_DOC_BYTES && after > before) throw docTooLarge(after);
-  });
+  }, { authorId: caller.principal?.userId ?? null });
   if (!changed) throw notFound("Workflow");
   return getWorkflow(deps, caller, input.id);
 }
@@ -228,4 +228,13 @@ export async function webhookPath(deps: ServerDeps, caller: Caller, id: string):
   if (!canWrite(role)) return null;
   const row = await deps.db.workflow.findUnique({ where: { id }, select: { webhookSecret: true } });
   return row ? `/hooks/${id}/${row.webhookSecret}` : null;
+}
+
+/**
+ * The full webhook URL: the deployment's PUBLIC_URL with webhookPath. Null for viewers, and when PUBLIC_URL is
+ * not set (the server does not know its public address then; the studio uses the address it is opened at).
+ */
+export async function webhookUrl(deps: ServerDeps, caller: Caller, id: string): Promise<string | null> {
+  const path = await webhookPath(deps, caller, id);
+  return path && deps.env.PUBLIC_URL ? new URL(path, deps.env.PUBLIC_URL).href : null;
 }

@@ -142,6 +142,15 @@ describe("every operation, called for real, answers what the document says", () 
 
     const workspaceId: string = (await call("listWorkspaces", { token: session })).body.items[0].id;
     expect((await call("listWorkspaces")).status).toBe(401);
+    // Members and invites (#17): the viewer joins through an invite link, then is removed and added back directly.
+    const invited = (await call("createInvite", { params: { id: workspaceId }, json: { email: `viewer-${suffix}@example.test`, role: "viewer" }, token: session })).body;
+    expect((await call("listInvites", { params: { id: workspaceId }, token: session })).body.items).toHaveLength(1);
+    expect((await call("acceptInvite", { json: { token: invited.token }, token: viewer.token })).body).toMatchObject({ id: workspaceId, role: "viewer" });
+    expect((await call("acceptInvite", { json: { token: invited.token }, token: viewer.token })).status).toBe(409);
+    expect((await call("setMemberRole", { params: { id: workspaceId, userId: viewer.user.id }, json: { role: "viewer" }, token: session })).status).toBe(200);
+    expect((await call("removeMember", { params: { id: workspaceId, userId: viewer.user.id }, token: session })).status).toBe(200);
+    const withdrawn = (await call("createInvite", { params: { id: workspaceId }, json: { email: `withdrawn-${suffix}@example.test`, role: "viewer" }, token: session })).body;
+    expect((await call("revokeInvite", { params: { id: withdrawn.invite.id }, token: session })).body.status).toBe("REVOKED");
     expect((await call("inviteMember", { params: { id: workspaceId }, json: { email: `viewer-${suffix}@example.test`, role: "viewer" }, token: session })).status).toBe(201);
     expect((await call("inviteMember", { params: { id: workspaceId }, json: { email: `nobody-${suffix}@example.test`, role: "viewer" }, token: session })).status).toBe(404);
     expect((await call("listMembers", { params: { id: workspaceId }, token: session })).body.items).toHaveLength(2);
@@ -188,6 +197,14 @@ describe("every operation, called for real, answers what the document says", () 
     const waiting = (await call("createWorkflow", { json: { workspaceId, name: "Waits", definition: definition("Waits", step("start", "trigger.manual"), step("wait", "delay", { durationMs: 60_000 })) }, token: session })).body;
     const long = (await call("startRun", { json: { workflowId: waiting.id }, token: session })).body;
     expect((await call("cancelRun", { params: { id: long.id }, token: session })).body.status).toBe("canceled");
+    // An approval (R33) waits until resumeRun decides, once.
+    const asks = (await call("createWorkflow", { json: { workspaceId, name: "Asks", definition: definition("Asks", step("start", "trigger.manual"), step("ask", "approval", { title: "OK?" })) }, token: session })).body;
+    const asking = (await call("startRun", { json: { workflowId: asks.id }, token: session })).body;
+    await waitFor("the approval to wait", async () =>
+      (await call("listRunSteps", { query: { runId: asking.id }, token: session })).body.items.some((s: { stepId: string; status: string }) => s.stepId === "ask" && s.status === "waiting"),
+    );
+    expect((await call("resumeRun", { params: { id: asking.id }, json: { stepId: "ask", decision: "APPROVE" }, token: session })).body.approval.decision).toBe("approved");
+    expect((await call("resumeRun", { params: { id: asking.id }, json: { stepId: "ask", decision: "REJECT" }, token: session })).status).toBe(409);
     const broken = (await call("createWorkflow", { json: { workspaceId, name: "No trigger", definition: { name: "No trigger", steps: [SHAPE], edges: [] } }, token: session })).body;
     expect((await call("startRun", { json: { workflowId: broken.id }, token: session })).status).toBe(422);
 
@@ -195,6 +212,9 @@ describe("every operation, called for real, answers what the document says", () 
     const tested = (await call("testConnector", { json: { type: "http.request", config: { method: "GET", url: `${echo.url}/ping` } }, token: session })).body;
     // Whether the worker reached the echo server is tested elsewhere (a loaded machine may answer "no worker answered"); here the shape counts.
     expect(tested).toEqual({ ok: expect.any(Boolean), message: expect.any(String) });
+    // Test cases (R50): one test run per case, each case's result; a workflow without cases answers none.
+    expect((await call("runTestCases", { params: { id: workflow.id }, json: {}, token: session })).body).toEqual({ results: [] });
+    expect((await call("runTestCases", { params: { id: workflow.id }, json: { caseIds: ["tc_nope"] }, token: session })).status).toBe(400);
     const apiToken = (await call("createApiToken", { json: { name: "CI" }, token: session })).body;
     expect((await call("createApiToken", { json: { name: "From a token" }, token: apiToken.token })).status).toBe(403);
 
@@ -202,14 +222,25 @@ describe("every operation, called for real, answers what the document says", () 
     const hookPath = async (id: string) =>
       ok(await gql(stack.url, `query($id: ID!) { workflow(id: $id) { webhookPath } }`, { id }, session)).workflow.webhookPath.split("/") as string[];
     const [, , hookId, hookSecret] = await hookPath(workflow.id);
+    // Webhooks run the published version (R37): never published → 409 NOT_PUBLISHED; deactivated → 409 INACTIVE.
+    expect((await call("triggerWebhook", { params: { workflowId: hookId!, secret: hookSecret! }, json: {} })).body).toMatchObject({ error: { code: "NOT_PUBLISHED" } });
+    const published = await call("publishWorkflow", { params: { id: workflow.id }, json: { message: "documented" }, token: session });
+    expect(published.body.version).toMatchObject({ kind: "published", message: "documented" });
+    expect((await call("publishWorkflow", { params: { id: broken.id }, json: {}, token: session })).status).toBe(422);
+    expect((await call("setWorkflowActive", { params: { id: workflow.id }, json: { active: false }, token: session })).body.active).toBe(false);
+    expect((await call("triggerWebhook", { params: { workflowId: hookId!, secret: hookSecret! }, json: {} })).body).toMatchObject({ error: { code: "INACTIVE" } });
+    expect((await call("setWorkflowActive", { params: { id: workflow.id }, json: { active: true }, token: session })).body.active).toBe(true);
+    expect((await call("startRun", { json: { workflowId: workflow.id, version: "PUBLISHED" }, token: session })).body.versionId).toBe(published.body.version.id);
     const output = await call("triggerWebhook", { params: { workflowId: hookId!, secret: hookSecret! }, json: { name: "Grace" } });
     expect(output).toMatchObject({ status: 200, body: { shape: { hello: "Grace" } } });
     const failing = (await call("createWorkflow", { json: { workspaceId, name: "Fails", definition: definition("Fails", HOOK_OUTPUT, step("bad", "transform", { expression: "$error('boom')" })) }, token: session })).body;
     const [, , failingId, failingSecret] = await hookPath(failing.id);
+    await call("publishWorkflow", { params: { id: failing.id }, json: {}, token: session });
     const failed = await call("triggerWebhook", { params: { workflowId: failingId!, secret: failingSecret! }, raw: "plain text" });
     expect(failed).toMatchObject({ status: 502, body: { error: { code: "RUN_FAILED", details: { status: "failed" } } } });
     const immediate = (await call("createWorkflow", { json: { workspaceId, name: "Now", definition: definition("Now", step("hook", "trigger.webhook"), SHAPE) }, token: session })).body;
     const [, , immediateId, immediateSecret] = await hookPath(immediate.id);
+    await call("publishWorkflow", { params: { id: immediate.id }, json: {}, token: session });
     expect((await call("triggerWebhook", { params: { workflowId: immediateId!, secret: immediateSecret! } })).status).toBe(202);
     expect((await call("triggerWebhook", { params: { workflowId: immediateId!, secret: "0".repeat(64) } })).status).toBe(404);
 
@@ -274,10 +305,12 @@ describe("the document", () => {
         if (/^2/.test(status)) {
           expect(Object.keys(schema).length, `${operation.operationId} ${status} has a schema`).toBeGreaterThan(0);
         } else {
-          expect(schema.properties.error.properties.code.const, `${operation.operationId} ${status}`).toMatch(/^[A-Z_]+$/);
+          // One code per status, except the webhook's 409: NOT_PUBLISHED or INACTIVE (R38).
+          const code = schema.properties.error.properties.code;
+          for (const each of code.const !== undefined ? [code.const] : code.enum) expect(each, `${operation.operationId} ${status}`).toMatch(/^[A-Z_]+$/);
         }
       }
     }
-    expect(Object.keys(operationById("triggerWebhook").operation.responses).sort()).toEqual(["200", "202", "400", "404", "413", "422", "429", "500", "502", "503"]);
+    expect(Object.keys(operationById("triggerWebhook").operation.responses).sort()).toEqual(["200", "202", "400", "404", "409", "413", "422", "429", "500", "502", "503"]);
   });
 });

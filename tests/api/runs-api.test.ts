@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { runEventChannel } from "@algorythmos/platform";
+import { publishWorkflow } from "../support/api.js";
 import { graphql, graphqlWsClient, signUpUser, startTestStack, waitFor } from "../support/stack.js";
 
 let stack: Stack;
@@ -25,7 +26,10 @@ async function createWorkflow(url: string, token: string, workspaceId: string, d
     token,
   );
   if (!created.data) throw new Error(JSON.stringify(created.errors));
-  return created.data.createWorkflow as { id: string; webhookPath: string };
+  const workflow = created.data.createWorkflow as { id: string; webhookPath: string };
+  // Webhooks run the published version (R37).
+  if (JSON.stringify(definition).includes('"trigger.webhook"')) await publishWorkflow(url, token, workflow.id);
+  return workflow;
 }
 
 const RUN = `query($id: ID!) { run(id: $id) { id status output error trigger retryOfRunId fromStepId steps { stepId status attempt output } } }`;

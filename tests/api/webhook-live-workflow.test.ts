@@ -1,10 +1,11 @@
 /**
- * A webhook runs the workflow as it is at the moment of the call: the server keeps a decoded document per log
- * head (server/services/runs.ts liveWorkflowAt), so an edit — which takes the next seq of the log — is seen
- * by the very next call.
+ * A webhook runs the workflow's published version as it is at the moment of the call (R37): the server caches
+ * published definitions by version id (server/services/publish.ts), and publishing points the workflow at a
+ * new id, so a publication is seen by the very next call — and a draft edit alone by none.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
+import { publishWorkflow } from "../support/api.js";
 import { graphql, signUpUser, startTestStack } from "../support/stack.js";
 
 let stack: Stack;
@@ -22,7 +23,7 @@ const definition = (expression: string) => ({
   edges: [{ id: "hook-shape", source: "hook", target: "shape" }],
 });
 
-it("a webhook call after an edit runs the edited workflow (and the one before it the previous version)", async () => {
+it("R37: a webhook call after a publication runs the newly published version (and one after a draft edit alone still the previous one)", async () => {
   const owner = await signUpUser(stack.url);
   const created = await graphql(
     stack.url,
@@ -36,11 +37,16 @@ it("a webhook call after an edit runs the edited workflow (and the one before it
     expect(response.status).toBe(200);
     return response.json();
   };
+  await publishWorkflow(stack.url, owner.token, id);
   expect(await call()).toEqual({ shape: "first" });
   expect(await call()).toEqual({ shape: "first" });
+  let published = "first";
   for (const version of ["second", "third"]) {
     const updated = await graphql(stack.url, `mutation($input: UpdateWorkflowInput!) { updateWorkflow(input: $input) { id } }`, { input: { id, definition: definition(`"${version}"`) } }, owner.token);
     expect(updated.errors).toBeUndefined();
+    expect(await call()).toEqual({ shape: published }); // the draft changed, the published version did not
+    await publishWorkflow(stack.url, owner.token, id);
+    published = version;
     expect(await call()).toEqual({ shape: version });
   }
 });

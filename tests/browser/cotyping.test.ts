@@ -5,18 +5,16 @@
  * text lands; each sees the other's caret in the field. Screenshots go to tests/artifacts/.
  */
 import jsonata from "jsonata";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildStudioIfStale } from "../../scripts/build-studio.js";
 import type { Stack } from "../../scripts/stack.js";
 import { docMaps, readTextField } from "@algorythmos/domain";
-import { createWorkflow, invite, signUp, type Account } from "../support/api.js";
+import { createWorkflow, type Account } from "../support/api.js";
 import { connectClient, waitFor, waitSynced } from "../support/collab.js";
-import { launchBrowser, recordConsoleErrors, textOf, until, valueOf } from "../support/browser.js";
+import { editorText, textOf, until, valueOf } from "../support/browser.js";
 import { int, mulberry32, type Rng } from "../support/random.js";
-import { startTestStack } from "../support/stack.js";
+import { openStudioSession, screenshotOnFailure, shot, type StudioSession } from "../support/studio-session.js";
 
 const artifacts = path.resolve("tests/artifacts");
 const SEED = 0xc0ffee;
@@ -24,26 +22,14 @@ const EXPRESSION = "input.go = true";
 const NAME = "Order sync";
 
 let stack: Stack;
-let browser: Browser;
+let session: StudioSession;
 let ada: Account;
 let bea: Account;
 let workflowId = "";
-const contexts: BrowserContext[] = [];
 let pageA: Page;
 let pageB: Page;
 const consoleErrors: string[] = [];
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
-
-/** A page signed in as `account` (the studio's session cookie holds the access token). */
-async function pageFor(account: Account): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 820 } });
-  contexts.push(context);
-  await context.addCookies([{ name: "algo_session", value: encodeURIComponent(account.token), url: stack.url, httpOnly: true, sameSite: "Lax" }]);
-  const page = await context.newPage();
-  recordConsoleErrors(page, consoleErrors);
-  return page;
-}
 
 /** Types `text` one key at a time with seeded pauses (0–35 ms), as a person would. */
 async function typeSlowly(page: Page, text: string, rng: Rng) {
@@ -57,11 +43,11 @@ async function typeSlowly(page: Page, text: string, rng: Rng) {
 const byAuthor = (text: string, alphabet: RegExp) => [...text].filter((c) => alphabet.test(c)).join("");
 
 /** Waits until both fields show the same text and returns it. */
-async function converged(a: Locator, b: Locator): Promise<string> {
+async function converged(a: Locator, b: Locator, read: (field: Locator) => Promise<string> = valueOf): Promise<string> {
   const deadline = Date.now() + 10_000;
   let last = ["", ""];
   while (Date.now() < deadline) {
-    last = [await valueOf(a), await valueOf(b)];
+    last = [await read(a), await read(b)];
     if (last[0] === last[1]) return last[0]!;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -69,11 +55,10 @@ async function converged(a: Locator, b: Locator): Promise<string> {
 }
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  await buildStudioIfStale(process.cwd(), () => {});
-  [stack, browser] = await Promise.all([startTestStack({ studio: true, worker: false }), launchBrowser()]);
-  [ada, bea] = await Promise.all([signUp(stack.url, "Ada"), signUp(stack.url, "Bea")]);
-  await invite(stack.url, ada, ada.workspaceId, bea, "editor");
+  session = await openStudioSession({ stack: { worker: false }, users: ["Ada", "Bea"], viewports: [{ width: 1366, height: 820 }, { width: 1366, height: 820 }], signIn: "cookie", consoleErrors });
+  ({ stack } = session);
+  [ada, bea] = session.users as [Account, Account];
+  [pageA, pageB] = session.pages as [Page, Page];
   const created = await createWorkflow(stack.url, ada.token, ada.workspaceId, NAME, {
     name: NAME,
     steps: [
@@ -87,34 +72,23 @@ beforeAll(async () => {
     ],
   });
   workflowId = created.id;
-  pageA = await pageFor(ada);
-  pageB = await pageFor(bea);
   for (const page of [pageA, pageB]) {
     await page.goto(`${stack.url}/workflows/${workflowId}`);
     await until(page.getByTestId("connection-status"), textOf, "connected");
   }
 }, 180_000);
 
-afterEach(async (context) => {
-  if (context.task.result?.state !== "fail") return;
-  const name = context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
-  await pageA?.screenshot({ path: path.join(artifacts, `failed-${name}-A.png`) }).catch(() => {});
-  await pageB?.screenshot({ path: path.join(artifacts, `failed-${name}-B.png`) }).catch(() => {});
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await stack?.close();
-});
+afterEach((context) => screenshotOnFailure(session, context, "failed-"));
+afterAll(() => session?.close());
 
 describe("L5 two people typing in one field at once keep every character, in order per author", () => {
   it("a condition's expression: both type at its end at the same time", async () => {
     const rng = mulberry32(SEED);
     for (const page of [pageA, pageB]) await page.locator('.react-flow__node[data-id="check"]').click();
-    const fieldA = pageA.getByLabel("Expression");
-    const fieldB = pageB.getByLabel("Expression");
-    await until(fieldB, valueOf, EXPRESSION);
+    // The expression is a CodeMirror editor bound to the field's Y.Text (#17 expression editor).
+    const fieldA = pageA.getByRole("textbox", { name: "Expression", exact: true });
+    const fieldB = pageB.getByRole("textbox", { name: "Expression", exact: true });
+    await until(fieldB, editorText, EXPRESSION);
     for (const field of [fieldA, fieldB]) {
       await field.click();
       await field.press("End");
@@ -123,7 +97,7 @@ describe("L5 two people typing in one field at once keep every character, in ord
     const adaTypes = " and $exists(input.lead)";
     const beaTypes = " OR 42 XYZ";
     await Promise.all([typeSlowly(pageA, adaTypes, rng), typeSlowly(pageB, beaTypes, mulberry32(SEED + 1))]);
-    const text = await converged(fieldA, fieldB);
+    const text = await converged(fieldA, fieldB, editorText);
     expect(text.startsWith(EXPRESSION), text).toBe(true);
     const typed = text.slice(EXPRESSION.length);
     expect(typed.length, text).toBe(adaTypes.length + beaTypes.length);
@@ -131,8 +105,8 @@ describe("L5 two people typing in one field at once keep every character, in ord
     expect(byAuthor(typed, /[A-Z0-9]/), text).toBe(byAuthor(beaTypes, /[A-Z0-9]/));
 
     // Each sees the other's caret in the field (Bea's stays in it: she has focus there).
-    await pageA.locator(".collab-text", { has: fieldA }).getByTestId("remote-caret").filter({ hasText: "Bea" }).waitFor({ timeout: 3_000 });
-    await pageB.locator(".collab-text", { has: fieldB }).getByTestId("remote-caret").filter({ hasText: "Ada" }).waitFor({ timeout: 3_000 });
+    await fieldA.locator(".cm-ySelectionCaret", { hasText: "Bea" }).waitFor({ state: "attached", timeout: 3_000 });
+    await fieldB.locator(".cm-ySelectionCaret", { hasText: "Ada" }).waitFor({ state: "attached", timeout: 3_000 });
     await shot(pageA, "cotyping-expression");
 
     // The Problems panel judges the merged text: Bea's " OR 42 XYZ" does not parse as JSONata.

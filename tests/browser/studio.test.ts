@@ -4,14 +4,13 @@
  * per-user undo); a run started in the editor fills its trace live; a version is saved, changed, compared
  * on the canvas and restored for everyone. Screenshots of the key screens go to tests/artifacts/.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildStudioIfStale } from "../../scripts/build-studio.js";
 import type { Stack } from "../../scripts/stack.js";
-import { launchBrowser, recordConsoleErrors, signUpInBrowser, startFakeOpenAI, textOf, until, untilCount, valueOf } from "../support/browser.js";
-import { startEchoServer, startTestStack } from "../support/stack.js";
+import { signUpInBrowser, startFakeOpenAI, textOf, until, untilCount, valueOf } from "../support/browser.js";
+import { startEchoServer } from "../support/stack.js";
+import { openStudioSession, screenshotOnFailure, shot, type StudioSession } from "../support/studio-session.js";
 
 const artifacts = path.resolve("tests/artifacts");
 const PASSWORD = "correct horse battery";
@@ -22,8 +21,7 @@ const bea = { name: "Bea", email: `bea-${stamp}@example.test`, password: PASSWOR
 let stack: Stack;
 let echo: Awaited<ReturnType<typeof startEchoServer>>;
 let llm: Awaited<ReturnType<typeof startFakeOpenAI>>;
-let browser: Browser;
-let contextA: BrowserContext;
+let session: StudioSession;
 let contextB: BrowserContext;
 let pageA: Page;
 let pageB: Page;
@@ -34,36 +32,19 @@ const consoleErrors: string[] = [];
 
 const nodes = (page: Page) => page.locator(".react-flow__node:not(.ghost-node)");
 const nodeIds = (page: Page) => nodes(page).evaluateAll((els) => els.map((el) => el.getAttribute("data-id") ?? ""));
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  await buildStudioIfStale(process.cwd(), () => {});
-  [stack, echo, llm, browser] = await Promise.all([startTestStack({ studio: true }), startEchoServer(), startFakeOpenAI(), launchBrowser()]);
-  contextA = await browser.newContext({ viewport: { width: 1366, height: 820 } });
-  contextB = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  pageA = await contextA.newPage();
-  pageB = await contextB.newPage();
-  recordConsoleErrors(pageA, consoleErrors);
-  recordConsoleErrors(pageB, consoleErrors);
+  // No one signed up yet: the first test signs both people up through the studio's form.
+  [session, echo, llm] = await Promise.all([openStudioSession({ viewports: [{ width: 1366, height: 820 }, { width: 1280, height: 800 }], signIn: "none", consoleErrors }), startEchoServer(), startFakeOpenAI()]);
+  session.alsoClose(echo, llm);
+  ({ stack } = session);
+  [pageA, pageB] = session.pages as [Page, Page];
+  contextB = session.contexts[1]!;
 }, 180_000);
 
 // A failed step leaves what each person saw, for diagnosis.
-afterEach(async (context) => {
-  if (context.task.result?.state !== "fail") return;
-  const name = context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
-  await pageA?.screenshot({ path: path.join(artifacts, `failed-${name}-A.png`) }).catch(() => {});
-  await pageB?.screenshot({ path: path.join(artifacts, `failed-${name}-B.png`) }).catch(() => {});
-});
-
-afterAll(async () => {
-  await contextA?.close();
-  await contextB?.close();
-  await browser?.close();
-  await stack?.close();
-  await echo?.close();
-  await llm?.close();
-});
+afterEach((context) => screenshotOnFailure(session, context));
+afterAll(() => session?.close());
 
 describe("studio: two people, one workflow", () => {
   it("the owner imports a workflow and invites a second user as editor from the settings page", async () => {
@@ -93,7 +74,7 @@ describe("studio: two people, one workflow", () => {
     await pageA.getByRole("link", { name: "Workspace settings" }).click();
     await pageA.waitForURL(/\/workspaces\/[^/]+\/settings$/);
     await pageA.getByLabel("Email").fill(bea.email);
-    await pageA.getByLabel("Role").selectOption("editor");
+    await pageA.getByLabel("Role", { exact: true }).selectOption("editor");
     await pageA.getByRole("button", { name: "Invite" }).click();
     const members = pageA.getByRole("table", { name: "Members" });
     await members.getByRole("cell", { name: bea.email }).waitFor({ timeout: 10_000 });
@@ -456,9 +437,10 @@ describe("studio: two people, one workflow", () => {
     await pageA.goto(`${stack.url}/workflows`);
     await pageA.getByRole("link", { name: "Workspace settings" }).click();
     await pageA.getByLabel("Email").fill(bea.email);
-    await pageA.getByLabel("Role").selectOption("viewer");
+    await pageA.getByLabel("Role", { exact: true }).selectOption("viewer");
     await pageA.getByRole("button", { name: "Invite" }).click();
-    await pageA.getByRole("table", { name: "Members" }).getByRole("row").filter({ hasText: bea.email }).getByText("viewer").waitFor({ timeout: 5_000 });
+    // The owner sees each member's role as a select (#17 members): Bea's now reads viewer.
+    await until(pageA.getByRole("table", { name: "Members" }).getByLabel(`Role of ${bea.name}`), valueOf, "viewer", 5_000);
 
     await pageB.goto(`${stack.url}/workflows/${workflowId}`);
     await until(pageB.getByTestId("connection-status"), textOf, "connected");

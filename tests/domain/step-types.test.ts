@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { ZodError } from "zod";
 import {
   isStepType,
@@ -6,7 +7,9 @@ import {
   parseStepConfig,
   STEP_TYPE_NAMES,
   stepConfigJsonSchema,
+  stepOutputJsonSchema,
   stepTypes,
+  type StepOutput,
   type StepType,
 } from "@algorythmos/domain";
 
@@ -20,6 +23,12 @@ const EXPECTED_TYPES = [
   "transform",
   "condition",
   "delay",
+  "loop",
+  "switch",
+  "workflow.call",
+  "approval",
+  "code",
+  "ai.agent",
 ];
 
 /** The messages of the ZodError that `fn` throws, as "path: message". */
@@ -34,7 +43,7 @@ function thrownIssues(fn: () => unknown): string[] {
 }
 
 describe("step-type registry", () => {
-  it("holds exactly the nine step types, each keyed by its own type name", () => {
+  it("holds exactly the fifteen step types, each keyed by its own type name", () => {
     expect([...STEP_TYPE_NAMES].sort()).toEqual([...EXPECTED_TYPES].sort());
     for (const name of STEP_TYPE_NAMES) {
       const definition = stepTypes[name];
@@ -147,6 +156,12 @@ describe("stepConfigJsonSchema", () => {
       transform: ["expression"],
       condition: ["expression"],
       delay: ["durationMs"],
+      code: ["code", "timeoutMs", "memoryLimitMb"],
+      loop: ["items", "concurrency", "maxItems", "onItemError"],
+      switch: ["cases"],
+      "workflow.call": ["workflowId", "input", "waitForCompletion"],
+      approval: ["title", "instructions", "timeoutMs", "timeoutDecision", "approvers"],
+      "ai.agent": ["credentialId", "model", "systemPrompt", "task", "maxIterations", "maxTokens", "temperature", "outputSchema", "tools", "timeoutMs", "retry"],
     };
     for (const name of STEP_TYPE_NAMES) {
       expect(Object.keys(stepConfigJsonSchema(name).properties as object).sort(), name).toEqual([...expectedFields[name]].sort());
@@ -157,5 +172,69 @@ describe("stepConfigJsonSchema", () => {
     expect(http.properties.method).toMatchObject({ default: "GET", enum: ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] });
     expect(http.properties.timeoutMs).toMatchObject({ default: 30_000, minimum: 100, maximum: 300_000 });
     expect((stepConfigJsonSchema("openai.chat") as { required: string[] }).required.sort()).toEqual(["credentialId", "messages"]);
+  });
+});
+
+describe("R51: stepOutputJsonSchema", () => {
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+
+  it("R51: every type has an output schema: a zod schema in the registry, a JSON Schema object ajv compiles (strict)", () => {
+    for (const name of STEP_TYPE_NAMES) {
+      expect(stepTypes[name].outputSchema, name).toBeDefined();
+      const schema = stepOutputJsonSchema(name);
+      expect(schema, name).toMatchObject({ $schema: "https://json-schema.org/draft/2020-12/schema" });
+      expect(() => ajv.compile(schema), name).not.toThrow();
+    }
+  });
+
+  it("R51: engine-built outputs are closed objects with their fields; user-defined outputs (triggers, transform) take any JSON", () => {
+    const expectedFields: Partial<Record<StepType, string[]>> = {
+      "http.request": ["status", "headers", "body"],
+      "openai.chat": ["content", "json", "model", "finishReason", "usage"],
+      "email.postmark": ["messageId", "to", "submittedAt", "errorCode", "message"],
+      condition: ["result", "value"],
+      delay: ["waitedMs", "resumeAt"],
+      code: ["result", "logs"],
+      switch: ["branch", "value"],
+      approval: ["decision", "comment", "data", "decidedBy", "decidedVia", "decidedAt"],
+      "ai.agent": ["content", "json", "usage", "modelCalls", "toolCalls", "calls"],
+    };
+    for (const [name, fields] of Object.entries(expectedFields) as [StepType, string[]][]) {
+      const schema = stepOutputJsonSchema(name) as { type: string; properties: object; additionalProperties: unknown };
+      expect(schema.type, name).toBe("object");
+      expect(Object.keys(schema.properties).sort(), name).toEqual([...fields].sort());
+      expect(schema.additionalProperties, name).toBe(false);
+    }
+    for (const name of ["trigger.manual", "trigger.webhook", "trigger.cron", "transform"] as const) {
+      const validate = ajv.compile(stepOutputJsonSchema(name));
+      for (const value of [null, 3, "text", [1, 2], { any: { nested: true } }]) expect(validate(value), `${name} ${JSON.stringify(value)}`).toBe(true);
+    }
+    expect((stepOutputJsonSchema("loop") as { type: string }).type).toBe("array");
+  });
+
+  it("R51: the schemas reject drift: a missing field, an extra field, a wrong type, an unknown enum value", () => {
+    const http = ajv.compile(stepOutputJsonSchema("http.request"));
+    expect(http({ status: 200, headers: { "content-type": "text/plain" }, body: "ok" })).toBe(true);
+    expect(http({ status: 200, headers: {} })).toBe(false); // body missing (null for HEAD, never absent)
+    expect(http({ status: 200, headers: {}, body: null, statusCode: 200 })).toBe(false);
+    expect(http({ status: "200", headers: {}, body: null })).toBe(false);
+    const approval = ajv.compile(stepOutputJsonSchema("approval"));
+    const decided = { decision: "approved", comment: null, data: null, decidedBy: null, decidedVia: "link", decidedAt: "2026-12-02T02:40:00.000Z" };
+    expect(approval(decided)).toBe(true);
+    expect(approval({ ...decided, decision: "approve" })).toBe(false);
+    expect(approval({ ...decided, decidedAt: "yesterday" })).toBe(false);
+    const call = ajv.compile(stepOutputJsonSchema("workflow.call"));
+    expect(call({ runId: "run_1" })).toBe(true);
+    expect(call({ out: { doubled: 42 } })).toBe(true);
+    expect(call(null)).toBe(true);
+    expect(call("a string")).toBe(false);
+  });
+
+  it("R51: StepOutput<T> is the registry's output type", () => {
+    const output: StepOutput<"http.request"> = { status: 200, headers: {}, body: null };
+    expect(stepTypes["http.request"].outputSchema.parse(output)).toEqual(output);
+    // @ts-expect-error a field the registry does not have
+    const wrong: StepOutput<"delay"> = { waitedMs: 1, resumeAt: "2026-12-02T00:00:00Z", extra: true };
+    expect(wrong).toBeDefined();
   });
 });

@@ -12,8 +12,10 @@ import {
   docFromDefinition,
   docMaps,
   editTextField,
+  editTextList,
   editTextMap,
   readTextField,
+  textListItemIds,
   textMapNames,
   STEP_TYPE_NAMES,
   stepConfigJsonSchema,
@@ -33,8 +35,12 @@ const BASE = WorkflowDefinition.parse({
   steps: [
     { id: "start", type: "trigger.manual", name: "Start" },
     { id: "check", type: "condition", name: "Check", config: { expression: "input.go = true" }, position: { x: 0, y: 100 } },
+    { id: "route", type: "switch", name: "Route", config: { cases: [{ key: "big", expression: "input.n > 2" }, { key: "vip", expression: "input.vip" }] }, position: { x: 0, y: 200 } },
   ],
-  edges: [{ id: "e1", source: "start", target: "check" }],
+  edges: [
+    { id: "e1", source: "start", target: "check" },
+    { id: "e2", source: "check", target: "route", label: "true" },
+  ],
 });
 
 /** Two replicas of BASE that exchange updates only when `flush` delivers them (in a seeded random order). */
@@ -81,6 +87,11 @@ const FIELDS: Record<string, Field> = {
   "condition expression": {
     read: (d) => String(d.steps.find((s) => s.id === "check")!.config.expression),
     write: (d, v) => (d.steps.find((s) => s.id === "check")!.config.expression = v),
+  },
+  // L11: one switch case's expression, inside the co-typed list of cases.
+  "switch case expression": {
+    read: (d) => (d.steps.find((s) => s.id === "route")!.config.cases as { expression: string }[])[1]!.expression,
+    write: (d, v) => ((d.steps.find((s) => s.id === "route")!.config.cases as { expression: string }[])[1]!.expression = v),
   },
 };
 
@@ -146,6 +157,7 @@ const FULL = WorkflowDefinition.parse({
     { id: "shape", type: "transform", name: "Shape", config: { expression: "$.leads" } },
     { id: "check", type: "condition", name: "Check", config: { expression: "input.go = true" } },
     { id: "wait", type: "delay", name: "Wait", config: { durationMs: 1000 } },
+    { id: "route", type: "switch", name: "Route", config: { cases: [{ key: "big", expression: "$count(input.orders) > 2" }, { key: "gold", expression: "input.tier = 'gold'" }] } },
   ],
   edges: [],
 });
@@ -189,6 +201,15 @@ describe("L2 writers create Y.Text for every field people type into", () => {
         else if (kind === "textMap") {
           expect(held, `${step.id}.${key}`).toBeInstanceOf(Y.Map);
           for (const entry of (held as Y.Map<unknown>).values()) expect(entry).toBeInstanceOf(Y.Text);
+        } else if (kind === "textList") {
+          // L11: an ordered Y.Array of Y.Map items, each with a string id and its text fields as Y.Text.
+          expect(held, `${step.id}.${key}`).toBeInstanceOf(Y.Array);
+          const itemFields = (stepTypes[step.type as keyof typeof stepTypes] as { textListFields?: Record<string, readonly string[]> }).textListFields?.[key] ?? [];
+          expect(itemFields.length).toBeGreaterThan(0);
+          for (const item of (held as Y.Array<Y.Map<unknown>>).toArray()) {
+            expect(typeof item.get("id")).toBe("string");
+            for (const field of itemFields) expect(item.get(field), `${step.id}.${key}.${field}`).toBeInstanceOf(Y.Text);
+          }
         } else if (key !== "messages") expect(held instanceof Y.AbstractType, `${step.id}.${key} stays plain`).toBe(false);
       }
     }
@@ -197,15 +218,22 @@ describe("L2 writers create Y.Text for every field people type into", () => {
     expect(configOf(doc, "mail").get("credentialId")).toBe("cred_2");
   });
 
-  it("the registry names every string field a person types (enums, credentials and prompt messages aside)", () => {
+  it("the registry names every string field a person types (enums, credentials, workflows picked from a list and prompt messages aside)", () => {
     for (const type of STEP_TYPE_NAMES) {
       const schema = stepConfigJsonSchema(type) as { properties?: Record<string, { type?: string; enum?: unknown[] }> };
       const typed = Object.keys(stepTypes[type].typedText ?? {}).sort();
       const strings = Object.entries(schema.properties ?? {})
-        .filter(([key, p]) => (p.type === "string" && !p.enum && key !== "credentialId") || (p.type === undefined && key === "body"))
+        .filter(([key, p]) => (p.type === "string" && !p.enum && key !== "credentialId" && key !== "workflowId") || (p.type === undefined && key === "body"))
         .map(([key]) => key);
       const maps = Object.entries(schema.properties ?? {}).filter(([, p]) => p.type === "object" && (p as { additionalProperties?: { type?: string } }).additionalProperties?.type === "string");
-      expect(typed, type).toEqual([...strings, ...maps.map(([key]) => key)].sort());
+      // Lists of items people type (L11: switch cases), prompt messages aside: their string item fields are textListFields.
+      type ItemSchema = { type?: string; items?: { type?: string; properties?: Record<string, { type?: string; enum?: unknown[] }> } };
+      const lists = Object.entries(schema.properties ?? {})
+        .map(([key, p]) => [key, Object.entries((p as ItemSchema).items?.properties ?? {}).filter(([, f]) => f.type === "string" && !f.enum).map(([field]) => field)] as const)
+        .filter(([key, fields]) => key !== "messages" && (schema.properties![key] as ItemSchema).type === "array" && fields.length > 0);
+      expect(typed, type).toEqual([...strings, ...maps.map(([key]) => key), ...lists.map(([key]) => key)].sort());
+      const listFields = (stepTypes[type] as { textListFields?: Record<string, readonly string[]> }).textListFields ?? {};
+      expect(Object.fromEntries(Object.entries(listFields).map(([key, fields]) => [key, [...fields].sort()])), type).toEqual(Object.fromEntries(lists.map(([key, fields]) => [key, [...fields].sort()])));
     }
   });
 });
@@ -459,5 +487,104 @@ describe("L7 malformed shapes become INVALID_DEFINITION problems naming the fiel
     configOf(doc, "check").set("expression", 42);
     const problems = definitionFromDoc(doc).problems;
     expect(problems.some((p) => p.code === "INVALID_CONFIG" && p.stepId === "check" && p.path?.[0] === "expression")).toBe(true);
+  });
+});
+
+describe("L11 switch cases are a Y.Array of Y.Map { id, key: Y.Text, expression: Y.Text }", () => {
+  const casesOf = (doc: Y.Doc) => configOf(doc, "route").get("cases") as Y.Array<Y.Map<unknown>>;
+  const caseRef = (doc: Y.Doc, index: number, field = "expression"): TextFieldRef => ({ kind: "listItem", stepId: "route", key: "cases", itemId: textListItemIds(doc, "route", "cases")[index]!, field });
+  const readCases = (doc: Y.Doc) => definitionFromDoc(doc).definition.steps.find((s) => s.id === "route")!.config.cases;
+
+  it("L11: a plain JSON cases array reads the same as the Y.Array form, with the same problems, and re-applying it is a fixed point", () => {
+    const plain = plainDoc(FULL);
+    expect(configOf(plain, "route").get("cases")).toEqual(FULL.steps.find((s) => s.id === "route")!.config.cases);
+    expect(readCases(plain)).toEqual([{ key: "big", expression: "$count(input.orders) > 2" }, { key: "gold", expression: "input.tier = 'gold'" }]);
+    expect(definitionFromDoc(plain)).toEqual(definitionFromDoc(docFromDefinition(FULL)));
+    const yForm = docFromDefinition(FULL);
+    expect(updatesDuring(yForm, () => applyDefinitionToDoc(yForm, definitionFromDoc(yForm).definition))).toEqual([]);
+    // The stored definition JSON keeps the engine's shape: the item ids are not in it.
+    expect(JSON.stringify(readCases(yForm))).toBe(JSON.stringify(FULL.steps.find((s) => s.id === "route")!.config.cases));
+  });
+
+  it("L11: applyDefinitionToDoc splices one case's expression, keeps the other cases' texts and every id, and a remote edit at the start survives", () => {
+    const a = docFromDefinition(FULL);
+    const b = new Y.Doc();
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a), REMOTE);
+    const idsBefore = textListItemIds(a, "route", "cases");
+    const firstText = casesOf(a).get(0).get("expression");
+    const gold = readTextField(a, caseRef(a, 1)).text!;
+    // b types at the start of case 1's expression while a's import changes its end.
+    editTextField(b, caseRef(b, 1), "(input.tier = 'gold'", 1);
+    const next = structuredClone(definitionFromDoc(a).definition);
+    (next.steps.find((s) => s.id === "route")!.config.cases as { expression: string }[])[1]!.expression = "input.tier = 'platinum'";
+    applyDefinitionToDoc(a, next);
+    expect(casesOf(a).get(0).get("expression")).toBe(firstText);
+    expect(readTextField(a, caseRef(a, 1)).text).toBe(gold);
+    expect(textListItemIds(a, "route", "cases")).toEqual(idsBefore);
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b), REMOTE);
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a), REMOTE);
+    expect(readCases(a)).toEqual(readCases(b));
+    expect((readCases(a) as { expression: string }[])[1]!.expression).toBe("(input.tier = 'platinum'");
+  });
+
+  it("L11: removing a middle case deletes only it; adding one inserts only it", () => {
+    const doc = docFromDefinition(FULL);
+    const next = structuredClone(definitionFromDoc(doc).definition);
+    const cases = next.steps.find((s) => s.id === "route")!.config.cases as { key: string; expression: string }[];
+    cases.splice(1, 0, { key: "mid", expression: "input.mid" });
+    const [first, last] = [casesOf(doc).get(0), casesOf(doc).get(1)];
+    applyDefinitionToDoc(doc, next);
+    expect(casesOf(doc).length).toBe(3);
+    expect(casesOf(doc).get(0)).toBe(first);
+    expect(casesOf(doc).get(2)).toBe(last);
+    cases.splice(1, 1);
+    applyDefinitionToDoc(doc, next);
+    expect(casesOf(doc).toArray()).toEqual([first, last]);
+    expect(readCases(doc)).toEqual(cases);
+  });
+
+  it("L11: the studio's edits convert a plain list in the same transaction; converted ids are the same on every replica; add, move and remove keep ids", () => {
+    const plain = plainDoc(FULL);
+    const ids = textListItemIds(plain, "route", "cases");
+    expect(ids).toEqual(["p0", "p1"]);
+    const other = new Y.Doc();
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(plain), REMOTE);
+    // Both convert at once by typing into case 1 (same field id on both): whichever array wins, the field still exists.
+    const updates = updatesDuring(plain, () => editTextField(plain, caseRef(plain, 1), "input.tier = 'gold' and x", 25));
+    expect(updates).toHaveLength(1);
+    editTextField(other, caseRef(other, 1), "input.tier = 'gold'!", 20);
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(plain), REMOTE);
+    Y.applyUpdate(plain, Y.encodeStateAsUpdate(other), REMOTE);
+    expect(textListItemIds(plain, "route", "cases")).toEqual(["p0", "p1"]);
+    expect(textListItemIds(other, "route", "cases")).toEqual(["p0", "p1"]);
+    expect(readCases(plain)).toEqual(readCases(other));
+
+    const added = editTextList(plain, "route", "cases", { add: { key: "new", expression: "" } });
+    expect(typeof added).toBe("string");
+    expect(textListItemIds(plain, "route", "cases")).toEqual(["p0", "p1", added]);
+    editTextField(plain, { kind: "listItem", stepId: "route", key: "cases", itemId: added as string, field: "expression" }, "input.new", 9);
+    expect(editTextList(plain, "route", "cases", { move: added as string, to: 0 })).toBe(true);
+    expect(textListItemIds(plain, "route", "cases")).toEqual([added, "p0", "p1"]);
+    expect((readCases(plain) as { key: string; expression: string }[])[0]).toEqual({ key: "new", expression: "input.new" });
+    expect(editTextList(plain, "route", "cases", { remove: "p0" })).toBe(true);
+    expect(textListItemIds(plain, "route", "cases")).toEqual([added, "p1"]);
+    expect(editTextList(plain, "route", "cases", { remove: "gone" })).toBe(false);
+    // Not a list field: no-op.
+    expect(editTextList(plain, "check", "expression", { add: { key: "x" } })).toBe(false);
+  });
+
+  it("L11: a case that is not a map, or a key that is a Y.Map, is an INVALID_DEFINITION problem naming it; applying the read definition repairs it", () => {
+    const doc = docFromDefinition(FULL);
+    doc.transact(() => {
+      casesOf(doc).get(0).set("key", new Y.Map());
+      casesOf(doc).push([new Y.Text("stray") as unknown as Y.Map<unknown>]);
+    });
+    const { definition, problems } = definitionFromDoc(doc);
+    const messages = problems.filter((p) => p.code === "INVALID_DEFINITION").map((p) => p.message);
+    expect(messages).toContain('Step "route": config.cases.0.key must be a string or a Y.Text');
+    expect(messages).toContain('Step "route": config.cases.2 must be a Y.Map');
+    applyDefinitionToDoc(doc, definition);
+    expect(casesOf(doc).toArray().every((item) => item instanceof Y.Map)).toBe(true);
+    expect(definitionFromDoc(doc).problems.filter((p) => p.code === "INVALID_DEFINITION")).toEqual([]);
   });
 });

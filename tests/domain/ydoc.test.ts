@@ -69,10 +69,10 @@ function changesOnReplica(before: Uint8Array, updates: Uint8Array[]): string[] {
 }
 
 describe("Y.Doc layout (docs/ydoc-layout.md)", () => {
-  it("has exactly the top-level keys meta, steps and edges, all Y.Maps", () => {
+  it("has exactly the top-level keys meta, settings, steps and edges, all Y.Maps", () => {
     const doc = docFromDefinition(sample());
-    expect([...doc.share.keys()].sort()).toEqual(["edges", "meta", "steps"]);
-    for (const key of ["meta", "steps", "edges"]) expect(doc.share.get(key), key).toBeInstanceOf(Y.Map);
+    expect([...doc.share.keys()].sort()).toEqual(["edges", "meta", "settings", "steps"]);
+    for (const key of ["meta", "settings", "steps", "edges"]) expect(doc.share.get(key), key).toBeInstanceOf(Y.Map);
   });
 
   it("meta holds schemaVersion, name and description", () => {
@@ -387,7 +387,7 @@ describe("malformed Y data yields INVALID_DEFINITION problems, never an exceptio
   it.each([
     ["source is missing", (edge: Y.Map<unknown>) => edge.delete("source"), /source/],
     ["target is a number", (edge: Y.Map<unknown>) => edge.set("target", 3), /target/],
-    ["label is not 'true' or 'false'", (edge: Y.Map<unknown>) => edge.set("label", "maybe"), /label/],
+    ["label is not a string", (edge: Y.Map<unknown>) => edge.set("label", 7), /label/],
   ])("an edge whose %s names the edge and the field", (_label, mutate, field) => {
     const { problems } = malformed(({ edges }) => mutate(edges.get("e3")!));
     expect(invalid(problems).length).toBeGreaterThan(0);

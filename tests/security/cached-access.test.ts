@@ -4,11 +4,19 @@
  * removed member, a demoted editor or an ended session through: each case warms the caches first, on two
  * servers, then changes access and asks again at once.
  */
-import { authenticate, cachedRoleForWorkflow, redisSessionRevocations, revokeSessions, signAccessToken } from "@algorythmos/platform";
+import {
+  authenticate,
+  cachedRoleForWorkflow,
+  REVOCATION_CACHE_TTL_MS,
+  redisSessionRevocations,
+  revokeSessions,
+  sessionEndsChannel,
+  signAccessToken,
+} from "@algorythmos/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { codeOf, createWorkflow, gql, invite, ok, signUp, startSibling, type Account } from "../support/api.js";
-import { startTestStack } from "../support/stack.js";
+import { startTestStack, waitFor } from "../support/stack.js";
 
 let a: Stack;
 let b: Stack;
@@ -76,7 +84,7 @@ describe("cached JWT verification", () => {
   const secret = () => a.deps.env.JWT_SECRET;
   const revocations = () => redisSessionRevocations(a.deps.redis, a.deps.env.REDIS_PREFIX);
 
-  it("an ended session's token is refused after it was verified (revocation is asked every time)", async () => {
+  it("an ended session's token is refused after it was verified (revokeSessions drops it from this process's revocation cache before it returns)", async () => {
     const sessionId = `sess_cache_${Date.now()}`;
     const token = await signAccessToken(secret(), { userId: owner.userId, sessionId });
     expect(await authenticate(a.deps.db, secret(), token, revocations())).toMatchObject({ userId: owner.userId, sessionId });
@@ -90,5 +98,55 @@ describe("cached JWT verification", () => {
     expect(await authenticate(a.deps.db, "another-secret-another-secret-another-00", token, revocations())).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     expect(await authenticate(a.deps.db, secret(), token, revocations())).toBeNull();
+  });
+});
+
+describe("cached revocation checks (docs/security.md, \"Cached checks\")", () => {
+  const secret = () => a.deps.env.JWT_SECRET;
+  const prefix = () => a.deps.env.REDIS_PREFIX;
+  const check = (stack: Stack, token: string) => authenticate(stack.deps.db, secret(), token, redisSessionRevocations(stack.deps.redis, prefix()));
+  /** Ends a session the way another process does: the Redis key, then the session-ends message (no local shortcut). */
+  const endElsewhere = async (sessionId: string, announce: boolean) => {
+    await a.deps.redis.set(`${prefix()}revoked-session:${sessionId}`, "1", "EX", 600);
+    if (announce) await a.deps.redis.publish(sessionEndsChannel(prefix()), JSON.stringify({ sessionIds: [sessionId] }));
+  };
+
+  it("a session ended by another process is refused on every server once its session-ends message arrives", async () => {
+    const sessionId = `sess_pubsub_${Date.now()}`;
+    const token = await signAccessToken(secret(), { userId: owner.userId, sessionId });
+    for (const stack of [a, b, a, b]) expect(await check(stack, token)).not.toBeNull(); // both caches hold "live"
+    await endElsewhere(sessionId, true);
+    await waitFor("both servers refuse the token", async () => (await check(a, token)) === null && (await check(b, token)) === null, 2_000);
+  });
+
+  it(`a live answer is reused for at most REVOCATION_CACHE_TTL_MS (${REVOCATION_CACHE_TTL_MS} ms) if the message never came`, async () => {
+    const sessionId = `sess_lost_${Date.now()}`;
+    const token = await signAccessToken(secret(), { userId: owner.userId, sessionId });
+    expect(await check(a, token)).not.toBeNull();
+    const cachedAt = Date.now();
+    await endElsewhere(sessionId, false);
+    await waitFor("the token is refused without any message", async () => (await check(a, token)) === null, REVOCATION_CACHE_TTL_MS + 2_000);
+    expect(Date.now() - cachedAt).toBeLessThanOrEqual(REVOCATION_CACHE_TTL_MS + 1_000);
+  });
+
+  it("JWT requests spend one Redis command (the rate limit's script), none on the revocation check once it is cached", async () => {
+    const account = await signUp(a.url, "OneRoundTrip");
+    const monitor = a.deps.redis.duplicate();
+    const commands: string[] = [];
+    try {
+      await monitor.monitor().then((feed) => feed.on("monitor", (_time: string, args: string[]) => commands.push(args.join(" "))));
+      expect(codeOf(await gql(a.url, `{ me { id } }`, {}, account.token))).toBe("OK"); // warms the caches
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      commands.length = 0;
+      for (let index = 0; index < 20; index++) expect(codeOf(await gql(a.url, `{ me { id } }`, {}, account.token))).toBe("OK");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const ours = commands.filter((command) => command.includes(prefix()));
+      expect(ours.filter((command) => /^exists /i.test(command) && command.includes("revoked-session"))).toEqual([]);
+      // The rate limit: one script call per request (MONITOR also lists the commands the script runs).
+      expect(ours.filter((command) => /^evalsha /i.test(command) && command.includes(`${prefix()}rate:`))).toHaveLength(20);
+      expect(ours.filter((command) => !/^(evalsha|incr|ttl|expire) /i.test(command))).toEqual([]);
+    } finally {
+      monitor.disconnect();
+    }
   });
 });

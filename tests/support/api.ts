@@ -136,6 +136,22 @@ export async function createWorkflow(url: string, token: string, workspaceId: st
   return data.createWorkflow as { id: string; name: string; definition: any };
 }
 
+/**
+ * Publishes the workflow's draft (publishWorkflow) so its webhook and cron triggers run it: they run only the
+ * published version (R37). Returns the new version's id.
+ */
+export async function publishWorkflow(url: string, token: string, workflowId: string, message = "published by the test"): Promise<string> {
+  const data = ok(
+    await gql(
+      url,
+      `mutation($input: PublishWorkflowInput!) { publishWorkflow(input: $input) { version { id } } }`,
+      { input: { workflowId, message } },
+      token,
+    ),
+  );
+  return data.publishWorkflow.version.id as string;
+}
+
 /** A second server instance sharing the first one's Redis prefix (so its queues, channels and rate limits). */
 export function startSibling(first: Stack, options: Parameters<typeof startTestStack>[0] = { collab: false, worker: false }, overrides: Record<string, string> = {}) {
   return startTestStack(options, { ...overrides, REDIS_PREFIX: first.deps.env.REDIS_PREFIX });

@@ -30,6 +30,8 @@ export interface Targets {
   credentialId: string;
   member: { userId: string; email: string };
   marker: string;
+  /** An invite link's id (made fresh by the rows that consume one). */
+  inviteId?: string;
 }
 
 export interface Fixture {
@@ -50,6 +52,7 @@ export const GHOST: Targets = {
   credentialId: "cred_ghost0000000000",
   member: { userId: "usr_ghost00000000000", email: "ghost@example.test" },
   marker: "ghost",
+  inviteId: "inv_ghost00000000000",
 };
 
 export interface Operation {
@@ -181,6 +184,42 @@ export const OPERATIONS: Operation[] = [
     },
   },
   {
+    name: "publishWorkflow",
+    need: "write",
+    prepare: async (f, marker) => ({ workflowId: await freshWorkflow(f, marker) }),
+    graphql: {
+      field: "publishWorkflow",
+      call: q(`mutation($input: PublishWorkflowInput!) { publishWorkflow(input: $input) { version { id } } }`, (t) => ({ input: { workflowId: t.workflowId, message: t.marker } })),
+    },
+    rest: (url, token, t) => rest(url, "POST", `/api/workflows/${t.workflowId}/publish`, { token, json: { message: t.marker } }),
+    effect: async (f, t) => (await f.stack.deps.db.workflowSnapshot.count({ where: { workflowId: t.workflowId, kind: "published", message: t.marker } })) > 0,
+  },
+  {
+    name: "testStep",
+    need: "write",
+    graphql: {
+      field: "testStep",
+      call: q(`mutation($input: TestStepInput!) { testStep(input: $input) { output error } }`, (t) => ({ input: { workflowId: t.workflowId, stepId: "start", input: { input: { marker: t.marker } } } })),
+    },
+  },
+  {
+    name: "runTestCases",
+    need: "write",
+    graphql: { field: "runTestCases", call: q(`mutation($input: RunTestCasesInput!) { runTestCases(input: $input) { caseId passed } }`, (t) => ({ input: { workflowId: t.workflowId } })) },
+    rest: (url, token, t) => rest(url, "POST", `/api/workflows/${t.workflowId}/test-cases/run`, { token, json: {} }),
+  },
+  {
+    name: "setWorkflowActive",
+    need: "write",
+    prepare: async (f, marker) => ({ workflowId: await freshWorkflow(f, marker) }),
+    graphql: {
+      field: "setWorkflowActive",
+      call: q(`mutation($input: SetWorkflowActiveInput!) { setWorkflowActive(input: $input) { id active } }`, (t) => ({ input: { workflowId: t.workflowId, active: false } })),
+    },
+    rest: (url, token, t) => rest(url, "PUT", `/api/workflows/${t.workflowId}/active`, { token, json: { active: false } }),
+    effect: async (f, t) => (await f.stack.deps.db.workflow.findUnique({ where: { id: t.workflowId }, select: { active: true } }))?.active === false,
+  },
+  {
     name: "versionDiff",
     need: "read",
     graphql: { field: "versionDiff", call: q(`query($id: ID!) { versionDiff(fromVersionId: $id) { stepsAdded nameChanged } }`, (t) => ({ id: t.versionId })) },
@@ -276,7 +315,51 @@ export const OPERATIONS: Operation[] = [
       field: "removeMember",
       call: q(`mutation($input: RemoveMemberInput!) { removeMember(input: $input) { role } }`, (t) => ({ input: { workspaceId: t.workspaceId, userId: t.member.userId } })),
     },
+    rest: (url, token, t) => rest(url, "DELETE", `/api/workspaces/${t.workspaceId}/members/${t.member.userId}`, { token }),
     effect: async (f, t) => (await f.stack.deps.db.membership.count({ where: { userId: t.member.userId, workspaceId: t.workspaceId } })) === 0,
+  },
+  // Members and invites (#17): owners only.
+  {
+    name: "setMemberRole",
+    need: "manage",
+    prepare: async (f, marker) => {
+      const account = await signUp(f.url, `Role ${marker}`);
+      await invite(f.url, f.accounts.owner, f.targets.workspaceId, account, "viewer");
+      return { member: { userId: account.userId, email: account.email } };
+    },
+    graphql: {
+      field: "setMemberRole",
+      call: q(`mutation($input: SetMemberRoleInput!) { setMemberRole(input: $input) { role } }`, (t) => ({ input: { workspaceId: t.workspaceId, userId: t.member.userId, role: "editor" } })),
+    },
+    rest: (url, token, t) => rest(url, "PATCH", `/api/workspaces/${t.workspaceId}/members/${t.member.userId}`, { token, json: { role: "editor" } }),
+    effect: async (f, t) => (await f.stack.deps.db.membership.count({ where: { userId: t.member.userId, workspaceId: t.workspaceId, role: "editor" } })) > 0,
+  },
+  {
+    name: "revokeInvite",
+    need: "manage",
+    prepare: async (f, marker) => {
+      const made = ok(
+        await gql(f.url, `mutation($input: InviteMemberInput!) { inviteMember(input: $input) { invite { id } } }`, {
+          input: { workspaceId: f.targets.workspaceId, email: `invitee-${marker.toLowerCase().replace(/[^a-z0-9]/g, "")}@example.test`, role: "viewer" },
+        }, f.accounts.owner.token),
+      );
+      return { inviteId: made.inviteMember.invite.id };
+    },
+    graphql: { field: "revokeInvite", call: q(`mutation($input: RevokeInviteInput!) { revokeInvite(input: $input) { id } }`, (t) => ({ input: { inviteId: t.inviteId } })) },
+    rest: (url, token, t) => rest(url, "DELETE", `/api/invites/${t.inviteId}`, { token }),
+    effect: async (f, t) => (await f.stack.deps.db.invite.count({ where: { id: t.inviteId!, revokedAt: { not: null } } })) > 0,
+  },
+  {
+    name: "Workspace.invites",
+    need: "manage",
+    graphql: { field: "me", call: (url, token, t) => workspaceField(url, token, t, "invites { id email }") },
+    rest: (url, token, t) => rest(url, "GET", `/api/workspaces/${t.workspaceId}/invites`, { token }),
+  },
+  {
+    name: "createInvite (REST)",
+    need: "manage",
+    rest: (url, token, t) => rest(url, "POST", `/api/workspaces/${t.workspaceId}/invites`, { token, json: { email: `${t.marker}@example.test`, role: "viewer" } }),
+    effect: async (f, t) => (await f.stack.deps.db.invite.count({ where: { workspaceId: t.workspaceId, email: `${t.marker}@example.test` } })) > 0,
   },
   {
     name: "Workspace.members",
@@ -297,6 +380,29 @@ export const OPERATIONS: Operation[] = [
       field: "operations",
       call: q(`query($ws: ID!) { operations(workspaceId: $ws) { queues { name waiting } troubledRuns { run { id } } collab { rooms { workflowId } } } }`, (t) => ({ ws: t.workspaceId })),
     },
+  },
+  {
+    name: "resumeRun",
+    need: "write",
+    // A run waiting at an approval step (made directly: the fixture has no worker).
+    prepare: async (f, marker) => {
+      const runId = `run_${randomBytes(10).toString("hex")}`;
+      const db = f.stack.deps.db;
+      await db.run.create({ data: { id: runId, workflowId: f.targets.workflowId, workspaceId: f.targets.workspaceId, definition: {}, trigger: "manual", input: { marker }, status: "running", startedAt: new Date() } });
+      await db.runApproval.create({ data: { id: `apv_${randomBytes(10).toString("hex")}`, runId, stepId: "ask", tokenHash: randomBytes(32).toString("hex") } });
+      return { runId };
+    },
+    graphql: {
+      field: "resumeRun",
+      call: q(`mutation($input: ResumeRunInput!) { resumeRun(input: $input) { approval { decision } } }`, (t) => ({ input: { runId: t.runId, stepId: "ask", decision: "APPROVE", comment: t.marker } })),
+    },
+    rest: (url, token, t) => rest(url, "POST", `/api/runs/${t.runId}/resume`, { token, json: { stepId: "ask", decision: "APPROVE", comment: t.marker } }),
+    effect: async (f, t) => (await f.stack.deps.db.runApproval.count({ where: { runId: t.runId, comment: t.marker } })) > 0,
+  },
+  {
+    name: "pendingApprovals(workspaceId)",
+    need: "read",
+    graphql: { field: "pendingApprovals", call: q(`query($ws: ID!) { pendingApprovals(workspaceId: $ws) { id runId title } }`, (t) => ({ ws: t.workspaceId })) },
   },
   {
     name: "cancelRuns",

@@ -24,6 +24,21 @@ export async function until(locator: Locator, read: (locator: Locator) => Promis
 export const textOf = (locator: Locator) => locator.textContent({ timeout: 1_000 }).then((text) => text?.trim() ?? null);
 export const valueOf = (locator: Locator) => locator.inputValue({ timeout: 1_000 });
 
+/**
+ * A CodeMirror editor's text (code and expression fields), line by line as it renders it (documents here are
+ * short: every line is drawn), without the others' caret widgets (their name labels are drawn inside the line).
+ */
+export const editorText = (editor: Locator) =>
+  editor.evaluate((content) =>
+    [...content.querySelectorAll(".cm-line")]
+      .map((line) => {
+        const copy = line.cloneNode(true) as HTMLElement;
+        for (const widget of copy.querySelectorAll(".cm-ySelectionCaret, .cm-widgetBuffer")) widget.remove();
+        return copy.textContent ?? "";
+      })
+      .join("\n"),
+  );
+
 /** Waits until `locator` matches exactly `expected` elements (a bounded wait, not a timing assertion). */
 export async function untilCount(locator: Locator, expected: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -207,6 +207,20 @@ describe("R13 delay", () => {
     expect(run.steps.find((s) => s.stepId === "after")).toMatchObject({ status: "skipped", error: "Run canceled" });
   });
 
+  it("R13 R15: a cancel landing at any moment of the delivery that suspends for a delay closes the run at once", async () => {
+    // The cancel message can reach the worker while the job is being moved to delayed; wherever it lands in
+    // that delivery, the job must not sleep until the delay ends. Offsets sweep the delivery (0–~40 ms).
+    const runIds: string[] = [];
+    for (let offset = 0; offset < 24; offset++) {
+      const runId = await h.createRun(workflow([["wait", "delay", { durationMs: 3_600_000 }]], [["start", "wait"]]));
+      runIds.push(runId);
+      await h.enqueue(runId);
+      await new Promise((resolve) => setTimeout(resolve, offset * 1.5));
+      await h.cancel(runId);
+    }
+    for (const runId of runIds) expect((await h.waitForFinal(runId)).status).toBe("canceled");
+  });
+
   it("R13 R8: when another branch fails while a delay waits, the delay and its followers are skipped", async () => {
     //          ┌──▶ wait (1 h) ──▶ after
     //  start ──┤

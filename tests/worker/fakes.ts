@@ -127,3 +127,73 @@ export async function startPostmarkServer() {
     json(response, 200, { To: email.To, SubmittedAt: new Date().toISOString(), MessageID: randomUUID(), ErrorCode: 0, Message: "OK" });
   });
 }
+
+/** What the scripted Chat Completions server answers to one request (startScriptedOpenAiServer). */
+export type ScriptedReply =
+  | { content: string; usage?: { prompt_tokens: number; completion_tokens: number } }
+  | { toolCalls: { name: string; arguments: unknown }[]; content?: string; usage?: { prompt_tokens: number; completion_tokens: number } }
+  /** An OpenAI error body with this status; `retryAfter` sets the Retry-After header (seconds). */
+  | { status: number; message?: string; retryAfter?: string }
+  /** Streams the first word of `content`, then holds the response open until the client goes away. */
+  | { hang: true; content?: string };
+
+export interface ScriptedRequest {
+  model: string;
+  messages: { role: string; content: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string }[];
+  tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
+  stream?: boolean;
+  max_completion_tokens?: number;
+  temperature?: number;
+}
+
+/**
+ * An OpenAI-compatible Chat Completions server whose every answer is chosen by `script` (called with the
+ * request body and its 1-based number): streamed text, streamed tool calls (id and name in one chunk, the
+ * arguments split over two more, as OpenAI sends them), an error status with OpenAI's error body and an
+ * optional Retry-After, or a stream that never ends. Usage (default 100 prompt / 20 completion tokens) is
+ * sent in the last chunk when `stream_options.include_usage` is set. The API key must be `sk-test`.
+ */
+export async function startScriptedOpenAiServer(script: (request: ScriptedRequest, n: number) => ScriptedReply | Promise<ScriptedReply>) {
+  let count = 0;
+  return listen(async (request, response, _text, record) => {
+    if (request.method !== "POST" || !request.url?.startsWith("/v1/chat/completions")) return json(response, 404, { error: { message: "Not found", type: "invalid_request_error" } });
+    if (request.headers.authorization !== "Bearer sk-test") {
+      return json(response, 401, { error: { message: "Incorrect API key provided.", type: "invalid_request_error", param: null, code: "invalid_api_key" } });
+    }
+    const body = record.body as ScriptedRequest & { stream_options?: { include_usage?: boolean } };
+    const reply = await script(body, ++count);
+    if ("status" in reply) {
+      response.writeHead(reply.status, { "content-type": "application/json", ...(reply.retryAfter ? { "retry-after": reply.retryAfter } : {}) });
+      return response.end(JSON.stringify({ error: { message: reply.message ?? `Error ${reply.status}`, type: reply.status === 429 ? "requests" : "server_error", param: null, code: reply.status === 429 ? "rate_limit_exceeded" : null } }));
+    }
+    const id = `chatcmpl-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const base = { id, object: "chat.completion.chunk", created, model: body.model, system_fingerprint: "fp_test" };
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    const send = (chunk: unknown) => response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    const delta = (value: unknown, finish: string | null = null) => send({ ...base, choices: [{ index: 0, delta: value, logprobs: null, finish_reason: finish }] });
+    delta({ role: "assistant", content: "" });
+    const words = ("content" in reply && reply.content ? reply.content : "").match(/\S+\s*/g) ?? [];
+    if ("hang" in reply) {
+      if (words[0]) delta({ content: words[0] });
+      return; // never finishes
+    }
+    for (const word of words) {
+      delta({ content: word });
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    if ("toolCalls" in reply) {
+      reply.toolCalls.forEach((call, index) => {
+        const text = typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments);
+        const half = Math.ceil(text.length / 2);
+        delta({ tool_calls: [{ index, id: `call_${randomUUID().slice(0, 8)}`, type: "function", function: { name: call.name, arguments: "" } }] });
+        delta({ tool_calls: [{ index, function: { arguments: text.slice(0, half) } }] });
+        delta({ tool_calls: [{ index, function: { arguments: text.slice(half) } }] });
+      });
+    }
+    delta({}, "toolCalls" in reply ? "tool_calls" : "stop");
+    const usage = ("usage" in reply && reply.usage) || { prompt_tokens: 100, completion_tokens: 20 };
+    if (body.stream_options?.include_usage) send({ ...base, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
+    response.end("data: [DONE]\n\n");
+  });
+}

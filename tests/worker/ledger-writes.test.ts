@@ -5,10 +5,13 @@
  * server below looks at the database at the moment a request arrives, so these are checked as they happen.
  */
 import type { RunEvent } from "@algorythmos/domain";
-import { closeRedis, createRedis, runEventChannel, storedRunEvents } from "@algorythmos/platform";
+import { closeRedis, createLogger, createRedis, Prisma, runEventChannel, runEventsOfMessage, storedRunEvents } from "@algorythmos/platform";
 import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listenOnLoopback } from "../support/http.js";
+import { DuplicateDelivery } from "../../worker/errors.js";
+import type { EngineDeps } from "../../worker/engine/types.js";
+import { createPublish } from "../../worker/engine/writer.js";
 import { eventTypes, startHarness, workflow, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -109,7 +112,7 @@ describe("R5 ledger writes", () => {
     );
     const subscriber = createRedis(h.env.REDIS_URL, { name: "test-ledger-writes" });
     const live: RunEvent[] = [];
-    subscriber.on("message", (_channel: string, message: string) => live.push(JSON.parse(message) as RunEvent));
+    subscriber.on("message", (_channel: string, message: string) => live.push(...runEventsOfMessage(message)));
     await subscriber.subscribe(runEventChannel(h.env.REDIS_PREFIX, runId));
     try {
       await h.enqueue(runId);
@@ -131,5 +134,57 @@ describe("R5 ledger writes", () => {
     } finally {
       await closeRedis(subscriber);
     }
+  });
+});
+
+describe("R5 R10 a carried step result whose attempt was closed meanwhile", () => {
+  /** A running run with a running http.request attempt, as a delivery leaves it while the request is in flight. */
+  async function runWithRunningAttempt() {
+    const runId = await h.createRun(workflow([["charge", "http.request", { method: "POST", url: `${probe.url}/probe` }]], [["start", "charge"]]));
+    await h.db.run.update({ where: { id: runId }, data: { status: "running", startedAt: new Date() } });
+    const row = await h.db.runStep.create({
+      data: { id: `rst_${runId.slice(4)}`, runId, stepId: "charge", type: "http.request", attempt: 1, status: "running", input: {}, startedAt: new Date() },
+    });
+    return { runId, rowId: row.id };
+  }
+  const succeededSql = (rowId: string) =>
+    Prisma.sql`UPDATE "RunStep" SET "status" = 'succeeded'::"StepStatus", "output" = '{"ok":true}'::jsonb, "finishedAt" = now() WHERE "id" = ${rowId} AND "status" = 'running'::"StepStatus" RETURNING "id"`;
+  const finishSql = (runId: string) =>
+    Prisma.sql`UPDATE "Run" SET "status" = 'succeeded'::"RunStatus", "finishedAt" = now() WHERE "id" = ${runId} AND "status" = 'running'::"RunStatus" RETURNING "id"`;
+  const deps = () => ({ env: h.env, db: h.db, redis: h.redis, logger: createLogger("test", "silent"), signal: new AbortController().signal }) as unknown as EngineDeps;
+
+  it("R5 R10: another delivery closed the attempt (Interrupted) before the result was stored → the run's finish is refused too, nothing is written, the delivery stops", async () => {
+    const { runId, rowId } = await runWithRunningAttempt();
+    const publish = createPublish(deps(), { runId, workflowId: "wf" });
+    publish.carry([succeededSql(rowId)], [{ type: "step.succeeded", stepId: "charge", status: "succeeded", attempt: 1, output: { ok: true }, onlyIf: 0 }]);
+    // The other delivery marks the attempt interrupted before this one's carried result is stored.
+    await h.db.runStep.update({ where: { id: rowId }, data: { status: "failed", error: "Interrupted: the worker stopped", finishedAt: new Date() } });
+    await expect(publish.withLedger({ type: "run.finished", stepId: null, status: "succeeded" }, { write: finishSql(runId) })).rejects.toBeInstanceOf(DuplicateDelivery);
+    expect((await h.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("running");
+    expect((await h.db.runStep.findUniqueOrThrow({ where: { id: rowId } })).status).toBe("failed");
+    expect(eventTypes({ events: await storedRunEvents(h.db, runId) })).not.toContain("run.finished");
+    await publish.close();
+  });
+
+  it("R5 R10: the same when the result was flushed in the background (before the event loop turned) and the next write comes later", async () => {
+    const { runId, rowId } = await runWithRunningAttempt();
+    await h.db.runStep.update({ where: { id: rowId }, data: { status: "failed", error: "Interrupted: the worker stopped", finishedAt: new Date() } });
+    const publish = createPublish(deps(), { runId, workflowId: "wf" });
+    publish.carry([succeededSql(rowId)], [{ type: "step.succeeded", stepId: "charge", status: "succeeded", attempt: 1, output: { ok: true }, onlyIf: 0 }], { urgent: true });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the urgent flush has run (and been refused)
+    await expect(publish.withLedger({ type: "run.finished", stepId: null, status: "succeeded" }, { write: finishSql(runId) })).rejects.toBeInstanceOf(DuplicateDelivery);
+    expect((await h.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("running");
+    await publish.close();
+  });
+
+  it("R5: when the attempt is still running, the carried result and the finish commit together", async () => {
+    const { runId, rowId } = await runWithRunningAttempt();
+    const publish = createPublish(deps(), { runId, workflowId: "wf" });
+    publish.carry([succeededSql(rowId)], [{ type: "step.succeeded", stepId: "charge", status: "succeeded", attempt: 1, output: { ok: true }, onlyIf: 0 }]);
+    expect(await publish.withLedger({ type: "run.finished", stepId: null, status: "succeeded" }, { write: finishSql(runId) })).toBe(true);
+    expect((await h.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("succeeded");
+    expect((await h.db.runStep.findUniqueOrThrow({ where: { id: rowId } })).status).toBe("succeeded");
+    expect(eventTypes({ events: await storedRunEvents(h.db, runId) })).toEqual(["step.succeeded:charge", expect.stringMatching(/^run.finished/)]);
+    await publish.close();
   });
 });

@@ -6,7 +6,7 @@
 import { docFromDefinition, encodeDocState, newId, WorkflowDefinition, type WorkflowDefinitionInput } from "@algorythmos/domain";
 import { bytes, closeRedis, createLogger, createMaintenanceQueue, createRedis, cronSchedulerId, json } from "@algorythmos/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatDuration, reconcileOnce, startMaintenance, type ReconcileDeps } from "../../worker/reconciler.js";
+import { formatDuration, reconcileOnce, startCronRun, startMaintenance, type ReconcileDeps } from "../../worker/reconciler.js";
 import { startHarness, workflow, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -33,6 +33,20 @@ afterAll(async () => {
 });
 
 const later = (ms: number) => () => new Date(Date.now() + ms);
+
+/** Publishes `definition` as publishWorkflow stores it: a new immutable version the workflow points at (R37). */
+async function publish(workflowId: string, definition: WorkflowDefinitionInput): Promise<string> {
+  const parsed = WorkflowDefinition.parse(definition);
+  const doc = docFromDefinition(parsed);
+  const id = newId("ver");
+  const { latestVersion } = await h.db.workflow.update({ where: { id: workflowId }, data: { latestVersion: { increment: 1 } }, select: { latestVersion: true } });
+  await h.db.workflowSnapshot.create({
+    data: { id, workflowId, version: latestVersion, label: `v${latestVersion}`, kind: "published", yjsState: bytes(encodeDocState(doc)), definition: json(parsed) },
+  });
+  doc.destroy();
+  await h.db.workflow.update({ where: { id: workflowId }, data: { publishedVersionId: id } });
+  return id;
+}
 const simple = () => workflow([["one", "transform", { expression: "input.n + 1" }]], [["start", "one"]]);
 
 describe("R22 reconciler", () => {
@@ -100,8 +114,25 @@ describe("R22 reconciler", () => {
   });
 });
 
+describe("R39 webhook keys", () => {
+  it("R39: a pass deletes Idempotency-Keys past their 24 h window and keeps the rest", async () => {
+    const old = `old-${newId("run")}`;
+    const fresh = `fresh-${newId("run")}`;
+    await h.db.webhookRequest.createMany({
+      data: [
+        { workflowId: h.workflowId, key: old, runId: "run_old", createdAt: new Date(Date.now() - 25 * 3600 * 1000) },
+        { workflowId: h.workflowId, key: fresh, runId: "run_fresh", createdAt: new Date(Date.now() - 23 * 3600 * 1000) },
+      ],
+    });
+    const report = await reconcileOnce({ ...deps, now: later(0) });
+    expect(report.expiredWebhookKeys).toBeGreaterThanOrEqual(1);
+    const left = await h.db.webhookRequest.findMany({ where: { workflowId: h.workflowId, key: { in: [old, fresh] } }, select: { key: true } });
+    expect(left.map((row) => row.key)).toEqual([fresh]);
+  });
+});
+
 describe("R23 cron triggers", () => {
-  it("R23: a cron trigger step gets a job scheduler whose jobs start runs (trigger cron, input { scheduledAt }); removing the step removes it", async () => {
+  it("R23 R37: a published cron trigger step gets a job scheduler whose jobs start runs of the published version (trigger cron, input { scheduledAt }); publishing without the step removes it", async () => {
     const definition: WorkflowDefinitionInput = {
       name: "Every second",
       steps: [
@@ -116,6 +147,8 @@ describe("R23 cron triggers", () => {
       data: { id: workflowId, workspaceId: h.workspaceId, name: "Cron", definition: json(definition), yjsState: bytes(encodeDocState(doc)) },
     });
     doc.destroy();
+    expect((await reconcileOnce(deps)).schedulersUpserted).toEqual([]); // R37: a draft's cron step schedules nothing
+    const versionId = await publish(workflowId, definition);
     const report = await reconcileOnce(deps);
     expect(report.schedulersUpserted).toEqual([cronSchedulerId(workflowId, "tick")]);
     expect((await reconcileOnce(deps)).schedulersUpserted).toEqual([]); // unchanged: left alone
@@ -130,19 +163,45 @@ describe("R23 cron triggers", () => {
       expect(new Date(scheduledAt).toISOString()).toBe(scheduledAt);
       expect(new Date(scheduledAt).getUTCMilliseconds()).toBe(0); // the schedule's time, not the job's pick-up time
       expect(cron.output).toEqual({ echo: scheduledAt });
+      expect(cron.versionId).toBe(versionId);
       const events = await h.db.runEvent.findMany({ where: { runId: cron.id }, orderBy: { id: "asc" } });
       expect((events[0]!.payload as { type: string }).type).toBe("run.queued");
 
-      // The step is removed from the materialised definition: the scheduler goes.
-      await h.db.workflow.update({
-        where: { id: workflowId },
-        data: { definition: json({ ...definition, steps: [{ id: "manual", type: "trigger.manual", config: {} }], edges: [] }) },
-      });
+      // A version without the step is published: the scheduler goes.
+      await publish(workflowId, { ...definition, steps: [{ id: "manual", type: "trigger.manual", config: {} }], edges: [] });
       const removed = await reconcileOnce(deps);
       expect(removed.schedulersRemoved).toEqual([cronSchedulerId(workflowId, "tick")]);
       expect((await deps.maintenanceQueue.getJobSchedulers(0, -1)).map((s) => s.key).filter((key) => key.startsWith("cron:"))).toEqual([]);
     } finally {
       await maintenance.close();
     }
+  });
+
+  it("R37 R38: cron runs run the published version whatever the draft holds; a deactivated workflow loses its scheduler and its cron jobs start nothing", async () => {
+    const tick = { id: "tick", type: "trigger.cron", config: { cron: "0 0 1 1 *", timezone: "UTC" } };
+    const published: WorkflowDefinitionInput = {
+      name: "Published cron",
+      steps: [tick, { id: "which", type: "transform", config: { expression: `"published"` } }],
+      edges: [{ id: "e0", source: "tick", target: "which" }],
+    };
+    const draft: WorkflowDefinitionInput = { ...published, steps: [tick, { id: "which", type: "transform", config: { expression: `"draft"` } }] };
+    const workflowId = newId("wf");
+    const doc = docFromDefinition(WorkflowDefinition.parse(draft));
+    await h.db.workflow.create({ data: { id: workflowId, workspaceId: h.workspaceId, name: "Cron", definition: json(draft), yjsState: bytes(encodeDocState(doc)) } });
+    doc.destroy();
+    const versionId = await publish(workflowId, published);
+    expect((await reconcileOnce(deps)).schedulersUpserted).toEqual([cronSchedulerId(workflowId, "tick")]);
+
+    const runId = await startCronRun(deps, { workflowId, stepId: "tick" }, new Date("2027-01-01T00:00:00.000Z"));
+    expect(runId).not.toBeNull();
+    const run = await h.waitForFinal(runId!);
+    expect(run).toMatchObject({ status: "succeeded", output: { which: "published" } });
+    expect((await h.db.run.findUniqueOrThrow({ where: { id: runId! } })).versionId).toBe(versionId);
+
+    await h.db.workflow.update({ where: { id: workflowId }, data: { active: false } });
+    expect((await reconcileOnce(deps)).schedulersRemoved).toEqual([cronSchedulerId(workflowId, "tick")]);
+    // A job already in flight when it was deactivated starts no run.
+    expect(await startCronRun(deps, { workflowId, stepId: "tick" }, new Date("2028-01-01T00:00:00.000Z"))).toBeNull();
+    expect(await h.db.run.count({ where: { workflowId } })).toBe(1);
   });
 });

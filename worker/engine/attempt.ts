@@ -17,15 +17,16 @@ export type AttemptResult =
 
 /**
  * One attempt of one step: a ledger row, step.started, the executor, then step.succeeded, step.retrying
- * (a retryable failure with attempts left) or step.failed (R5, R9, R17).
+ * (a retryable failure with attempts left) or step.failed (R5, R9, R17). Rows, events and the idempotency
+ * key use `ledgerId`: the step's id, or `<stepId>@<i>` for an iteration of a loop body (R25).
  */
 export async function attempt(
   deps: EngineDeps,
   stop: AbortSignal,
-  args: { run: RunState; step: Step; prior: LedgerRow | undefined; context: RunContext; publish: Publish },
+  args: { run: RunState; step: Step; ledgerId: string; prior: LedgerRow | undefined; context: RunContext; publish: Publish },
 ): Promise<AttemptResult> {
   const { logger } = deps;
-  const { run, step, prior, context, publish } = args;
+  const { run, step, ledgerId, prior, context, publish } = args;
   const { runId } = run;
   const type = step.type as StepType; // validated in executeRun (R3)
   const atMostOnce = isStepType(type) && stepTypes[type].sideEffects === "at-most-once";
@@ -42,7 +43,7 @@ export async function attempt(
       : "Interrupted while running (the worker stopped); attempted again";
     if (atMostOnce) {
       // Closed with its step.failed, one statement (R5).
-      await updateStep(publish, { id: prior.id, from: [prior.status] }, { status: "failed", error }, { type: "step.failed", stepId: step.id, status: "failed", error });
+      await updateStep(publish, { id: prior.id, from: [prior.status] }, { status: "failed", error }, { type: "step.failed", stepId: ledgerId, status: "failed", error });
       return { status: "failed", error };
     }
     closing = { id: prior.id, from: prior.status, error };
@@ -56,8 +57,8 @@ export async function attempt(
   const rowId = newId("rst");
   const resolved = stepConfig(run, step);
   const startedAt = new Date();
-  const row: NewLedgerRow = { id: rowId, runId, stepId: step.id, type: step.type, attempt: attemptNo, status: "running", input: resolved.error === undefined ? resolved.config : resolved.raw, startedAt };
-  const started: EventInput = { type: "step.started", stepId: step.id, status: "running", attempt: attemptNo };
+  const row: NewLedgerRow = { id: rowId, runId, stepId: ledgerId, type: step.type, attempt: attemptNo, status: "running", input: resolved.error === undefined ? resolved.config : resolved.raw, startedAt };
+  const started: EventInput = { type: "step.started", stepId: ledgerId, status: "running", attempt: attemptNo };
   /** An in-process attempt's row (settled) and both its events, carried. */
   const carrySettled = (set: Partial<NewLedgerRow>, event: EventInput) =>
     publish.carry([insertRowSql({ ...row, ...set, finishedAt: new Date() })], [{ ...started, at: startedAt }, event]);
@@ -76,7 +77,7 @@ export async function attempt(
     else signal.addEventListener("abort", onAbort, { once: true });
   });
   aborted.catch(() => {});
-  const chunks = chunkPublisher(publish, step.id, logger);
+  const chunks = chunkPublisher(publish, ledgerId, logger);
 
   let result: ExecutorResult;
   try {
@@ -92,10 +93,10 @@ export async function attempt(
         signal,
         env: deps.env,
         logger: deps.logger,
-        stepId: step.id,
+        stepId: ledgerId,
         runId,
         attempt: attemptNo,
-        idempotencyKey: idempotencyKey(runId, step.id),
+        idempotencyKey: idempotencyKey(runId, ledgerId),
         chunk: chunks.push,
         credential: (id, credentialType) => loadCredential(deps, run.workspaceId, id, credentialType),
       }),
@@ -119,12 +120,12 @@ export async function attempt(
     const output = error instanceof StepError ? error.output : undefined;
     const retryable = error instanceof StepError && error.retryable;
     const retry = retryable && attemptNo < policy.maxAttempts;
-    logger.info("step failed", { runId, stepId: step.id, type, attempt: attemptNo, error: message, retryable, retry });
+    logger.info("step failed", { runId, stepId: ledgerId, type, attempt: attemptNo, error: message, retryable, retry });
     const status = retry ? "retrying" : "failed";
     const delayMs = retry ? backoffDelay(policy.backoffMs, attemptNo) : 0;
     const event: EventInput = retry
-      ? { type: "step.retrying", stepId: step.id, status: "retrying", attempt: attemptNo, error: message, output: { attempt: attemptNo, maxAttempts: policy.maxAttempts, retryInMs: delayMs } }
-      : { type: "step.failed", stepId: step.id, status: "failed", attempt: attemptNo, error: message, ...(output === undefined ? {} : { output }) };
+      ? { type: "step.retrying", stepId: ledgerId, status: "retrying", attempt: attemptNo, error: message, output: { attempt: attemptNo, maxAttempts: policy.maxAttempts, retryInMs: delayMs } }
+      : { type: "step.failed", stepId: ledgerId, status: "failed", attempt: attemptNo, error: message, ...(output === undefined ? {} : { output }) };
     if (inProcess) {
       carrySettled({ status, error: message, ...(output === undefined ? {} : { output: toJson(output) }) }, event);
       // A retry waits its backoff: the failed attempt is durable before that (the next attempt closes it).
@@ -139,7 +140,7 @@ export async function attempt(
       return {
         status: "retrying",
         delayMs,
-        row: { id: rowId, stepId: step.id, attempt: attemptNo, status: "retrying", output: null, error: message, startedAt: null },
+        row: { id: rowId, stepId: ledgerId, attempt: attemptNo, status: "retrying", output: null, error: message, startedAt: null },
       };
     }
     return { status: "failed", error: message };
@@ -149,7 +150,7 @@ export async function attempt(
   }
 
   const output = toJson(result.output);
-  const succeeded: EventInput = { type: "step.succeeded", stepId: step.id, status: "succeeded", attempt: attemptNo, output };
+  const succeeded: EventInput = { type: "step.succeeded", stepId: ledgerId, status: "succeeded", attempt: attemptNo, output };
   if (inProcess) {
     carrySettled({ status: "succeeded", output, ...(result.input === undefined ? {} : { input: toJson(result.input) }) }, succeeded);
     return { status: "succeeded", output, branch: result.branch };
@@ -174,7 +175,7 @@ export async function attempt(
 }
 
 /**
- * R18: one key per step of a run, the same on every attempt (retries after errors, re-deliveries after a
+ * R18: one key per step of a run (per iteration inside a loop, R25: `<runId>:<stepId>@<i>`), the same on every attempt (retries after errors, re-deliveries after a
  * crash), so an API that honours Idempotency-Key takes the step's effect once. A re-run from a step
  * (retryRun) is a new run, hence a new key.
  */

@@ -1,21 +1,15 @@
-import { newId, type Step } from "@algorythmos/domain";
+import { newId } from "@algorythmos/domain";
 import { DuplicateDelivery } from "../errors.js";
 import { insertStep, OPEN_STATUSES, updateStep } from "./ledger.js";
 import { stepConfig } from "./step-config.js";
-import type { EngineDeps, LedgerRow, Publish, RunState } from "./types.js";
+import type { EngineStepHandler } from "./engine-step-contract.js";
 
 /**
  * R13: a delay records its resume time on a `running` row and then holds no worker: the walk goes on with
  * the steps that do not depend on it, and the job is moved to BullMQ's delayed set. A delivery at or after
  * the resume time closes the row as succeeded.
  */
-export async function delayStep(
-  deps: EngineDeps,
-  run: RunState,
-  step: Step,
-  prior: LedgerRow | undefined,
-  publish: Publish,
-): Promise<{ status: "waiting"; resumeAt: Date } | { status: "succeeded"; output: unknown } | { status: "failed"; error: string }> {
+export const delayStep: EngineStepHandler = async ({ run, step, ledgerId, prior, publish }) => {
   const resolved = stepConfig(run, step);
   let row = prior && prior.status === "running" && resumeAtOf(prior.output) ? prior : undefined;
   if (!row) {
@@ -29,13 +23,13 @@ export async function delayStep(
     const interrupted = prior && OPEN_STATUSES.includes(prior.status) ? { id: prior.id, from: prior.status, error: "Interrupted before the delay was recorded" } : undefined;
     await insertStep(
       publish,
-      { id, runId: run.runId, stepId: step.id, type: step.type, attempt, status: "running", input: resolved.error === undefined ? resolved.config : resolved.raw, output, startedAt },
-      { type: "step.started", stepId: step.id, status: "running", output },
+      { id, runId: run.runId, stepId: ledgerId, type: step.type, attempt, status: "running", input: resolved.error === undefined ? resolved.config : resolved.raw, output, startedAt },
+      { type: "step.started", stepId: ledgerId, status: "running", output },
       interrupted,
     );
-    row = { id, stepId: step.id, attempt, status: "running", output, error: null, startedAt };
+    row = { id, stepId: ledgerId, attempt, status: "running", output, error: null, startedAt };
     if (resolved.error !== undefined) {
-      await updateStep(publish, { id, from: ["running"] }, { status: "failed", error: resolved.error }, { type: "step.failed", stepId: step.id, status: "failed", error: resolved.error });
+      await updateStep(publish, { id, from: ["running"] }, { status: "failed", error: resolved.error }, { type: "step.failed", stepId: ledgerId, status: "failed", error: resolved.error });
       return { status: "failed", error: resolved.error };
     }
   }
@@ -43,10 +37,10 @@ export async function delayStep(
   if (resumeAt.getTime() > Date.now()) return { status: "waiting", resumeAt };
   const waitedMs = Math.max(0, resumeAt.getTime() - (row.startedAt ?? resumeAt).getTime());
   const output = { waitedMs, resumeAt: resumeAt.toISOString() };
-  const done = await updateStep(publish, { id: row.id, from: ["running"] }, { status: "succeeded", output }, { type: "step.succeeded", stepId: step.id, status: "succeeded", output });
-  if (!done) throw new DuplicateDelivery(run.runId, step.id);
+  const done = await updateStep(publish, { id: row.id, from: ["running"] }, { status: "succeeded", output }, { type: "step.succeeded", stepId: ledgerId, status: "succeeded", output });
+  if (!done) throw new DuplicateDelivery(run.runId, ledgerId);
   return { status: "succeeded", output };
-}
+};
 
 function resumeAtOf(output: unknown): Date | null {
   const text = (output as { resumeAt?: unknown } | null)?.resumeAt;

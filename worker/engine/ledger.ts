@@ -1,10 +1,11 @@
 /** The RunStep ledger (R5): reading the latest attempts, recording skips, closing a stopped run (R15). */
-import { newId, type RunStatus, type Step, type StepStatus, type WorkflowDefinition } from "@algorythmos/domain";
+import { loopOwners, newId, type RunStatus, type Step, type StepStatus, type WorkflowDefinition } from "@algorythmos/domain";
 import { Prisma, query, type Db } from "@algorythmos/platform";
 import { DuplicateDelivery } from "../errors.js";
 import type { EngineDeps, EventInput, LedgerRow, Publish, Settled } from "./types.js";
 
-export const OPEN_STATUSES: StepStatus[] = ["pending", "running", "retrying"];
+/** Rows not settled yet; `waiting` (an approval, a child run: R30, R33) is closed like the others when the run stops. */
+export const OPEN_STATUSES: StepStatus[] = ["pending", "running", "retrying", "waiting"];
 
 export async function readLedger(db: Db, runId: string): Promise<Map<string, LedgerRow>> {
   const rows = await query<LedgerRow>(
@@ -95,6 +96,7 @@ export async function updateStep(
   });
 }
 
+/** Records a step as skipped under its ledger id (`<stepId>@<i>` inside a loop body, R25); `settled` is by step id. */
 export async function skipStep(
   runId: string,
   step: Step,
@@ -102,12 +104,13 @@ export async function skipStep(
   settled: Map<string, Settled>,
   publish: Publish,
   error: string | null = null,
+  ledgerId: string = step.id,
 ): Promise<void> {
   settled.set(step.id, { status: "skipped" });
   await insertStep(
     publish,
-    { id: newId("rst"), runId, stepId: step.id, type: step.type, attempt: (prior?.attempt ?? 0) + 1, status: "skipped", error, finishedAt: new Date() },
-    { type: "step.skipped", stepId: step.id, status: "skipped", ...(error ? { error } : {}) },
+    { id: newId("rst"), runId, stepId: ledgerId, type: step.type, attempt: (prior?.attempt ?? 0) + 1, status: "skipped", error, finishedAt: new Date() },
+    { type: "step.skipped", stepId: ledgerId, status: "skipped", ...(error ? { error } : {}) },
   );
 }
 
@@ -127,7 +130,9 @@ export async function closeStoppedRun(
   const { db } = deps;
   if (latest.size === 0) return; // never started: nothing to close (R1)
   const open = [...latest.values()].filter((row) => OPEN_STATUSES.includes(row.status));
-  const unsettled = definition.steps.filter((step) => !latest.has(step.id) && !settled.has(step.id));
+  // Steps inside loop bodies are recorded per iteration (R25): an iteration that never started has no rows.
+  const owners = loopOwners(definition);
+  const unsettled = definition.steps.filter((step) => owners.get(step.id) === null && !latest.has(step.id) && !settled.has(step.id));
   if (!open.length && !unsettled.length) return;
   const reason = await stopReason(db, runId);
   for (const row of open) {

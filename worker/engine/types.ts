@@ -74,4 +74,6 @@ export interface RunState {
   definition: WorkflowDefinition;
   fromStepId: string | null;
   stepInputOverride: unknown;
+  /** R4: the trigger steps this run starts at (domain runStartTriggers); absent: every trigger. */
+  startTriggers?: ReadonlySet<string>;
 }

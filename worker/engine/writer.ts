@@ -4,11 +4,13 @@
  * transforms and conditions costs no round trip of its own, while its rows and events still commit atomically,
  * in order, before anything that depends on them is durable (a crash before that re-evaluates those steps,
  * which have no side effects). Carried writes wait at most CARRY_MAX_MS (live subscribers still see each step
- * soon) and CARRY_MAX_STEPS rows; events are announced on Redis after their commit, one MULTI per statement.
+ * soon) and CARRY_MAX_STEPS rows; events are announced on Redis after their commit, one message per channel
+ * and one Redis command per statement (R60).
  */
 import type { RunEvent } from "@algorythmos/domain";
 import {
   announceRunEvents,
+  isClosedCarry,
   isDuplicateKey,
   publishRunEvent,
   storeRunEventWith,
@@ -60,9 +62,13 @@ export function createPublish(deps: EngineDeps, run: { runId: string; workflowId
     void sent.finally(() => announcing.delete(sent));
   };
 
+  /** A background flush found the run taken (DuplicateDelivery): every later write of this delivery stops too. */
+  let stopped: DuplicateDelivery | null = null;
+
   /** One statement: the carried writes, then `statement` with `event` (either may be absent). */
   const store = async (event: FullEvent | null, statement: EventWrite | null): Promise<boolean> => {
     if (background) await background;
+    if (stopped) throw stopped;
     const taken = take();
     if (!taken && !statement) return false;
     try {
@@ -70,7 +76,9 @@ export function createPublish(deps: EngineDeps, run: { runId: string; workflowId
       announce([...result.carried, ...(result.stored ? [result.stored] : [])]);
       return result.stored !== null;
     } catch (error) {
-      if (isDuplicateKey(error)) throw new DuplicateDelivery(runId, event?.stepId ?? "(carried)");
+      // Another delivery holds the run (a duplicate row), or a carried step result's attempt was closed
+      // meanwhile (a cancel, or a delivery that took the run over): this delivery stops, writing nothing.
+      if (isDuplicateKey(error) || isClosedCarry(error)) throw new DuplicateDelivery(runId, event?.stepId ?? "(carried)");
       restore(taken);
       throw error;
     }
@@ -88,7 +96,8 @@ export function createPublish(deps: EngineDeps, run: { runId: string; workflowId
     if (timer) clearTimeout(timer);
     timer = undefined;
     const running = flush().catch((error: unknown) => {
-      if (!(error instanceof DuplicateDelivery)) logger.warn("carried ledger writes not stored yet; the next write carries them", { runId, error: errorMessage(error) });
+      if (error instanceof DuplicateDelivery) stopped = error;
+      else logger.warn("carried ledger writes not stored yet; the next write carries them", { runId, error: errorMessage(error) });
     });
     background = running.finally(() => {
       if (background === running) background = null;

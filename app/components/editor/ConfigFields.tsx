@@ -1,9 +1,12 @@
-import { editTextField, isTextRecord, readTextField, typedTextKind } from "@algorythmos/domain";
+import { codeFieldLanguage, editTextField, isExpressionField, isTextRecord, readTextField, textListFields, typedTextKind } from "@algorythmos/domain";
 import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import type { JsonSchema } from "~/lib/operations";
 import type { CollabBinding } from "~/lib/text-binding";
 import { FieldError } from "../Field";
+import { CodeField } from "./CodeField";
 import { CollabTextField } from "./CollabTextField";
+import { ExpressionField } from "./ExpressionField";
+import { TextListField } from "./TextListField";
 import { TextMapField } from "./TextMapField";
 
 const LABELS: Record<string, string> = {
@@ -159,6 +162,28 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
         }}
       />
     );
+  } else if (type === "string" && collab && codeFieldLanguage(collab.stepType, name)) {
+    // Source code: a co-typed code editor (CodeMirror, loaded on first use).
+    control = (
+      <CodeField doc={collab.doc} field={{ kind: "config", stepId: collab.stepId, key: name }} awareness={collab.awareness} labelId={`${id}-label`} readOnly={readOnly} describedBy={common["aria-describedby"]} invalid={!!error} />
+    );
+  } else if (type === "string" && collab && typedTextKind(collab.stepType, name) === "text" && isExpressionField(collab.stepType, name)) {
+    // A JSONata expression (the registry's expressionFields; templates with {{ }} stay plain text fields below): the
+    // expression editor, which shows its own message (a syntax error live, as you type, else the validation one).
+    return (
+      <div className="field">
+        <div className="label-row">
+          <label id={`${id}-label`} onClick={() => document.querySelector<HTMLElement>(`[data-field="step:${collab.stepId}.config.${name}"]`)?.focus()}>
+            {label}
+          </label>
+          {requiredMark}
+          <span className="muted small" title="A JSONata expression over input and steps.<key>.output; Ctrl+Space shows suggestions">
+            JSONata · Ctrl+Space
+          </span>
+        </div>
+        <ExpressionField doc={collab.doc} field={{ kind: "config", stepId: collab.stepId, key: name }} stepId={collab.stepId} awareness={collab.awareness} labelId={`${id}-label`} inputId={id} readOnly={readOnly} error={error} />
+      </div>
+    );
   } else if (type === "string" && collab && typedTextKind(collab.stepType, name) === "text") {
     // Co-typed: keystrokes splice the field's Y.Text; required strings stay "" when emptied, so validation
     // names the missing field, optional ones are removed.
@@ -192,6 +217,9 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
   } else if (collab && typedTextKind(collab.stepType, name) === "textMap" && (value === undefined || isTextRecord(value))) {
     // Name → text (headers): one co-typed value per name.
     return <TextMapField collab={collab} name={name} label={label} error={error} readOnly={readOnly} />;
+  } else if (collab && typedTextKind(collab.stepType, name) === "textList" && (value === undefined || Array.isArray(value))) {
+    // An ordered list of co-typed items (switch cases, L11): one row per item, each text field its own Y.Text.
+    return <TextListField collab={collab} name={name} label={label} fields={textListFields(collab.stepType, name)} multiline={["expression"]} error={error} readOnly={readOnly} />;
   } else {
     // Objects, arrays and "any JSON" (e.g. an HTTP body, which may also be plain text).
     const acceptsText = type === undefined;
@@ -212,7 +240,10 @@ function ConfigField({ name, schema, value, required, multiline, error, readOnly
   return (
     <div className="field">
       <div className="label-row">
-        <label htmlFor={id}>{label}</label>
+        {/* The id labels a control that is no form element (the code editor: aria-labelledby). */}
+        <label htmlFor={id} id={`${id}-label`}>
+          {label}
+        </label>
         {requiredMark}
       </div>
       {control}

@@ -3,6 +3,7 @@ import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import { EditorContent, useEditor } from "@tiptap/react";
 import StarterKit from "@tiptap/starter-kit";
 import { yCursorPlugin } from "@tiptap/y-tiptap";
+import type { EditorView } from "@tiptap/pm/view";
 import { useEffect, useRef } from "react";
 import type { WebsocketProvider } from "y-websocket";
 import type * as Y from "yjs";
@@ -68,6 +69,37 @@ const PLAIN_TEXT_KIT = StarterKit.configure({
   underline: false,
 });
 
+/**
+ * Pastes longer than this go in as several edits: one edit is one collab message, and a message is limited
+ * (COLLAB_MAX_MESSAGE_BYTES, 512 KB) — a 456 KB paste in one piece was refused and the connection closed.
+ */
+const PASTE_CHUNK_CHARS = 48 * 1024;
+
+/** Inserts a long plain text through ProseMirror's own paste, one chunk of whole lines per edit (each its own message). */
+function pasteInChunks(view: EditorView, text: string) {
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let size = 0;
+  for (const line of lines) {
+    if (size + line.length > PASTE_CHUNK_CHARS && current.length) {
+      chunks.push(current.join("\n"));
+      current = [];
+      size = 0;
+    }
+    current.push(line);
+    size += line.length + 1;
+  }
+  if (current.length) chunks.push(current.join("\n"));
+  // Each later chunk starts with a line break, so it begins a new paragraph after the previous chunk's last one.
+  const next = (index: number) => {
+    if (index >= chunks.length || view.isDestroyed) return;
+    view.pasteText(index === 0 ? chunks[0]! : `\n${chunks[index]!}`);
+    setTimeout(() => next(index + 1), 0);
+  };
+  next(0);
+}
+
 /** ProseMirror position of a plain-text offset in a document of paragraphs (one per line). */
 function positionOfOffset(text: string, offset: number): number {
   const lines = text.slice(0, offset).split("\n");
@@ -105,6 +137,25 @@ export function CollabTextEditor({ fragment, readOnly, provider, me, labelId, la
         ...(provider && me ? [NotesCaret.configure({ provider, user: me })] : []),
       ],
       editorProps: {
+        // The editor scrolls on its own (its height is bounded): bring the caret into view inside it, never by
+        // scrolling the side panel, so a huge paste cannot push the panel's Run button off-screen (#17 defect 8).
+        handlePaste: (view, event) => {
+          const text = event.clipboardData?.getData("text/plain") ?? "";
+          // A long paste goes in as plain text (its formatting, if any, is dropped): whole, never refused.
+          if (text.length <= PASTE_CHUNK_CHARS) return false;
+          event.preventDefault();
+          pasteInChunks(view, text);
+          return true;
+        },
+        handleScrollToSelection: (view) => {
+          const element = view.dom as HTMLElement;
+          if (element.scrollHeight <= element.clientHeight) return false;
+          const caret = view.coordsAtPos(view.state.selection.head);
+          const box = element.getBoundingClientRect();
+          if (caret.bottom > box.bottom) element.scrollTop += caret.bottom - box.bottom + 8;
+          else if (caret.top < box.top) element.scrollTop -= box.top - caret.top + 8;
+          return true;
+        },
         attributes: {
           class: className,
           role: "textbox",

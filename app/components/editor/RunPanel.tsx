@@ -1,18 +1,28 @@
-import type { Step } from "@algorythmos/domain";
+import { isTriggerType, type Step } from "@algorythmos/domain";
+import { stepDisplayName } from "@algorythmos/domain";
 import { Link } from "@remix-run/react";
 import { useId, useState } from "react";
+import type { RunVersionChoice } from "~/lib/operations";
 import type { RunState } from "~/lib/runs";
 
 interface RunPanelProps {
   run: RunState;
   steps: Step[];
   disabled: boolean;
-  onRun(input: unknown): void;
+  onRun(input: unknown, version?: RunVersionChoice, triggerStepId?: string): void;
+  /** The published version's number, when there is one: the run can then use it instead of the draft. */
+  publishedVersion?: number | null;
 }
 
 /** The Run button, its JSON input, and the live status of the latest run started here. */
-export function RunPanel({ run, steps, disabled, onRun }: RunPanelProps) {
+export function RunPanel({ run, steps, disabled, onRun, publishedVersion = null }: RunPanelProps) {
   const inputId = useId();
+  // R4: the run starts at one trigger. With several, the person says which (the only manual one by default).
+  const manual = steps.filter((s) => s.type === "trigger.manual");
+  const triggers = [...manual, ...steps.filter((s) => isTriggerType(s.type) && s.type !== "trigger.manual")];
+  const [chosenTrigger, setChosenTrigger] = useState<string | null>(null);
+  const startAt = triggers.length > 1 ? (triggers.some((s) => s.id === chosenTrigger) ? chosenTrigger! : (manual[0] ?? triggers[0])!.id) : undefined;
+  const [version, setVersion] = useState<RunVersionChoice>("DRAFT");
   const [input, setInput] = useState("{}");
   const [inputError, setInputError] = useState<string | null>(null);
 
@@ -27,10 +37,10 @@ export function RunPanel({ run, steps, disabled, onRun }: RunPanelProps) {
       }
     }
     setInputError(null);
-    onRun(parsed);
+    onRun(parsed, publishedVersion === null ? undefined : version, startAt);
   };
 
-  const names = new Map(steps.map((s) => [s.id, s.name || s.id]));
+  const names = new Map(steps.map((s) => [s.id, stepDisplayName(s)]));
   const stepIds = [...steps.map((s) => s.id).filter((id) => run.steps[id]), ...Object.keys(run.steps).filter((id) => !names.has(id))];
 
   return (
@@ -53,6 +63,27 @@ export function RunPanel({ run, steps, disabled, onRun }: RunPanelProps) {
           </p>
         ) : null}
       </div>
+      {startAt === undefined ? null : (
+        <div className="field">
+          <label htmlFor={`${inputId}-trigger`}>Start at</label>
+          <select id={`${inputId}-trigger`} value={startAt} onChange={(e) => setChosenTrigger(e.target.value)}>
+            {triggers.map((trigger) => (
+              <option key={trigger.id} value={trigger.id}>
+                {trigger.name || trigger.id}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      {publishedVersion === null ? null : (
+        <div className="field">
+          <label htmlFor={`${inputId}-version`}>Run version</label>
+          <select id={`${inputId}-version`} value={version} onChange={(e) => setVersion(e.target.value as RunVersionChoice)}>
+            <option value="DRAFT">Draft (as edited now)</option>
+            <option value="PUBLISHED">Published v{publishedVersion}</option>
+          </select>
+        </div>
+      )}
       <button type="button" className="primary" onClick={submit} disabled={disabled || run.starting}>
         Run
       </button>

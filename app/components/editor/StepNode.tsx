@@ -1,5 +1,7 @@
-import type { StepStatus } from "@algorythmos/domain";
+import type { StepIcon as StepIconName, StepStatus } from "@algorythmos/domain";
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import { StepIcon } from "./StepLibrary";
+import { PinBadge } from "./StepTest";
 
 /** How a step differs from the version being compared (version → now). */
 export type DiffMark = "added" | "removed" | "changed";
@@ -7,8 +9,11 @@ export type DiffMark = "added" | "removed" | "changed";
 export type StepNodeData = {
   name: string;
   typeLabel: string;
+  /** The step type's icon (the registry's UI hints). */
+  icon?: StepIconName;
   isTrigger: boolean;
-  isCondition: boolean;
+  /** The step's outputs, top to bottom: one handle each (see sourceHandles in Canvas.tsx). */
+  sourceHandles: SourceHandle[];
   problems: string[];
   status: StepStatus | null;
   diff: DiffMark | null;
@@ -16,8 +21,30 @@ export type StepNodeData = {
   changedFields: string[];
   /** Other people who have this step selected. */
   selectedBy: { name: string; color: string }[];
+  /** The step's output is pinned (R47): draft runs use it instead of running the step. */
+  pinned?: boolean;
 };
 export type StepFlowNode = Node<StepNodeData, "step">;
+
+/** One output of a step: `id` is the label its edges carry (null: the unlabelled default output). */
+export interface SourceHandle {
+  id: string | null;
+  /** Shown beside the handle; null for a step with a single unlabelled output. */
+  label: string | null;
+  kind?: "body" | "error";
+}
+
+export type LoopGroupData = { loopId: string; loopName: string; stepIds: string[] };
+export type LoopGroupFlowNode = Node<LoopGroupData, "loopGroup">;
+
+/** The tinted box drawn behind a loop's body steps, named after its loop. */
+export function LoopGroupNode({ data }: NodeProps<LoopGroupFlowNode>) {
+  return (
+    <div className="loop-group" data-testid={`loop-body-${data.loopId}`} data-steps={data.stepIds.join(",")} aria-label={`Body of loop ${data.loopName}`}>
+      <span className="loop-group-label">↻ {data.loopName}: body</span>
+    </div>
+  );
+}
 
 const DIFF_LABEL: Record<DiffMark, string> = { added: "Added", removed: "Removed", changed: "Changed" };
 
@@ -40,7 +67,11 @@ export function StepNode({ data, selected }: NodeProps<StepFlowNode>) {
       title={title || undefined}
       data-diff={data.diff ?? undefined}
       data-selected-by={data.selectedBy.map((p) => p.name).join(",") || undefined}
-      style={peer ? { outline: `3px solid ${peer.color}`, outlineOffset: 3 } : undefined}
+      style={{
+        ...(peer ? { outline: `3px solid ${peer.color}`, outlineOffset: 3 } : {}),
+        // Room for every output's handle and label, so each one can be grabbed on its own.
+        ...(data.sourceHandles.length > 2 ? { minHeight: data.sourceHandles.length * 20 + 12 } : {}),
+      }}
     >
       {data.selectedBy.length ? (
         <div className="peer-selection" aria-label={`Selected by ${data.selectedBy.map((p) => p.name).join(", ")}`}>
@@ -58,7 +89,14 @@ export function StepNode({ data, selected }: NodeProps<StepFlowNode>) {
         </span>
       ) : null}
       {data.isTrigger ? null : <Handle type="target" position={Position.Left} isConnectable={data.diff !== "removed"} />}
-      <div className="step-node-type">{data.typeLabel}</div>
+      <div className="step-node-type">
+        {data.icon ? (
+          <span className="step-node-icon">
+            <StepIcon icon={data.icon} size={14} />
+          </span>
+        ) : null}
+        {data.typeLabel}
+      </div>
       <div className="step-node-name">
         {data.problems.length ? (
           <span className="problem-badge" role="img" aria-label={`${data.problems.length} problem(s)`}>
@@ -66,19 +104,33 @@ export function StepNode({ data, selected }: NodeProps<StepFlowNode>) {
           </span>
         ) : null}
         {data.name}
+        <PinBadge pinned={data.pinned} />
       </div>
       {data.status ? <div className="step-node-status">{data.status}</div> : null}
-      {data.isCondition ? (
+      {data.sourceHandles.length === 1 && data.sourceHandles[0]!.label === null ? (
+        <Handle type="source" position={Position.Right} isConnectable={data.diff !== "removed"} />
+      ) : (
         <>
-          <Handle type="source" position={Position.Right} id="true" style={{ top: "35%" }} />
-          <Handle type="source" position={Position.Right} id="false" style={{ top: "75%" }} />
-          <div className="condition-handles" aria-hidden="true">
-            <span>true ›</span>
-            <span>false ›</span>
+          {data.sourceHandles.map((handle, index) => (
+            <Handle
+              key={handle.id ?? "next"}
+              type="source"
+              position={Position.Right}
+              id={handle.id ?? undefined}
+              className={handle.kind ? `handle-${handle.kind}` : undefined}
+              style={{ top: `${((index + 1) * 100) / (data.sourceHandles.length + 1)}%` }}
+              isConnectable={data.diff !== "removed"}
+              title={handle.label ? `Connect the “${handle.label}” output` : undefined}
+            />
+          ))}
+          <div className="branch-handles" aria-hidden="true">
+            {data.sourceHandles.map((handle) => (
+              <span key={handle.id ?? "next"} className={handle.kind ? `branch-${handle.kind}` : undefined}>
+                {handle.label} ›
+              </span>
+            ))}
           </div>
         </>
-      ) : (
-        <Handle type="source" position={Position.Right} isConnectable={data.diff !== "removed"} />
       )}
     </div>
   );

@@ -1,14 +1,16 @@
-import { hasPromptMessages, isStepType, PROMPT_MESSAGES_KEY, stepTypes, type Step } from "@algorythmos/domain";
+import { hasPromptMessages, isStepType, isTriggerType, PROMPT_MESSAGES_KEY, stepTypes, type Step } from "@algorythmos/domain";
 import { useId } from "react";
 import type { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
-import type { PresenceUser } from "~/lib/collab";
+import { LOCAL_ORIGIN, type PresenceUser } from "~/lib/collab";
 import { deleteSteps, setConfigValue, stepMap } from "~/lib/doc-edits";
 import type { StepTypeInfo } from "~/lib/operations";
-import { CollabTextField } from "./CollabTextField";
 import { ConfigFields } from "./ConfigFields";
+import { StepNameInput } from "./NameInput";
 import { NotesEditor } from "./NotesEditor";
 import { PromptMessages } from "./PromptMessages";
+import { StepKeyField } from "./StepKeyField";
+import { TriggerInfo } from "./TriggerInfo";
 
 interface StepPanelProps {
   doc: Y.Doc;
@@ -21,17 +23,37 @@ interface StepPanelProps {
   me: PresenceUser | null;
   /** The workspace's credentials (name and type), for steps that use one. */
   credentials?: { id: string; name: string; type: string }[] | undefined;
+  /** Every step of the workflow, for the key field (a key is unique per workflow, L12). */
+  allSteps?: readonly Step[] | undefined;
+}
+
+type OnError = NonNullable<Step["onError"]>;
+const ON_ERROR_CHOICES: { value: OnError; label: string }[] = [
+  { value: "fail", label: "Fail run" },
+  { value: "continue", label: "Continue" },
+  { value: "branch", label: "Follow error edge" },
+];
+
+/** The step's onError, a plain string chosen from a list (L9); "fail" is the default, so it is stored as absent. */
+function setOnError(doc: Y.Doc, stepId: string, value: OnError) {
+  const step = stepMap(doc, stepId);
+  if (!step) return;
+  doc.transact(() => {
+    if (value === "fail") step.delete("onError");
+    else step.set("onError", value);
+  }, LOCAL_ORIGIN);
 }
 
 /** Which credential type each step type's `credentialId` refers to. */
 const CREDENTIAL_TYPE_OF_STEP: Record<string, string> = { "openai.chat": "openai", "email.postmark": "postmark" };
 
 /** The selected step: its name, its config (a form generated from the type's JSON Schema) and notes. */
-export function StepPanel({ doc, step, stepType, problems, readOnly, provider, me, credentials }: StepPanelProps) {
+export function StepPanel({ doc, step, stepType, problems, readOnly, provider, me, credentials, allSteps }: StepPanelProps) {
   const credentialType = CREDENTIAL_TYPE_OF_STEP[step.type];
   const usable = credentials && credentialType ? credentials.filter((c) => c.type === credentialType) : undefined;
   const nameId = useId();
   const notesLabelId = useId();
+  const onErrorId = useId();
   const errors: Record<string, string> = {};
   const general: string[] = [];
   for (const problem of problems) {
@@ -48,8 +70,9 @@ export function StepPanel({ doc, step, stepType, problems, readOnly, provider, m
       {stepType?.description ? <p className="muted small">{stepType.description}</p> : null}
       <div className="field">
         <label htmlFor={nameId}>Step name</label>
-        <CollabTextField doc={doc} field={{ kind: "step", stepId: step.id, key: "name" }} awareness={provider?.awareness ?? null} id={nameId} readOnly={false} disabled={readOnly} maxLength={200} />
+        <StepNameInput doc={doc} step={step} typeLabel={stepType?.label} awareness={provider?.awareness ?? null} id={nameId} disabled={readOnly} />
       </div>
+      <StepKeyField doc={doc} step={step} steps={allSteps ?? [step]} readOnly={readOnly} />
       {stepType ? (
         <ConfigFields
           schema={stepType.configSchema}
@@ -80,6 +103,22 @@ export function StepPanel({ doc, step, stepType, problems, readOnly, provider, m
         />
       ) : (
         <p className="form-error">Unknown step type “{step.type}”.</p>
+      )}
+      {/* The webhook's URL and a test request, or the cron schedule's next runs. */}
+      {isTriggerType(step.type) ? <TriggerInfo step={step} /> : null}
+      {isTriggerType(step.type) ? null : (
+        <div className="field">
+          <label htmlFor={onErrorId}>On error</label>
+          <select id={onErrorId} value={step.onError ?? "fail"} disabled={readOnly} onChange={(e) => setOnError(doc, step.id, e.target.value as OnError)}>
+            {ON_ERROR_CHOICES.map((choice) => (
+              <option key={choice.value} value={choice.value}>
+                {choice.label}
+              </option>
+            ))}
+          </select>
+          {step.onError === "branch" ? <p className="muted small">Connect the step’s red “error” output: it receives {"{ error, input }"} and the run goes on there.</p> : null}
+          {step.onError === "continue" ? <p className="muted small">A failure is recorded and the next steps run with {"{ error }"} as this step’s output.</p> : null}
+        </div>
       )}
       {general.length ? (
         <ul className="problems">

@@ -1,5 +1,8 @@
 import { Link, useFetcher } from "@remix-run/react";
 import { useState } from "react";
+import { ErrorText } from "~/components/trace/ErrorText";
+import { formatTime } from "~/lib/live";
+import { readableRunError } from "~/lib/runs";
 import type { CollabRoom, QueueFigures, TroubledRun } from "./operations";
 
 export type BulkOutcome = { ok: true; message: string; failures: { runId: string; message: string }[] } | { ok: false; message: string };
@@ -56,27 +59,33 @@ export function TroubledRunsPanel({ runs }: { runs: TroubledRun[] }) {
   return (
     <section className="card" aria-labelledby="runs-heading">
       <h2 id="runs-heading">Failed and stuck runs</h2>
-      <bulk.Form method="post" onSubmit={() => setSelected(new Set())}>
-        {[...selected].map((id) => (
-          <input key={id} type="hidden" name="runId" value={id} />
-        ))}
-        <div style={{ display: "flex", gap: "0.5rem", alignItems: "center", margin: "0.5rem 0 0.75rem" }}>
-          <button type="submit" name="intent" value="retry" disabled={busy || selected.size === 0}>
-            Retry selected ({selected.size})
-          </button>
-          <button type="submit" name="intent" value="cancel" className="danger" disabled={busy || selected.size === 0}>
-            Cancel selected
-          </button>
-          {bulk.data ? (
-            <span role="status" style={bulk.data.ok && !bulk.data.failures.length ? undefined : { color: "var(--danger)" }}>
-              {bulk.data.message}
-              {bulk.data.ok ? bulk.data.failures.map((failure) => <span key={failure.runId}> · {failure.message}</span>) : null}
-            </span>
-          ) : null}
-        </div>
-      </bulk.Form>
+      {/* Nothing to act on: no bulk buttons, just what shows up here and where to go instead. */}
+      {runs.length === 0 && !bulk.data ? null : (
+        <bulk.Form method="post" onSubmit={() => setSelected(new Set())}>
+          {[...selected].map((id) => (
+            <input key={id} type="hidden" name="runId" value={id} />
+          ))}
+          <div style={{ display: "flex", gap: "0.5rem", alignItems: "center", margin: "0.5rem 0 0.75rem" }}>
+            <button type="submit" name="intent" value="retry" disabled={busy || selected.size === 0}>
+              Retry selected ({selected.size})
+            </button>
+            <button type="submit" name="intent" value="cancel" className="danger" disabled={busy || selected.size === 0}>
+              Cancel selected
+            </button>
+            {bulk.data ? (
+              <span role="status" style={bulk.data.ok && !bulk.data.failures.length ? undefined : { color: "var(--danger)" }}>
+                {bulk.data.message}
+                {bulk.data.ok ? bulk.data.failures.map((failure) => <span key={failure.runId}> · {failure.message}</span>) : null}
+              </span>
+            ) : null}
+          </div>
+        </bulk.Form>
+      )}
       {runs.length === 0 ? (
-        <p className="muted">No failed, canceled or stuck runs.</p>
+        <p className="empty" data-testid="troubled-runs-empty">
+          No failed, canceled or stuck runs: every run is fine. A run that fails or stops making progress shows up here, to retry or cancel in bulk.{" "}
+          <Link to="/workflows">Go to the workflows</Link>
+        </p>
       ) : (
         <table className="table" aria-label="Failed and stuck runs">
           <thead>
@@ -109,8 +118,8 @@ export function TroubledRunsPanel({ runs }: { runs: TroubledRun[] }) {
                 <td>
                   <span className={`badge status-${run.status}`}>{trouble === "stuck" ? `stuck (${run.status})` : run.status}</span>
                 </td>
-                <td className="muted small">{run.error ?? "—"}</td>
-                <td className="muted small">{new Date(run.createdAt).toLocaleString("en-GB", { timeZone: "UTC" })} UTC</td>
+                <td className="muted small">{run.error ? <ErrorText text={readableRunError(run.error, {})} max={110} /> : "—"}</td>
+                <td className="muted small">{formatTime(run.createdAt)}</td>
               </tr>
             ))}
           </tbody>
@@ -122,14 +131,15 @@ export function TroubledRunsPanel({ runs }: { runs: TroubledRun[] }) {
 
 /** The workspace's workflows open in the editor right now, over every collab process. */
 export function CollabPanel({ processes, rooms }: { processes: number; rooms: CollabRoom[] }) {
+  const connections = rooms.reduce((sum, room) => sum + room.connections, 0);
   return (
     <section className="card" aria-labelledby="collab-heading">
       <h2 id="collab-heading">Collaboration</h2>
       <p className="muted small">
-        {processes} collab process{processes === 1 ? "" : "es"} reporting · {rooms.reduce((sum, room) => sum + room.connections, 0)} connection(s) to this workspace's workflows
+        {processes} collab process{processes === 1 ? "" : "es"} reporting · {connections} connection{connections === 1 ? "" : "s"} to this workspace's workflows
       </p>
       {rooms.length === 0 ? (
-        <p className="muted">No workflow of this workspace is open.</p>
+        <p className="muted">No workflow of this workspace is open in the editor right now; open ones are listed here with their live connections.</p>
       ) : (
         <table className="table" aria-label="Open workflows">
           <thead>

@@ -1,23 +1,12 @@
-import { CREDENTIAL_TYPE_NAMES, credentialTypes, type CredentialType } from "@algorythmos/domain";
+import { CREDENTIAL_TYPE_NAMES, credentialTypes, type CredentialField, type CredentialType } from "@algorythmos/domain";
 import { useFetcher } from "@remix-run/react";
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { Field } from "~/components/Field";
 import { formatTime } from "~/lib/live";
 import type { CredentialInfo, RoleName } from "~/lib/operations";
-import { failureOf, fieldError, OutcomeMessage, useResetOnSuccess, type SettingsOutcome } from "./Outcome";
+import { failureOf, fieldError, OutcomeMessage, type SettingsOutcome } from "./Outcome";
 
-/** The inputs of each credential type's secret, posted as `secret.<key>`. */
-const SECRET_FIELDS: Record<CredentialType, { key: string; label: string; secret: boolean; optional?: boolean }[]> = {
-  openai: [
-    { key: "apiKey", label: "API key", secret: true },
-    { key: "baseURL", label: "Base URL (optional, for OpenAI-compatible servers)", secret: false, optional: true },
-  ],
-  postmark: [{ key: "serverToken", label: "Server token", secret: true }],
-  httpHeader: [
-    { key: "headerName", label: "Header name", secret: false },
-    { key: "headerValue", label: "Header value", secret: true },
-  ],
-};
+const DEFAULT_TYPE: CredentialType = "openai";
 
 interface CredentialsSectionProps {
   role: RoleName;
@@ -30,11 +19,19 @@ interface CredentialsSectionProps {
 export function CredentialsSection({ role, credentials, credentialsError }: CredentialsSectionProps) {
   const create = useFetcher<SettingsOutcome>();
   const remove = useFetcher<SettingsOutcome>();
-  const form = useResetOnSuccess(create);
-  const [type, setType] = useState<CredentialType>("openai");
+  // The form's state is React's alone: the chosen type decides which inputs exist (keyed by type, so a new type
+  // starts empty), and a save that succeeded remounts the whole form (`generation`) with the type it was saved
+  // as. A DOM form.reset() here once put the select back on OpenAI while React kept Postmark's inputs (#17).
+  const [type, setType] = useState<CredentialType>(DEFAULT_TYPE);
+  const [generation, setGeneration] = useState(0);
   const typeId = useId();
   const canWrite = role !== "viewer";
   const error = failureOf(create.data);
+  const saved = create.state === "idle" && create.data?.ok ? create.data : undefined;
+  useEffect(() => {
+    if (saved) setGeneration((n) => n + 1);
+  }, [saved]);
+  const fields: readonly CredentialField[] = credentialTypes[type].fields;
   return (
     <section className="card" aria-labelledby="credentials-heading">
       <h2 id="credentials-heading">Credentials</h2>
@@ -83,7 +80,7 @@ export function CredentialsSection({ role, credentials, credentialsError }: Cred
       )}
       <OutcomeMessage outcome={remove.data} />
       {canWrite ? (
-        <create.Form method="post" ref={form} className="stack" style={{ marginTop: "1rem" }} autoComplete="off">
+        <create.Form key={generation} method="post" className="stack" style={{ marginTop: "1rem" }} autoComplete="off" data-testid="credential-form">
           <h3>Add a credential</h3>
           <input type="hidden" name="intent" value="createCredential" />
           <div className="form-row">
@@ -99,7 +96,7 @@ export function CredentialsSection({ role, credentials, credentialsError }: Cred
               </select>
             </div>
           </div>
-          {SECRET_FIELDS[type].map((field) => (
+          {fields.map((field) => (
             <Field
               key={`${type}-${field.key}`}
               label={field.label}
@@ -113,7 +110,8 @@ export function CredentialsSection({ role, credentials, credentialsError }: Cred
           <button type="submit" className="primary" disabled={create.state !== "idle"}>
             Save credential
           </button>
-          <OutcomeMessage outcome={create.data} />
+          {/* Errors of inputs this form shows sit beside them; anything else (another field, a conflict) shows here. */}
+          <OutcomeMessage outcome={create.data} shownFields={["name", ...fields.map((field) => field.key)]} />
         </create.Form>
       ) : null}
     </section>

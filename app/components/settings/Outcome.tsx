@@ -1,11 +1,15 @@
 import { useEffect, useRef } from "react";
 import type { ApiError, Result } from "~/lib/errors";
 
-/** What every settings action returns: a message to show, and the new token once after createToken. */
-export type SettingsOutcome = Result<{ message: string; token?: string }>;
+/** What every settings action returns: a message to show, the new token once after createToken, the invite link once after an invite. */
+export type SettingsOutcome = Result<{ message: string; token?: string; inviteUrl?: string }>;
 
-/** The result of a settings form; field errors show beside their inputs instead. */
-export function OutcomeMessage({ outcome }: { outcome: SettingsOutcome | undefined }) {
+/**
+ * The result of a settings form: a success, or the error. Errors of the inputs the form shows (`shownFields`,
+ * every field when not given) sit beside those inputs instead; an error of any other field still shows here, so
+ * no save ever ends without a word.
+ */
+export function OutcomeMessage({ outcome, shownFields }: { outcome: SettingsOutcome | undefined; shownFields?: readonly string[] }) {
   if (!outcome) return null;
   if (outcome.ok)
     return (
@@ -13,10 +17,12 @@ export function OutcomeMessage({ outcome }: { outcome: SettingsOutcome | undefin
         {outcome.data.message}
       </p>
     );
-  if (Object.keys(outcome.error.fields).length) return null;
+  const fieldKeys = Object.keys(outcome.error.fields);
+  const unshown = shownFields ? fieldKeys.filter((key) => !shownFields.includes(key)) : [];
+  if (fieldKeys.length && !unshown.length) return null;
   return (
     <p className="form-error" role="alert">
-      {outcome.error.message}
+      {unshown.length ? unshown.map((key) => outcome.error.fields[key]).join(" · ") : outcome.error.message}
     </p>
   );
 }

@@ -1,6 +1,9 @@
+import { Link } from "@remix-run/react";
 import { JsonView } from "~/components/JsonView";
 import { formatTime } from "~/lib/live";
+import { AgentTimeline } from "./AgentTimeline";
 import { RetryForm } from "./RetryForm";
+import { DISPLAY_LABEL } from "./TraceBars";
 import type { TraceRow } from "./types";
 
 /** Token counts from an LLM step's output, whichever naming its provider uses. */
@@ -20,10 +23,15 @@ interface StepDetailProps {
   /** Text streamed live for the step's latest attempt, if any. */
   streamed: string | null;
   canRetry: boolean;
+  /** Every row of the trace and the live text by ledger id: an ai.agent shows its sub-steps (AgentTimeline). */
+  rows?: TraceRow[];
+  chunks?: Record<string, string>;
+  /** For a re-run: the run whose outputs it reused (a reused row links there). */
+  reusedFrom?: string | null;
 }
 
 /** One step attempt: its status, error, token usage, streamed text, input and output, and the re-run form. */
-export function StepDetail({ row, name, config, streamed, canRetry }: StepDetailProps) {
+export function StepDetail({ row, name, config, streamed, canRetry, rows, chunks, reusedFrom = null }: StepDetailProps) {
   const tokens = tokenUsage(row.output);
   const outputText = row.output && typeof row.output === "object" ? (row.output as { content?: unknown }).content : undefined;
   // The streamed text stands in for the output's content until the output has it.
@@ -31,12 +39,30 @@ export function StepDetail({ row, name, config, streamed, canRetry }: StepDetail
   return (
     <div data-testid="step-detail">
       <h2 id="step-detail-heading">
-        {name} <span className={`badge status-${row.status}`}>{row.status}</span>
+        {name}{" "}
+        <span className={`badge status-${row.display}`} data-testid="step-detail-status">
+          {DISPLAY_LABEL[row.display]}
+        </span>
+        {/* R47: a draft run took the pinned output instead of running the step (its row's input says so). */}
+        {(row.input as { pinned?: unknown } | null)?.pinned === true ? (
+          <span className="badge pinned" data-testid="step-pinned">
+            pinned
+          </span>
+        ) : null}
       </h2>
       <p className="muted small">
-        {row.type} · attempt {row.attempt} · started {formatTime(row.startedAt)}
+        {row.type} · attempt {row.attempt} · {row.display === "reused" ? "ran" : "started"} {formatTime(row.startedAt)}
       </p>
-      {row.error ? (
+      {row.display === "reused" ? (
+        <p className="step-note reused" data-testid="step-reused-note">
+          Not run again: this re-run reused the output of{" "}
+          {reusedFrom ? <Link to={`/runs/${encodeURIComponent(reusedFrom)}`}>the earlier run</Link> : "the earlier run"}, shown below.
+        </p>
+      ) : row.display === "canceled" ? (
+        <p className="step-note canceled" data-testid="step-canceled-note">
+          {row.startedAt ? "Stopped when the run was canceled." : "Never started: the run was canceled first."}
+        </p>
+      ) : row.error ? (
         <div className="form-error" role="alert">
           <p>{row.error}</p>
         </div>
@@ -65,6 +91,7 @@ export function StepDetail({ row, name, config, streamed, canRetry }: StepDetail
           </pre>
         </div>
       ) : null}
+      {row.type === "ai.agent" && rows ? <AgentTimeline stepId={row.stepId} rows={rows} chunks={chunks ?? {}} /> : null}
       {row.live ? <p className="muted small">Loading this step's input and output…</p> : null}
       <JsonView label="Input" value={row.input} />
       <JsonView label="Output" value={row.output} openDepth={2} />

@@ -1,5 +1,8 @@
-import { durationBetween, formatDuration } from "~/lib/live";
+import { ChildTraceList, type ChildTrace } from "./ChildRunTrace";
+import { BarCells, timeAxisOf } from "./TraceBars";
 import type { CapturedStep, TraceRow } from "./types";
+
+export type { TimeAxis } from "./TraceBars";
 
 interface WaterfallProps {
   rows: TraceRow[];
@@ -10,15 +13,15 @@ interface WaterfallProps {
   finished: boolean;
   selectedKey: string | null;
   onSelect(key: string): void;
+  /** The call steps' child runs, nested under their step's bar. */
+  childTraces?: ChildTrace[];
+  /** A nested child run's live event: the page reloads (debounced). */
+  onChildEvent?(): void;
 }
 
 /** The step attempts on one time axis, from the run's start to its end (or now). */
-export function Waterfall({ rows, run, stepNames, now, finished, selectedKey, onSelect }: WaterfallProps) {
-  const starts = rows.map((r) => r.startedAt).filter((t): t is string => !!t).map(Date.parse);
-  const t0 = run.startedAt ? Date.parse(run.startedAt) : starts.length ? Math.min(...starts) : Date.parse(run.createdAt);
-  const ends = rows.map((r) => (r.finishedAt ? Date.parse(r.finishedAt) : r.startedAt && now ? now : 0));
-  const tEnd = Math.max(run.finishedAt ? Date.parse(run.finishedAt) : now ?? t0, ...ends, t0 + 1);
-  const total = tEnd - t0;
+export function Waterfall({ rows, run, stepNames, now, finished, selectedKey, onSelect, childTraces = [], onChildEvent = () => {} }: WaterfallProps) {
+  const axis = timeAxisOf(rows, run, now);
   return (
     <section className="waterfall" aria-labelledby="waterfall-heading">
       <h2 id="waterfall-heading">Steps</h2>
@@ -26,14 +29,11 @@ export function Waterfall({ rows, run, stepNames, now, finished, selectedKey, on
         <p className="empty">{finished ? "No step ran." : "Waiting for the first step…"}</p>
       ) : (
         <ol className="waterfall-rows" data-testid="waterfall">
-          {rows.map((row) => {
-            const start = row.startedAt ? Date.parse(row.startedAt) - t0 : null;
-            const duration = durationBetween(row.startedAt, row.finishedAt, now);
-            const left = start === null ? 0 : (start / total) * 100;
-            // A minimum width keeps instant steps visible.
-            const width = duration === null ? 0 : Math.max((duration / total) * 100, 0.6);
-            const name = stepNames[row.stepId]?.name ?? row.stepId;
+          {rows.map((row, index) => {
             const isSelected = selectedKey === row.key;
+            // A re-attempted call step nests its child under its latest attempt.
+            const isLastAttempt = !rows.slice(index + 1).some((r) => r.stepId === row.stepId);
+            const children = isLastAttempt ? childTraces.filter((c) => c.parentStepId === row.stepId) : [];
             return (
               <li key={row.key}>
                 <button
@@ -43,22 +43,11 @@ export function Waterfall({ rows, run, stepNames, now, finished, selectedKey, on
                   onClick={() => onSelect(row.key)}
                   data-testid={`trace-step-${row.stepId}`}
                   data-status={row.status}
+                  data-display={row.display}
                 >
-                  <span className="waterfall-label">
-                    <span className="waterfall-name">{name}</span>
-                    <span className="muted small">
-                      {row.type}
-                      {row.attempt > 1 ? ` · attempt ${row.attempt}` : ""}
-                    </span>
-                  </span>
-                  <span className={`badge status-${row.status}`}>{row.status}</span>
-                  <span className="waterfall-track" aria-hidden="true">
-                    <span className={`waterfall-bar status-${row.status}`} style={{ left: `${left}%`, width: `${width}%` }} />
-                  </span>
-                  <span className="waterfall-time small muted">
-                    {start === null ? "—" : `+${formatDuration(start)}`} · {formatDuration(duration)}
-                  </span>
+                  <BarCells row={row} name={stepNames[row.stepId]?.name ?? row.stepId} axis={axis} now={now} />
                 </button>
+                <ChildTraceList childTraces={children} depth={1} axis={axis} now={now} onEvent={onChildEvent} />
               </li>
             );
           })}

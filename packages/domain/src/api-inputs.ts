@@ -25,6 +25,15 @@ export type CreateWorkspaceInput = z.infer<typeof CreateWorkspaceInput>;
 export const InviteMemberInput = z.object({ workspaceId: z.string().min(1), email: Email, role: z.enum(ROLES) });
 export type InviteMemberInput = z.infer<typeof InviteMemberInput>;
 
+/** A member's new role (owners only; the last owner keeps theirs). */
+export const SetMemberRoleInput = z.object({ workspaceId: z.string().min(1), userId: z.string().min(1, "userId is required"), role: z.enum(ROLES) });
+export type SetMemberRoleInput = z.infer<typeof SetMemberRoleInput>;
+
+/** The secret of an invite link (`/invite/<token>`). */
+export const InviteToken = z.string().trim().min(1, "The invite link has no token").max(200);
+export const AcceptInviteInput = z.object({ token: InviteToken });
+export type AcceptInviteInput = z.infer<typeof AcceptInviteInput>;
+
 export const CreateWorkflowInput = z.object({
   workspaceId: z.string().min(1, "workspaceId is required"),
   name: z.string().trim().min(1, "Name is required").max(200),
@@ -48,7 +57,12 @@ export const RunInput = z
   .default({})
   .refine((value) => JSON.stringify(value ?? null).length <= MAX_RUN_INPUT_BYTES, `Run input is larger than ${MAX_RUN_INPUT_BYTES} bytes`);
 
-export const StartRunInput = z.object({ workflowId: z.string().min(1, "workflowId is required"), input: RunInput });
+export const StartRunInput = z.object({
+  workflowId: z.string().min(1, "workflowId is required"),
+  input: RunInput,
+  /** R4: the trigger step the run starts at; default: the workflow's only manual trigger (else its only trigger). */
+  triggerStepId: z.string().min(1, "triggerStepId cannot be empty").max(64).nullish(),
+});
 export type StartRunInput = z.infer<typeof StartRunInput>;
 
 export const RunsFilter = z.object({ workflowId: z.string().min(1), status: z.enum(RUN_STATUSES).optional() });
@@ -90,6 +104,11 @@ export const CreateVersionInput = z.object({
   label: z.string().trim().min(1, "Label is required").max(200),
 });
 export type CreateVersionInput = z.infer<typeof CreateVersionInput>;
+/** The label of the version saved automatically before a restore (restoreVersion, and the studio's restore). */
+export function beforeRestoreLabel(version: { version: number; label: string }): string {
+  const label = `Before restoring v${version.version} “${version.label}”`;
+  return label.length <= 200 ? label : `${label.slice(0, 198)}…”`;
+}
 
 export const RetryRunInput = z.object({
   runId: z.string().min(1, "runId is required"),

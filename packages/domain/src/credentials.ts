@@ -10,14 +10,30 @@ const secretString = (label: string, max: number, trim = true) =>
     .refine((value) => !CONTROL_CHARACTER.test(value), { message: `${label} must not contain control characters (newline, tab, NUL, …)` });
 
 /**
+ * One input of a credential type's form (the studio's settings page renders these, in this order, posted as
+ * `secret.<key>`). `key` is a key of the type's `secretSchema`; `secret` inputs are masked.
+ */
+export interface CredentialField {
+  key: string;
+  label: string;
+  secret: boolean;
+  optional?: boolean;
+}
+
+/**
  * Credential types: what a stored secret holds. Secrets are encrypted at rest, decrypted only in the worker,
  * and never readable back through the API (lists show names and types only). `secretFields` are the values
- * the worker redacts from everything it records (errors, outputs, events, logs, job results).
+ * the worker redacts from everything it records (errors, outputs, events, logs, job results); `fields` are the
+ * inputs of its form, one per key of `secretSchema` (tests/domain checks they match).
  */
 export const credentialTypes = {
   openai: {
     label: "OpenAI (or compatible) API key",
     secretFields: ["apiKey"],
+    fields: [
+      { key: "apiKey", label: "API key", secret: true },
+      { key: "baseURL", label: "Base URL (optional, for OpenAI-compatible servers)", secret: false, optional: true },
+    ],
     secretSchema: z.object({
       apiKey: secretString("API key", 500),
       /** Any OpenAI-compatible server; the official API when absent. */
@@ -27,17 +43,22 @@ export const credentialTypes = {
   postmark: {
     label: "Postmark server token",
     secretFields: ["serverToken"],
+    fields: [{ key: "serverToken", label: "Server token", secret: true }],
     secretSchema: z.object({ serverToken: secretString("Server token", 500) }),
   },
   httpHeader: {
     label: "HTTP header (e.g. Authorization)",
     secretFields: ["headerValue"],
+    fields: [
+      { key: "headerName", label: "Header name", secret: false },
+      { key: "headerValue", label: "Header value", secret: true },
+    ],
     secretSchema: z.object({
       headerName: z.string().trim().min(1, "Header name is required").max(200).regex(/^[A-Za-z0-9-]+$/, "Not a valid header name"),
       headerValue: secretString("Header value", 8000, false),
     }),
   },
-} as const;
+} as const satisfies Record<string, { label: string; secretFields: readonly string[]; fields: readonly CredentialField[]; secretSchema: z.ZodObject }>;
 
 export type CredentialType = keyof typeof credentialTypes;
 export const CREDENTIAL_TYPE_NAMES = Object.keys(credentialTypes) as CredentialType[];

@@ -23,7 +23,7 @@ function same(a: unknown, b: unknown): boolean {
   const keysB = Object.keys(b).filter((key) => (b as Record<string, unknown>)[key] !== undefined);
   return keysA.length === keysB.length && keysA.every((key) => same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
-const STEP_FIELDS: (keyof Step)[] = ["type", "name", "config", "position", "notes"];
+const STEP_FIELDS: (keyof Step)[] = ["type", "key", "name", "config", "position", "notes"];
 
 export function diffDefinitions(before: WorkflowDefinition, after: WorkflowDefinition): DefinitionDiff {
   const beforeSteps = new Map(before.steps.map((step) => [step.id, step]));

@@ -1,5 +1,5 @@
 /** Prefixed, URL-safe ids (`wf_…`, `run_…`) so a human reading a log knows what an id names. */
-export type IdPrefix = "usr" | "ws" | "mem" | "wf" | "ver" | "run" | "rst" | "cred" | "tok" | "rft" | "step" | "edge";
+export type IdPrefix = "usr" | "ws" | "mem" | "wf" | "ver" | "run" | "rst" | "cred" | "tok" | "rft" | "step" | "edge" | "apv" | "inv";
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 

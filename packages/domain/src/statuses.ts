@@ -3,7 +3,8 @@ export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "cancel
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled"];
 
-export const STEP_STATUSES = ["pending", "running", "retrying", "succeeded", "failed", "skipped"] as const;
+/** `waiting`: paused without a worker until something outside decides — an approval, a child run (R30, R33). */
+export const STEP_STATUSES = ["pending", "running", "retrying", "succeeded", "failed", "skipped", "waiting"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export const ROLES = ["owner", "editor", "viewer"] as const;
@@ -24,6 +25,8 @@ export const RUN_EVENT_TYPES = [
   "step.failed",
   "step.skipped",
   "step.chunk",
+  /** A step paused until woken (approval, workflow.call); its output carries what the waiter exposes (an approval's URL). */
+  "step.waiting",
 ] as const;
 export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
 
@@ -40,4 +43,6 @@ export interface RunEvent {
   at: string;
   output?: unknown;
   error?: string | null;
+  /** R47: the step was not executed; its output is the pinned one (a draft run). */
+  pinned?: boolean;
 }

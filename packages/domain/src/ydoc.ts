@@ -1,6 +1,7 @@
 import * as Y from "yjs";
-import { DEFINITION_SCHEMA_VERSION, WorkflowDefinition, type Edge, type Step } from "./definition.js";
-import { typedTextKind } from "./step-types.js";
+import { commentEntrySlot } from "./comments.js";
+import { DEFINITION_SCHEMA_VERSION, WorkflowDefinition, type Edge, type Step, type TestCase } from "./definition.js";
+import { textListFields, typedTextKind } from "./step-types.js";
 import type { Problem } from "./validation.js";
 import { validateDefinition } from "./validation.js";
 import { createTextMap, createYText, isPlainYText, isTextRecord, readTextValue, setTextField, setTextMapField } from "./ytext.js";
@@ -8,15 +9,16 @@ import { createTextMap, createYText, isPlainYText, isTextRecord, readTextValue, 
 /**
  * The Y.Doc layout of a workflow — a contract between studio, collab, worker and API (docs/ydoc-layout.md):
  *   meta:  Y.Map { schemaVersion, name: text, description: text }
- *   steps: Y.Map stepId → Y.Map { type, name: text, config: Y.Map, position: Y.Map { x, y }, notes: Y.XmlFragment }
+ *   steps: Y.Map stepId → Y.Map { type, key?, name: text, config: Y.Map, position: Y.Map { x, y }, notes: Y.XmlFragment }
  *   edges: Y.Map edgeId → Y.Map { source, target, label }
  * "text" is a Y.Text or a plain string (co-typed text, L1–L8); the step type's `typedText` says which config
  * fields are text (and `headers` a Y.Map of name → text).
  * For `openai.chat` steps, `config.messages` may be a Y.Array of Y.Map { role: string, content: Y.XmlFragment }
  * (collaborative prompts) instead of a plain JSON array; both read as the same definition JSON.
+ * A "textList" config field (switch `cases`) may be a Y.Array of Y.Map { id, <item text fields>: text } (L11).
  * Maps are keyed by id so concurrent adds and deletes of different steps merge cleanly.
  */
-export const DOC_KEYS = { meta: "meta", steps: "steps", edges: "edges" } as const;
+export const DOC_KEYS = { meta: "meta", steps: "steps", edges: "edges", settings: "settings", pinned: "pinned", testCases: "testCases" } as const;
 
 export type StepMap = Y.Map<unknown>;
 
@@ -25,7 +27,25 @@ export function docMaps(doc: Y.Doc) {
     meta: doc.getMap<unknown>(DOC_KEYS.meta),
     steps: doc.getMap<StepMap>(DOC_KEYS.steps),
     edges: doc.getMap<Y.Map<unknown>>(DOC_KEYS.edges),
+    /** Workflow settings: plain JSON values by key (maxConcurrentRuns, errorWorkflowId), chosen, not typed. */
+    settings: doc.getMap<unknown>(DOC_KEYS.settings),
+    /** Pinned step outputs (L10): stepId → plain JSON output. Created on first use (see presentMap). */
+    get pinned() {
+      return doc.getMap<unknown>(DOC_KEYS.pinned);
+    },
+    /** Test cases (L10): caseId → Y.Map { name: text, input: plain JSON, assertions: plain JSON array }. Created on first use. */
+    get testCases() {
+      return doc.getMap<unknown>(DOC_KEYS.testCases);
+    },
   };
+}
+
+/**
+ * A top-level map that is optional in the layout (L10: pinned, testCases), or null while the document has
+ * never held it — reading and writing a definition without pins or cases adds no empty map to the document.
+ */
+function presentMap(doc: Y.Doc, key: string): Y.Map<unknown> | null {
+  return doc.share.has(key) ? doc.getMap<unknown>(key) : null;
 }
 
 // ---------- reading ----------
@@ -93,16 +113,21 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
     }
   }
   if (notes !== undefined && !(notes instanceof Y.XmlFragment)) wrong("notes", "a Y.XmlFragment");
+  // L12: a plain string (a chosen identifier, renamed whole), never a Y.Text; absent in steps made before keys.
+  const key = map.get("key");
+  if (key !== undefined && typeof key !== "string") wrong("key", "a string");
   const readConfigValue = (key: string, value: unknown) => {
     if (key === PROMPT_MESSAGES_KEY && hasPromptMessages(type)) return readPromptMessages(value, wrong);
     const kind = typedTextKind(type, key);
     if (kind === "text") return readConfigText(`config.${key}`, value, wrong);
     if (kind === "textMap") return readConfigTextMap(`config.${key}`, value, wrong);
+    if (kind === "textList") return readConfigTextList(`config.${key}`, value, textListFields(type, key), wrong);
     return yValueToJson(value);
   };
   const step: Step = {
     id,
     type: asString(type),
+    ...(typeof key === "string" ? { key } : {}),
     name: asText(name),
     // Keys sorted, like step and edge ids: a Y.Map iterates in the order this replica received its keys.
     config:
@@ -116,6 +141,9 @@ function readStep(id: string, map: unknown, wrong: FieldProblem): Step | null {
     const text = fragmentText(notes);
     if (text) step.notes = text;
   }
+  // A plain string chosen from a list; the schema judges its value.
+  const onError = map.get("onError");
+  if (onError !== undefined) step.onError = yValueToJson(onError) as Step["onError"];
   return step;
 }
 
@@ -158,6 +186,10 @@ function createConfigValue(type: string, key: string, value: unknown): unknown {
   const kind = typedTextKind(type, key);
   if (kind === "text" && typeof value === "string") return createYText(value);
   if (kind === "textMap" && isTextRecord(value)) return createTextMap(value);
+  if (kind === "textList") {
+    const items = asTextListItems(value, textListFields(type, key));
+    return items ? createTextListArray(items) : value;
+  }
   return value;
 }
 
@@ -167,10 +199,139 @@ function writeConfigValue(config: Y.Map<unknown>, type: string, key: string, val
   const kind = typedTextKind(type, key);
   if (kind === "text" && typeof value === "string") return setTextField(config, key, value);
   if (kind === "textMap" && isTextRecord(value)) return setTextMapField(config, key, value);
+  if (kind === "textList" && asTextListItems(value, textListFields(type, key))) return writeTextList(config, key, value as TextListItem[], textListFields(type, key));
   // A value the text form cannot hold is plain JSON; a malformed Y type there is replaced (L7 repair).
   const current = config.get(key);
   if (kind && current instanceof Y.AbstractType && value !== undefined) config.set(key, value);
   else setIfChanged(config, key, value);
+}
+
+// ---------- lists of co-typed items (L11: switch cases) ----------
+
+/** One item of a "textList" field as the definition JSON holds it (e.g. a switch case `{ key, expression }`). */
+export type TextListItem = Record<string, string>;
+
+/** The key of an item's stable id in its Y.Map (not part of the definition JSON). */
+export const TEXT_LIST_ITEM_ID = "id";
+
+/** The id of item `index` of a list still in the plain JSON form: converting the list gives its items these ids. */
+const plainItemId = (index: number) => `p${index}`;
+
+/** A fresh item id (items added in the studio): random, so two people adding at once never share one. */
+function newItemId(): string {
+  const bytes = new Uint8Array(9);
+  globalThis.crypto.getRandomValues(bytes);
+  return `c${[...bytes].map((b) => b.toString(36).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * A "textList" config field: a plain JSON value is returned as is (config validation judges it); the Y.Array
+ * form reads as `[{ field: string, … }]` in array order, the item ids left out. Another Y type where an item or
+ * a text belongs is malformed (L7): an item that is not a map is skipped, a text field read as "".
+ */
+function readConfigTextList(field: string, value: unknown, fields: readonly string[], wrong: FieldProblem): unknown {
+  if (!(value instanceof Y.Array)) {
+    if (value instanceof Y.AbstractType) wrong(field, "a JSON array or a Y.Array of Y.Map items");
+    return yValueToJson(value);
+  }
+  const items: Record<string, unknown>[] = [];
+  (value as Y.Array<unknown>).toArray().forEach((item, index) => {
+    if (!(item instanceof Y.Map)) {
+      wrong(`${field}.${index}`, "a Y.Map");
+      return;
+    }
+    const read: Record<string, unknown> = {};
+    // The registry's field order first (as the plain form is written: `{ key, expression }`), then any others.
+    const keys = [...fields.filter((key) => item.has(key)), ...[...item.keys()].filter((key) => !fields.includes(key)).sort()];
+    for (const key of keys) {
+      if (key === TEXT_LIST_ITEM_ID) continue;
+      const entry = item.get(key);
+      if (fields.includes(key)) {
+        const text = readTextValue(entry);
+        // Another Y type reads as "" (so applying the read definition repairs it to a Y.Text); a plain value is kept.
+        if (text === undefined && entry instanceof Y.AbstractType) {
+          wrong(`${field}.${index}.${key}`, TEXT);
+          read[key] = "";
+        } else read[key] = text ?? entry;
+      } else read[key] = yValueToJson(entry);
+    }
+    items.push(read);
+  });
+  return items;
+}
+
+/** The items when `value` is an array of objects holding only the listed text fields, as strings (what the Y.Array form holds). */
+function asTextListItems(value: unknown, fields: readonly string[]): TextListItem[] | null {
+  if (!Array.isArray(value) || fields.length === 0) return null;
+  for (const item of value) {
+    if (!item || typeof item !== "object" || Array.isArray(item)) return null;
+    for (const [key, text] of Object.entries(item)) if (!fields.includes(key) || typeof text !== "string") return null;
+  }
+  return value as TextListItem[];
+}
+
+/** The Y.Map of one item (not yet in a document): its id and its text fields as Y.Text. */
+function createTextListItem(item: TextListItem, id: string): Y.Map<unknown> {
+  const map = new Y.Map<unknown>();
+  map.set(TEXT_LIST_ITEM_ID, id);
+  for (const [key, text] of Object.entries(item)) map.set(key, createYText(text));
+  return map;
+}
+
+/** The Y.Array form of a list (not yet in a document); `ids` gives each item's id (fresh ones by default). */
+function createTextListArray(items: TextListItem[], ids: (index: number) => string = newItemId): Y.Array<Y.Map<unknown>> {
+  const array = new Y.Array<Y.Map<unknown>>();
+  array.insert(0, items.map((item, index) => createTextListItem(item, ids(index))));
+  return array;
+}
+
+const sameTextItem = (a: TextListItem, b: TextListItem) => Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((key) => a[key] === b[key]);
+
+function isSameItem(map: unknown, item: TextListItem): boolean {
+  if (!(map instanceof Y.Map)) return false;
+  const keys = [...map.keys()].filter((key) => key !== TEXT_LIST_ITEM_ID);
+  return keys.length === Object.keys(item).length && keys.every((key) => readTextValue(map.get(key)) === item[key]);
+}
+
+/**
+ * Writes a "textList" field as a minimal change (L11): items equal at the head and the tail are untouched,
+ * the items between are changed in place pairwise (each text by one splice, L3; the item keeps its id), and
+ * the rest are inserted or deleted. A plain JSON list already equal is left alone (the studio converts it on
+ * first edit).
+ */
+function writeTextList(config: Y.Map<unknown>, key: string, items: TextListItem[], fields: readonly string[]) {
+  const current = config.get(key);
+  if (!(current instanceof Y.Array)) {
+    const plain = current instanceof Y.AbstractType ? null : asTextListItems(current, fields);
+    if (plain && plain.length === items.length && plain.every((item, i) => sameTextItem(item, items[i]!))) return;
+    config.set(key, createTextListArray(items));
+    return;
+  }
+  const array = current as Y.Array<unknown>;
+  const maps = array.toArray();
+  let start = 0;
+  while (start < maps.length && start < items.length && isSameItem(maps[start], items[start]!)) start++;
+  let endMaps = maps.length;
+  let endItems = items.length;
+  while (endMaps > start && endItems > start && isSameItem(maps[endMaps - 1], items[endItems - 1]!)) {
+    endMaps--;
+    endItems--;
+  }
+  const overlap = Math.min(endMaps - start, endItems - start);
+  for (let i = start; i < start + overlap; i++) {
+    const map = maps[i];
+    const item = items[i]!;
+    if (map instanceof Y.Map) {
+      for (const field of [...map.keys()]) if (field !== TEXT_LIST_ITEM_ID && !Object.hasOwn(item, field)) map.delete(field);
+      for (const [field, text] of Object.entries(item)) setTextField(map as Y.Map<unknown>, field, text);
+      if (typeof map.get(TEXT_LIST_ITEM_ID) !== "string") map.set(TEXT_LIST_ITEM_ID, newItemId());
+    } else {
+      array.delete(i, 1);
+      array.insert(i, [createTextListItem(item, newItemId())]);
+    }
+  }
+  if (endMaps - start > overlap) array.delete(start + overlap, endMaps - start - overlap);
+  else if (endItems - start > overlap) array.insert(start + overlap, items.slice(start + overlap, endItems).map((item) => createTextListItem(item, newItemId())));
 }
 
 // ---------- openai.chat prompts (config.messages) ----------
@@ -240,9 +401,9 @@ function readEdge(id: string, map: unknown, wrong: FieldProblem): Edge | null {
     const value = map.get(end);
     if (value !== undefined && typeof value !== "string") wrong(end, "a step id string");
   }
-  if (label !== undefined && label !== "true" && label !== "false") wrong("label", '"true" or "false"');
+  if (label !== undefined && typeof label !== "string") wrong("label", "a string");
   const edge: Edge = { id, source: asString(map.get("source")), target: asString(map.get("target")) };
-  if (label === "true" || label === "false") edge.label = label;
+  if (typeof label === "string") edge.label = label;
   return edge;
 }
 
@@ -251,14 +412,17 @@ function readEdge(id: string, map: unknown, wrong: FieldProblem): Edge | null {
  * definition it can, plus problems naming what was wrong (problems never block editing).
  */
 export function definitionFromDoc(doc: Y.Doc): { definition: WorkflowDefinition; problems: Problem[] } {
-  const { meta, steps, edges } = docMaps(doc);
+  const { meta, steps, edges, settings } = docMaps(doc);
+  const pinned = presentMap(doc, DOC_KEYS.pinned);
+  const testCases = presentMap(doc, DOC_KEYS.testCases);
   const problems: Problem[] = [];
-  const raw = {
+  const raw: WorkflowDefinition = {
     schemaVersion: DEFINITION_SCHEMA_VERSION,
     name: asText(meta.get("name")),
     description: asText(meta.get("description")),
     steps: [] as Step[],
     edges: [] as Edge[],
+    settings: Object.fromEntries([...settings.keys()].sort().map((key) => [key, yValueToJson(settings.get(key))])),
   };
   // Reported here, so the schema does not report the default it read instead.
   const reported = new Set<string>();
@@ -286,6 +450,23 @@ export function definitionFromDoc(doc: Y.Doc): { definition: WorkflowDefinition;
     if (edge) raw.edges.push(edge);
     else problems.push({ code: "INVALID_DEFINITION", edgeId: id, message: `Edge "${id}" is malformed` });
   }
+  // L10: pins of steps that are gone are not read (removeStep deletes them; a concurrent delete may leave one).
+  const stepIds = new Set(raw.steps.map((step) => step.id));
+  const pins = pinned ? [...pinned.keys()].sort().filter((id) => stepIds.has(id)) : [];
+  if (pinned && pins.length) raw.pinned = Object.fromEntries(pins.map((id) => [id, yValueToJson(pinned.get(id))]));
+  const cases: TestCase[] = [];
+  for (const id of testCases ? [...testCases.keys()].sort() : []) {
+    const item = testCases!.get(id);
+    if (!(item instanceof Y.Map)) {
+      problems.push({ code: "INVALID_DEFINITION", path: ["testCases", id], message: `Test case "${id}" is malformed` });
+      continue;
+    }
+    const name = item.get("name");
+    if (name !== undefined && readTextValue(name) === undefined) problems.push({ code: "INVALID_DEFINITION", path: ["testCases", id, "name"], message: `Test case "${id}": name must be ${TEXT}` });
+    const assertions = yValueToJson(item.get("assertions"));
+    cases.push({ id, name: asText(name), input: yValueToJson(item.get("input")) ?? {}, assertions: (assertions ?? []) as TestCase["assertions"] });
+  }
+  if (cases.length) raw.testCases = cases;
   const parsed = WorkflowDefinition.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -418,6 +599,7 @@ function writePromptMessages(config: Y.Map<unknown>, value: unknown) {
 export function createStepMap(step: Step): StepMap {
   const map = new Y.Map<unknown>();
   map.set("type", step.type);
+  if (step.key !== undefined) map.set("key", step.key);
   map.set("name", createYText(step.name));
   const config = new Y.Map<unknown>();
   for (const [key, value] of Object.entries(step.config)) config.set(key, createConfigValue(step.type, key, value));
@@ -426,11 +608,13 @@ export function createStepMap(step: Step): StepMap {
   const notes = new Y.XmlFragment();
   map.set("notes", notes);
   if (step.notes) writeNotes(notes, step.notes);
+  if (step.onError) map.set("onError", step.onError);
   return map;
 }
 
 function writeStep(map: StepMap, step: Step) {
   setIfChanged(map, "type", step.type);
+  setIfChanged(map, "key", step.key);
   setTextField(map, "name", step.name);
   let config = map.get("config");
   if (!(config instanceof Y.Map)) map.set("config", (config = new Y.Map()));
@@ -444,6 +628,7 @@ function writeStep(map: StepMap, step: Step) {
   let notes = map.get("notes");
   if (!(notes instanceof Y.XmlFragment)) map.set("notes", (notes = new Y.XmlFragment()));
   writeNotes(notes as Y.XmlFragment, step.notes);
+  setIfChanged(map, "onError", step.onError);
 }
 
 /**
@@ -451,9 +636,12 @@ function writeStep(map: StepMap, step: Step) {
  * unrelated edits). One transaction, tagged with `origin`.
  */
 export function applyDefinitionToDoc(doc: Y.Doc, definition: WorkflowDefinition, origin: unknown = null): void {
-  const { meta, steps, edges } = docMaps(doc);
+  const { meta, steps, edges, settings } = docMaps(doc);
   doc.transact(() => {
     setIfChanged(meta, "schemaVersion", definition.schemaVersion);
+    const wanted: Record<string, unknown> = definition.settings ?? {};
+    for (const key of [...settings.keys()]) if (!Object.hasOwn(wanted, key)) settings.delete(key);
+    for (const [key, value] of Object.entries(wanted)) setIfChanged(settings, key, value);
     setTextField(meta, "name", definition.name);
     setTextField(meta, "description", definition.description);
 
@@ -473,6 +661,20 @@ export function applyDefinitionToDoc(doc: Y.Doc, definition: WorkflowDefinition,
       setIfChanged(map, "source", edge.source);
       setIfChanged(map, "target", edge.target);
       setIfChanged(map, "label", edge.label);
+    }
+
+    // L10: a definition without `pinned` / `testCases` leaves the document's alone (a version from before
+    // them restores without dropping today's); `{}` / `[]` clear them.
+    if (definition.pinned !== undefined && (Object.keys(definition.pinned).length || presentMap(doc, DOC_KEYS.pinned))) {
+      const pinned = docMaps(doc).pinned;
+      for (const id of [...pinned.keys()]) if (!Object.hasOwn(definition.pinned, id)) pinned.delete(id);
+      for (const [id, output] of Object.entries(definition.pinned)) setIfChanged(pinned, id, output ?? null);
+    }
+    if (definition.testCases !== undefined && (definition.testCases.length || presentMap(doc, DOC_KEYS.testCases))) {
+      const testCases = docMaps(doc).testCases;
+      const caseIds = new Set(definition.testCases.map((testCase) => testCase.id));
+      for (const id of [...testCases.keys()]) if (!caseIds.has(id)) testCases.delete(id);
+      for (const testCase of definition.testCases) writeTestCase(testCases, testCase);
     }
   }, origin);
 }
@@ -495,6 +697,7 @@ export function removeStep(doc: Y.Doc, stepId: string, origin: unknown = null): 
   const { steps, edges } = docMaps(doc);
   doc.transact(() => {
     steps.delete(stepId);
+    presentMap(doc, DOC_KEYS.pinned)?.delete(stepId);
     for (const [id, edge] of [...edges.entries()]) {
       if (edge instanceof Y.Map && (edge.get("source") === stepId || edge.get("target") === stepId)) edges.delete(id);
     }
@@ -569,12 +772,18 @@ export function removePromptMessage(doc: Y.Doc, stepId: string, index: number, o
 export type TextFieldRef =
   | { kind: "meta"; key: "name" | "description" }
   | { kind: "step"; stepId: string; key: "name" }
-  | { kind: "config"; stepId: string; key: string; entry?: string };
+  | { kind: "config"; stepId: string; key: string; entry?: string }
+  /** A text field of one item of a "textList" config field (L11), the item named by its stable id. */
+  | { kind: "listItem"; stepId: string; key: string; itemId: string; field: string }
+  /** A comment's text (replyId absent) or one reply's (L13). */
+  | { kind: "comment"; commentId: string; replyId?: string };
 
 /** A stable name of the field, for presence (whose caret is in which field): "meta.name", "step:<id>.config.url". */
 export function textFieldId(ref: TextFieldRef): string {
   if (ref.kind === "meta") return `meta.${ref.key}`;
+  if (ref.kind === "comment") return `comment:${ref.commentId}${ref.replyId === undefined ? "" : `.${ref.replyId}`}.text`;
   if (ref.kind === "step") return `step:${ref.stepId}.${ref.key}`;
+  if (ref.kind === "listItem") return `step:${ref.stepId}.config.${ref.key}.${ref.itemId}.${ref.field}`;
   return `step:${ref.stepId}.config.${ref.key}${ref.entry === undefined ? "" : `.${ref.entry}`}`;
 }
 
@@ -586,6 +795,10 @@ export function textFieldId(ref: TextFieldRef): string {
 function textFieldSlot(doc: Y.Doc, ref: TextFieldRef, create: boolean): { map: Y.Map<unknown>; key: string } | null {
   const { meta, steps } = docMaps(doc);
   if (ref.kind === "meta") return { map: meta, key: ref.key };
+  if (ref.kind === "comment") {
+    const entry = commentEntrySlot(doc, ref.commentId, ref.replyId ?? null);
+    return entry ? { map: entry, key: "text" } : null;
+  }
   const step = steps.get(ref.stepId);
   if (!(step instanceof Y.Map)) return null;
   if (ref.kind === "step") return { map: step, key: ref.key };
@@ -595,6 +808,15 @@ function textFieldSlot(doc: Y.Doc, ref: TextFieldRef, create: boolean): { map: Y
     step.set("config", (config = new Y.Map()));
   }
   const configMap = config as Y.Map<unknown>;
+  if (ref.kind === "listItem") {
+    let list = configMap.get(ref.key);
+    if (!(list instanceof Y.Array)) {
+      if (!create) return null;
+      configMap.set(ref.key, (list = convertTextList(list)));
+    }
+    const item = findListItem(list as Y.Array<unknown>, ref.itemId);
+    return item ? { map: item, key: ref.field } : null;
+  }
   if (ref.entry === undefined) return { map: configMap, key: ref.key };
   let entries = configMap.get(ref.key);
   if (!(entries instanceof Y.Map)) {
@@ -615,6 +837,13 @@ export function readTextField(doc: Y.Doc, ref: TextFieldRef): { text: Y.Text | n
     const config = step instanceof Y.Map ? step.get("config") : undefined;
     const plain = config instanceof Y.Map ? config.get(ref.key) : undefined;
     if (plain && typeof plain === "object" && !(plain instanceof Y.AbstractType)) current = (plain as Record<string, unknown>)[ref.entry];
+  }
+  if (!slot && ref.kind === "listItem") {
+    // A list still in the plain JSON form: its items are named by their index (plainItemId).
+    const plain = configOf(doc, ref.stepId)?.get(ref.key);
+    const index = Array.isArray(plain) ? plain.findIndex((_, i) => plainItemId(i) === ref.itemId) : -1;
+    const item = index >= 0 ? (plain as unknown[])[index] : undefined;
+    if (item && typeof item === "object") current = (item as Record<string, unknown>)[ref.field];
   }
   return { text: isPlainYText(current) ? current : null, value: readTextValue(current) };
 }
@@ -688,4 +917,134 @@ export function textMapNames(doc: Y.Doc, stepId: string, key: string): string[] 
   if (value instanceof Y.Map) return [...value.keys()].sort();
   if (value && typeof value === "object" && !(value instanceof Y.AbstractType) && !Array.isArray(value)) return Object.keys(value).sort();
   return [];
+}
+
+// ---------- lists of co-typed items the studio edits (L11) ----------
+
+function configOf(doc: Y.Doc, stepId: string): Y.Map<unknown> | null {
+  const step = docMaps(doc).steps.get(stepId);
+  const config = step instanceof Y.Map ? step.get("config") : undefined;
+  return config instanceof Y.Map ? (config as Y.Map<unknown>) : null;
+}
+
+/**
+ * The Y.Array form of a list still in the plain JSON form (or none): each item keeps its strings (other
+ * values are dropped, a non-object item becomes empty) and gets the id its index gives it (plainItemId), so
+ * two people converting at once make the same ids and a caret's field survives whichever array wins.
+ */
+function convertTextList(value: unknown): Y.Array<Y.Map<unknown>> {
+  const plain = Array.isArray(value) ? (value as unknown[]) : [];
+  const items = plain.map((item) =>
+    Object.fromEntries(Object.entries(item && typeof item === "object" && !Array.isArray(item) ? item : {}).filter((e): e is [string, string] => typeof e[1] === "string")),
+  );
+  return createTextListArray(items, plainItemId);
+}
+
+/** The item map with this id; an item without an id (a faulty client) is named "#<index>". */
+function findListItem(list: Y.Array<unknown>, itemId: string): Y.Map<unknown> | null {
+  const items = list.toArray();
+  const found = items.find((item) => item instanceof Y.Map && item.get(TEXT_LIST_ITEM_ID) === itemId);
+  if (found) return found as Y.Map<unknown>;
+  const byIndex = /^#(\d+)$/.exec(itemId);
+  const item = byIndex ? items[Number(byIndex[1])] : undefined;
+  return item instanceof Y.Map ? (item as Y.Map<unknown>) : null;
+}
+
+/** The ids of a "textList" field's items in order (either form: a plain list's items are named by index), [] when none. */
+export function textListItemIds(doc: Y.Doc, stepId: string, key: string): string[] {
+  const list = configOf(doc, stepId)?.get(key);
+  if (list instanceof Y.Array) {
+    return (list as Y.Array<unknown>).toArray().map((item, index) => {
+      const id = item instanceof Y.Map ? item.get(TEXT_LIST_ITEM_ID) : undefined;
+      return typeof id === "string" ? id : `#${index}`;
+    });
+  }
+  return Array.isArray(list) ? list.map((_, index) => plainItemId(index)) : [];
+}
+
+/** A change to a "textList" field's items: add one (at `index`, the end by default), remove one, or move one to `to`. */
+export type TextListEdit = { add: TextListItem; index?: number } | { remove: string } | { move: string; to: number };
+
+/**
+ * Edits a "textList" config field (switch cases), one transaction; a list still in the plain JSON form is
+ * converted first, in the same transaction. Returns the id of the item added, or whether it removed or moved
+ * one. A move is a delete and an insert of a copy with the same id and texts (Yjs has no move): an edit typed
+ * into that item at the same moment by someone else is lost, edits of other items are not.
+ */
+export function editTextList(doc: Y.Doc, stepId: string, key: string, edit: TextListEdit, origin: unknown = null): string | boolean {
+  const step = docMaps(doc).steps.get(stepId);
+  if (!(step instanceof Y.Map) || typedTextKind(step.get("type"), key) !== "textList") return false;
+  let result: string | boolean = false;
+  doc.transact(() => {
+    let config = step.get("config");
+    if (!(config instanceof Y.Map)) step.set("config", (config = new Y.Map()));
+    const configMap = config as Y.Map<unknown>;
+    let list = configMap.get(key);
+    if (!(list instanceof Y.Array)) configMap.set(key, (list = convertTextList(list)));
+    const array = list as Y.Array<unknown>;
+    if ("add" in edit) {
+      const id = newItemId();
+      array.insert(Math.max(0, Math.min(edit.index ?? array.length, array.length)), [createTextListItem(edit.add, id)]);
+      result = id;
+      return;
+    }
+    const itemId = "remove" in edit ? edit.remove : edit.move;
+    const item = findListItem(array, itemId);
+    const index = item ? array.toArray().indexOf(item) : -1;
+    if (index < 0) return;
+    if ("remove" in edit) {
+      array.delete(index, 1);
+      result = true;
+      return;
+    }
+    const to = Math.max(0, Math.min(edit.to, array.length - 1));
+    if (to === index) return;
+    const texts = Object.fromEntries([...item!.keys()].filter((k) => k !== TEXT_LIST_ITEM_ID).map((k) => [k, readTextValue(item!.get(k))]).filter((e): e is [string, string] => typeof e[1] === "string"));
+    const id = item!.get(TEXT_LIST_ITEM_ID);
+    array.delete(index, 1);
+    array.insert(to, [createTextListItem(texts, typeof id === "string" ? id : newItemId())]);
+    result = true;
+  }, origin);
+  return result;
+}
+
+// ---------- pinned data and test cases (L10) ----------
+
+/** Writes one test case as a minimal change: its name a Y.Text (spliced, L3), input and assertions plain JSON. */
+function writeTestCase(testCases: Y.Map<unknown>, testCase: TestCase) {
+  let map = testCases.get(testCase.id);
+  if (!(map instanceof Y.Map)) {
+    testCases.set(testCase.id, (map = new Y.Map<unknown>()));
+  }
+  const item = map as Y.Map<unknown>;
+  if (item.doc) setTextField(item, "name", testCase.name);
+  else item.set("name", createYText(testCase.name));
+  setIfChanged(item, "input", testCase.input ?? {});
+  setIfChanged(item, "assertions", testCase.assertions);
+}
+
+/** Pins a step's output (R47): draft runs use it instead of executing the step. One transaction. */
+export function pinStepOutput(doc: Y.Doc, stepId: string, output: unknown, origin: unknown = null): void {
+  doc.transact(() => docMaps(doc).pinned.set(stepId, output === undefined ? null : output), origin);
+}
+
+/** Removes a step's pin. */
+export function unpinStepOutput(doc: Y.Doc, stepId: string, origin: unknown = null): void {
+  doc.transact(() => docMaps(doc).pinned.delete(stepId), origin);
+}
+
+/** Whether the step's output is pinned, and the pinned output. */
+export function pinnedOutput(doc: Y.Doc, stepId: string): { pinned: boolean; output: unknown } {
+  const pinned = presentMap(doc, DOC_KEYS.pinned);
+  return pinned?.has(stepId) ? { pinned: true, output: yValueToJson(pinned!.get(stepId)) } : { pinned: false, output: undefined };
+}
+
+/** Adds or changes a test case (a minimal change of an existing one). */
+export function putTestCase(doc: Y.Doc, testCase: TestCase, origin: unknown = null): void {
+  doc.transact(() => writeTestCase(docMaps(doc).testCases, testCase), origin);
+}
+
+/** Removes a test case. */
+export function removeTestCase(doc: Y.Doc, caseId: string, origin: unknown = null): void {
+  doc.transact(() => docMaps(doc).testCases.delete(caseId), origin);
 }

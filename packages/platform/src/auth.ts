@@ -60,10 +60,121 @@ const revokedSessionKey = (redisPrefix: string, sessionId: string) => `${redisPr
 
 /**
  * The fast check (one Redis EXISTS, ~0.1 ms on loopback): a key per ended session, kept as long as an access
- * token of it can live. The server uses this one.
+ * token of it can live. The server uses this one, through the process's revocation cache when one was started
+ * for `redis` (startRevocationCache).
  */
 export function redisSessionRevocations(redis: Redis, redisPrefix: string): SessionRevocations {
-  return { isRevoked: async (sessionId) => (await redis.exists(revokedSessionKey(redisPrefix, sessionId))) === 1 };
+  const ask = async (sessionId: string) => (await redis.exists(revokedSessionKey(redisPrefix, sessionId))) === 1;
+  return {
+    isRevoked: (sessionId) => {
+      const cache = revocationCaches.get(redis);
+      return cache && cache.redisPrefix === redisPrefix ? cache.isRevoked(sessionId, ask) : ask(sessionId);
+    },
+  };
+}
+
+/** A session's "not ended" answer is reused for at most this long (see RevocationCache). */
+export const REVOCATION_CACHE_TTL_MS = 5_000;
+const REVOCATION_CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * Per process: which sessions Redis said are live, so a request does not spend a Redis round trip on it.
+ * Ended sessions reach it by pub/sub (`session-ends`, published by revokeSessions after the Redis key is
+ * set): an ended session is refused from the moment its message arrives, and in the process that ended it
+ * before revokeSessions returns. A "live" answer is kept REVOCATION_CACHE_TTL_MS at most — the bound if a
+ * message were lost — and not kept at all while the subscriber connection is down or not yet subscribed
+ * (every check then asks Redis), nor when an end arrived while the answer was in flight.
+ */
+class RevocationCache {
+  private readonly live = new Map<string, number>();
+  private readonly ended = new Set<string>();
+  private generation = 0;
+  subscribed = false;
+  constructor(readonly redisPrefix: string) {}
+
+  async isRevoked(sessionId: string, ask: (sessionId: string) => Promise<boolean>): Promise<boolean> {
+    if (this.ended.has(sessionId)) return true;
+    const until = this.live.get(sessionId);
+    if (until !== undefined && this.subscribed && until > Date.now()) return false;
+    const generation = this.generation;
+    const revoked = await ask(sessionId);
+    if (revoked) this.end([sessionId]);
+    else if (this.subscribed && generation === this.generation && !this.ended.has(sessionId)) {
+      this.live.delete(sessionId);
+      this.live.set(sessionId, Date.now() + REVOCATION_CACHE_TTL_MS);
+      if (this.live.size > REVOCATION_CACHE_MAX_ENTRIES) this.live.delete(this.live.keys().next().value!);
+    }
+    return revoked;
+  }
+
+  end(sessionIds: string[]): void {
+    this.generation++;
+    for (const id of sessionIds) {
+      this.live.delete(id);
+      this.ended.add(id);
+    }
+    // Bounded: an ended session dropped here is still refused by Redis's key on the next check.
+    while (this.ended.size > REVOCATION_CACHE_MAX_ENTRIES) this.ended.delete(this.ended.values().next().value!);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.live.clear();
+  }
+}
+
+const revocationCaches = new WeakMap<Redis, RevocationCache>();
+/** Every running cache of this process, so a session ended here is refused here before revokeSessions returns. */
+const runningRevocationCaches = new Set<RevocationCache>();
+
+/**
+ * Starts caching revocation checks made through `redisSessionRevocations(redis, redisPrefix)` (the server
+ * does this once per process). Opens a subscriber connection of its own (a duplicate of `redis`).
+ */
+export function startRevocationCache(redis: Redis, redisPrefix: string): { close(): Promise<void> } {
+  const cache = new RevocationCache(redisPrefix);
+  const subscriber = redis.duplicate({ maxRetriesPerRequest: null, connectionName: "revocation-cache" });
+  subscriber.on("error", () => {});
+  const channel = sessionEndsChannel(redisPrefix);
+  let closed = false;
+  const subscribe = () =>
+    subscriber.subscribe(channel).then(
+      () => {
+        if (closed || subscriber.status !== "ready") return;
+        cache.clear();
+        cache.subscribed = true;
+      },
+      () => {}, // not subscribed: every check asks Redis until the next "ready"
+    );
+  subscriber.on("message", (from: string, message: string) => {
+    if (from !== channel) return;
+    const ended = parseSessionEnds(message);
+    // A message it cannot read may still name ended sessions: forget every live answer rather than guess.
+    if (ended.length) cache.end(ended);
+    else cache.clear();
+  });
+  subscriber.on("close", () => {
+    cache.subscribed = false;
+    cache.clear();
+  });
+  subscriber.on("ready", () => void subscribe());
+  revocationCaches.set(redis, cache);
+  runningRevocationCaches.add(cache);
+  return {
+    async close() {
+      closed = true;
+      cache.subscribed = false;
+      cache.clear();
+      runningRevocationCaches.delete(cache);
+      if (revocationCaches.get(redis) === cache) revocationCaches.delete(redis);
+      try {
+        await Promise.race([subscriber.quit(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+      } catch {
+        // already closed
+      }
+      subscriber.disconnect();
+    },
+  };
 }
 
 /** The check from PostgreSQL (the refresh-token family is revoked there too): for processes without Redis at hand. */
@@ -96,6 +207,7 @@ export async function revokeSessions(redis: Redis, redisPrefix: string, sessionI
   // A little longer than a token lives, so clock skew between processes cannot revive one.
   for (const id of sessionIds) pipeline.set(revokedSessionKey(redisPrefix, id), "1", "EX", ACCESS_TOKEN_TTL_SECONDS + 300);
   await pipeline.exec();
+  for (const cache of runningRevocationCaches) if (cache.redisPrefix === redisPrefix) cache.end(sessionIds);
   await redis.publish(sessionEndsChannel(redisPrefix), JSON.stringify({ sessionIds }));
 }
 
@@ -155,7 +267,8 @@ export async function authenticate(
   }
   const claims = await verifiedClaims(secret, token);
   if (!claims) return null;
-  // Never cached: ending a session ends its tokens at once, on every process.
+  // Ending a session ends its tokens on every process: in Redis at once, in a process's revocation cache
+  // when its session-ends message arrives (REVOCATION_CACHE_TTL_MS at most).
   if (await revocations.isRevoked(claims.sessionId)) return null;
   return { userId: claims.userId, via: "jwt", sessionId: claims.sessionId };
 }

@@ -1,3 +1,4 @@
+import { ModelPriceTable } from "@algorythmos/domain";
 import { z } from "zod";
 
 /**
@@ -51,6 +52,22 @@ export const EnvSchema = z.object({
   COLLAB_RELAY_DROP_RATE: z.coerce.number().min(0).max(1).default(0),
   /** The Postmark API the email.postmark step calls (a stand-in in tests). */
   POSTMARK_API_URL: z.string().url("POSTMARK_API_URL must be a URL").default("https://api.postmarkapp.com"),
+  /**
+   * LLM prices over the built-in table (R42), JSON: `{ "<model>": { "inputPerMTok": 2.5, "outputPerMTok": 10 } }`
+   * (USD per 1M tokens). A workspace's own prices (Workspace.modelPrices) win over these.
+   */
+  MODEL_PRICES: z
+    .string()
+    .default("{}")
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: "custom", message: "MODEL_PRICES must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(ModelPriceTable),
   /** The OpenAI-compatible API used by openai.chat when the credential names no baseURL. */
   OPENAI_BASE_URL: z.string().url("OPENAI_BASE_URL must be a URL").default("https://api.openai.com/v1"),
   /** Where the built Remix studio is (remix build output). */

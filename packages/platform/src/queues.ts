@@ -25,7 +25,34 @@ export const jobCatalog = {
       workspaceId: z.string().nullish(),
     }),
   },
+  /**
+   * "Test step" and test case checks (docs/run-engine.md R49, R50), run on a worker because executors,
+   * credentials, SSRF guards and the expression sandbox live there. `context` is the sample input
+   * `{ input, steps }` the step sees (bounded by the API); the step itself is read from the live draft.
+   */
+  "step-tests": {
+    "test-step": z.object({ workflowId: z.string().min(1), stepId: z.string().min(1), context: z.object({ input: z.unknown(), steps: z.record(z.string(), z.object({ output: z.unknown() })) }) }),
+    "check-test-case": z.object({ runId: z.string().min(1), assertions: z.array(z.unknown()) }),
+  },
 } as const;
+
+export type StepTestJob = z.infer<(typeof jobCatalog)["step-tests"]["test-step"]>;
+export type TestCaseCheckJob = z.infer<(typeof jobCatalog)["step-tests"]["check-test-case"]>;
+/** A log line the tested step's executor wrote (redacted). */
+export interface StepTestLog {
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+  fields?: Record<string, unknown>;
+}
+export interface StepTestResult {
+  output: unknown;
+  error: string | null;
+  durationMs: number;
+  logs: StepTestLog[];
+}
+export interface TestCaseCheckResult {
+  failures: string[];
+}
 
 export type ConnectorTestJob = z.infer<(typeof jobCatalog)["connectors"]["test-connector"]>;
 export interface ConnectorTestResult {
@@ -53,6 +80,10 @@ export function createMaintenanceQueue(connection: ConnectionOptions, redisPrefi
 
 export function createConnectorQueue(connection: ConnectionOptions, redisPrefix: string) {
   return new Queue<ConnectorTestJob, ConnectorTestResult>("connectors", { connection, prefix: bullPrefix(redisPrefix) });
+}
+
+export function createStepTestQueue(connection: ConnectionOptions, redisPrefix: string) {
+  return new Queue<StepTestJob | TestCaseCheckJob, StepTestResult | TestCaseCheckResult>("step-tests", { connection, prefix: bullPrefix(redisPrefix) });
 }
 
 /** The job scheduler id of a cron trigger step. */

@@ -1,7 +1,9 @@
 import { FINAL_RUN_STATUSES, type RunEvent, type RunStatus } from "@algorythmos/domain";
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { json, Prisma, transaction, type Db, type Tx } from "./db.js";
 import type { Logger } from "./logger.js";
+import { enqueueRun, type RunJob } from "./queues.js";
 import { query } from "./sql.js";
 
 /*
@@ -32,15 +34,62 @@ export async function announceRunEvent(redis: Redis, redisPrefix: string, stored
   await announceRunEvents(redis, redisPrefix, [stored]);
 }
 
-/** Publishes stored events, in order, in one round trip (one MULTI). */
+/**
+ * R60: one statement's events travel as ONE message per channel — `{"v":2,"events":[…]}`, in seq order — where
+ * each event was once a message of its own on each channel (11 events × 2 channels = 22 PUBLISH per webhook
+ * run). A message that is a bare event object is the old form (a process not yet upgraded): every consumer
+ * reads both (runEventsOfMessage).
+ */
+export const RUN_EVENTS_MESSAGE_VERSION = 2;
+
+/**
+ * The run events of one message on a run or workflow channel, in order: a v2 batch, or one old-form event.
+ * A message that is not JSON gives none (subscribers fill gaps from the store; a stream must not die of it).
+ */
+export function runEventsOfMessage(message: string): RunEvent[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== "object" || parsed === null) return [];
+  const batch = (parsed as { events?: unknown }).events;
+  return Array.isArray(batch) ? (batch as RunEvent[]) : [parsed as RunEvent];
+}
+
+/**
+ * Both channels' messages in one Redis command: a script runs atomically, as the MULTI it replaces did, so no
+ * other publisher's message lands between the run's channel and the workflow's (both see the same order),
+ * at one command instead of MULTI + 2 PUBLISH + EXEC. ARGV: channel, message, channel, message, …
+ */
+const PUBLISH_SCRIPT = `for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return 0`;
+type WithPublish = Redis & { runEventsPublish?: (...channelsAndMessages: string[]) => Promise<number> };
+
+/** Publishes stored events, in order, in one round trip and one Redis command: one message per channel (R60). */
 export async function announceRunEvents(redis: Redis, redisPrefix: string, stored: RunEvent[]): Promise<void> {
   if (!stored.length) return;
-  const multi = redis.multi();
-  for (const event of stored) {
-    const message = JSON.stringify(event);
-    multi.publish(runEventChannel(redisPrefix, event.runId), message).publish(workflowRunsChannel(redisPrefix, event.workflowId), message);
+  const args: string[] = [];
+  // One statement's events are one run's (of one workflow); a caller mixing runs gets a message per run.
+  for (const [runId, events] of groupBy(stored, (event) => event.runId)) {
+    const message = JSON.stringify({ v: RUN_EVENTS_MESSAGE_VERSION, events });
+    args.push(runEventChannel(redisPrefix, runId), message, workflowRunsChannel(redisPrefix, events[0]!.workflowId), message);
   }
-  await multi.exec();
+  const client = redis as WithPublish;
+  if (!client.runEventsPublish) client.defineCommand("runEventsPublish", { numberOfKeys: 0, lua: PUBLISH_SCRIPT });
+  await client.runEventsPublish!(...args);
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
 
 /**
@@ -68,8 +117,19 @@ export interface EventWrite {
  * in order) commit in the same statement. Returns the stored event (seq = its RunEvent id, as
  * publishRunEvent), or null when none was stored, and the carried events that were stored; nothing is
  * announced (announceRunEvents). Database errors are thrown and nothing is written: a unique violation is
- * isDuplicateKey.
+ * isDuplicateKey. A carried conditional write (an event's `onlyIf`: a deferred step result, R5) that matches no
+ * row means its attempt was closed meanwhile — by a cancel, or by another delivery that took the run (R10):
+ * then nothing of the statement is written either (isClosedCarry), so this delivery cannot go on to finish a
+ * run whose step result it failed to record.
  */
+const CLOSED_CARRY = "algorythmos: a carried step result found its attempt closed";
+
+/** storeRunEventWith refused a statement whose carried step result matched no row: its attempt was closed meanwhile. */
+export function isClosedCarry(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === "22P02" && typeof e.message === "string" && e.message.includes(CLOSED_CARRY);
+}
+
 export async function storeRunEventWith(
   db: Db | Tx,
   event: Omit<RunEvent, "seq"> | null,
@@ -98,13 +158,25 @@ export async function storeRunEventWith(
     ? Prisma.sql`WHERE e.source IS NULL ${Prisma.join(sources.map((source) => Prisma.sql`OR (e.source = ${source}::text AND EXISTS (SELECT 1 FROM ${Prisma.raw(source)}))`), " ")}`
     : Prisma.empty;
   const matched = sources.length ? Prisma.join(sources.map((source) => Prisma.sql`UNION ALL SELECT NULL::bigint, ${source}::text FROM ${Prisma.raw(source)}`), " ") : Prisma.empty;
-  const sql = Prisma.sql`WITH ${Prisma.join([...ctes, Prisma.sql`ins AS (
+  // Every carried conditional write must have matched, or the statement fails as a whole: the cast of the
+  // marker to an integer is evaluated only in the ELSE branch, and raises (SQLSTATE 22P02).
+  const required = [...new Set(before.filter((e) => e.onlyIf !== undefined).map((e) => `p${e.onlyIf}`))];
+  const guard = required.length
+    ? [
+        Prisma.sql`guard AS (SELECT CASE WHEN ${Prisma.join(
+          required.map((source) => Prisma.sql`EXISTS (SELECT 1 FROM ${Prisma.raw(source)})`),
+          " AND ",
+        )} THEN 1 ELSE (SELECT ${CLOSED_CARRY}::text)::int END AS "ok")`,
+      ]
+    : [];
+  const guarded = required.length ? Prisma.sql`UNION ALL SELECT NULL::bigint, 'guard'::text FROM guard WHERE "ok" = 1` : Prisma.empty;
+  const sql = Prisma.sql`WITH ${Prisma.join([...ctes, ...guard, Prisma.sql`ins AS (
       INSERT INTO "RunEvent" ("runId", "payload")
       SELECT ${runId}, e.payload::jsonb FROM (VALUES ${values}) AS e(ord, payload, source) ${condition}
       ORDER BY e.ord
       RETURNING "id"
     )`])}
-    SELECT "id", NULL::text AS "source" FROM ins ${matched}`;
+    SELECT "id", NULL::text AS "source" FROM ins ${matched} ${guarded}`;
   const rows = await runStatement<{ id: bigint | number | string | null; source: string | null }>(db, sql);
   const seqs = rows.filter((row) => row.id !== null).map((row) => Number(row.id)).sort((a, b) => a - b);
   const matchedSources = new Set(rows.filter((row) => row.source !== null).map((row) => row.source));
@@ -144,10 +216,18 @@ export interface NewRun {
   workspaceId: string;
   definition: unknown;
   trigger: string;
+  /** R4: the trigger step the run starts at; null/absent: chosen by `trigger` (domain runStartTriggers). */
+  triggerStepId?: string | null;
   input: unknown;
   retryOfRunId?: string | null;
   fromStepId?: string | null;
   stepInputOverride?: unknown;
+  /** The published version run (WorkflowSnapshot id); null/absent for a run of the draft. */
+  versionId?: string | null;
+  /** A child run: the run and step waiting for it, and its nesting depth (0 for a top-level run). */
+  parentRunId?: string | null;
+  parentStepId?: string | null;
+  depth?: number;
 }
 
 /** A JSON column value as a `::jsonb` parameter (the JSON Prisma stores for `json(value)`). */
@@ -176,9 +256,10 @@ export async function createRun(
   const insert = async (db: Db | Tx) =>
     (
       await storeRunEventWith(db, event, {
-        write: Prisma.sql`INSERT INTO "Run" ("id", "workflowId", "workspaceId", "definition", "trigger", "input", "retryOfRunId", "fromStepId", "stepInputOverride", "createdAt")
-          VALUES (${run.id}, ${run.workflowId}, ${run.workspaceId}, ${jsonb(run.definition)}::jsonb, ${run.trigger}, ${jsonb(run.input)}::jsonb,
-                  ${run.retryOfRunId ?? null}, ${run.fromStepId ?? null}, ${override}::jsonb, ${timestamp(createdAt)})
+        write: Prisma.sql`INSERT INTO "Run" ("id", "workflowId", "workspaceId", "definition", "trigger", "triggerStepId", "input", "retryOfRunId", "fromStepId", "stepInputOverride", "versionId", "parentRunId", "parentStepId", "depth", "createdAt")
+          VALUES (${run.id}, ${run.workflowId}, ${run.workspaceId}, ${jsonb(run.definition)}::jsonb, ${run.trigger}, ${run.triggerStepId ?? null}, ${jsonb(run.input)}::jsonb,
+                  ${run.retryOfRunId ?? null}, ${run.fromStepId ?? null}, ${override}::jsonb,
+                  ${run.versionId ?? null}, ${run.parentRunId ?? null}, ${run.parentStepId ?? null}, ${run.depth ?? 0}::int, ${timestamp(createdAt)})
           RETURNING "id"`,
       })
     ).stored;
@@ -201,39 +282,93 @@ export interface RunToExecute {
   status: RunStatus;
   definition: unknown;
   input: unknown;
+  /** R4: what started it (manual, webhook, cron, call, test, retry) and the trigger step it starts at, if recorded. */
+  trigger: string;
+  triggerStepId: string | null;
   fromStepId: string | null;
   stepInputOverride: unknown;
 }
 
 /**
- * R2: loads the run and, when it is `queued`, moves it to `running` with its `run.started` — the state change
- * and its event one data-modifying CTE, read back in the same statement (one round trip). `started` is the
- * stored run.started (then `run.status` is `running`), null when the run was not queued. Null when no such run.
+ * R36: the run could not start because its workflow already has `settings.maxConcurrentRuns` runs `running`
+ * (or an older run of it is still queued: they start in creation order). The worker delays its job briefly; a
+ * finishing run of the workflow promotes the next one (nextQueuedRuns).
  */
-export async function loadAndStartRun(deps: RunLifecycleDeps, runId: string): Promise<{ run: RunToExecute; started: RunEvent | null } | null> {
-  const at = new Date();
-  const rows = await query<RunToExecute & { startedSeq: string | number | null }>(
-    deps.db,
-    Prisma.sql`WITH s AS (
+export class RunThrottled extends Error {
+  constructor(
+    readonly runId: string,
+    readonly workflowId: string,
+    readonly limit: number,
+  ) {
+    super(`Run ${runId} waits for a free slot of workflow ${workflowId} (maxConcurrentRuns ${limit})`);
+    this.name = "RunThrottled";
+  }
+}
+
+type LoadedRow = RunToExecute & { startedSeq: string | number | null; maxConcurrentRuns: string | null };
+
+/** The run.started event row of a start CTE `s`, then the run read back: one statement (R2). */
+const startStatement = (runId: string, at: Date, admit: Prisma.Sql) => Prisma.sql`WITH s AS (
       UPDATE "Run" SET "status" = 'running'::"RunStatus", "startedAt" = ${at.toISOString()}::timestamp(3)
-      WHERE "id" = ${runId} AND "status" = 'queued'::"RunStatus"
+      WHERE "id" = ${runId} AND "status" = 'queued'::"RunStatus" ${admit}
       RETURNING "id", "workflowId"
     ), e AS (
       INSERT INTO "RunEvent" ("runId", "payload")
       SELECT s."id", jsonb_build_object('type', 'run.started', 'runId', s."id", 'workflowId', s."workflowId", 'stepId', NULL, 'status', 'running', 'at', ${at.toISOString()}::text)
       FROM s RETURNING "id"
     )
-    SELECT r."id", r."workflowId", r."workspaceId", r."status", r."definition", r."input", r."fromStepId", r."stepInputOverride", (SELECT e."id" FROM e) AS "startedSeq"
-    FROM "Run" r WHERE r."id" = ${runId}`,
-    "algo_run_load_and_start",
-  );
-  const row = rows[0];
+    SELECT r."id", r."workflowId", r."workspaceId", r."status", r."definition", r."input", r."trigger", r."triggerStepId", r."fromStepId", r."stepInputOverride",
+           r."definition"->'settings'->>'maxConcurrentRuns' AS "maxConcurrentRuns", (SELECT e."id" FROM e) AS "startedSeq"
+    FROM "Run" r WHERE r."id" = ${runId}`;
+
+/**
+ * R2: loads the run and, when it is `queued`, moves it to `running` with its `run.started` — the state change
+ * and its event one data-modifying CTE, read back in the same statement (one round trip). `started` is the
+ * stored run.started (then `run.status` is `running`), null when the run was not queued. Null when no such run.
+ * R36: a run whose captured definition sets `settings.maxConcurrentRuns` is not started by that statement; it
+ * starts under its workflow's advisory lock when a slot is free and no older run of the workflow is queued,
+ * else RunThrottled is thrown (nothing written).
+ */
+export async function loadAndStartRun(deps: RunLifecycleDeps, runId: string): Promise<{ run: RunToExecute; started: RunEvent | null } | null> {
+  const at = new Date();
+  const unlimited = Prisma.sql`AND NOT (COALESCE("definition"->'settings', '{}'::jsonb) ? 'maxConcurrentRuns')`;
+  const rows = await query<LoadedRow>(deps.db, startStatement(runId, at, unlimited), "algo_run_load_and_start");
+  let row = rows[0];
   if (!row) return null;
-  const { startedSeq, ...run } = row;
+  if (row.status === "queued" && row.maxConcurrentRuns !== null && (row.startedSeq === null || row.startedSeq === undefined)) {
+    const limit = Math.max(1, Number(row.maxConcurrentRuns) || 1);
+    // One start at a time per workflow (the lock), so two workers cannot both take the last slot. The count
+    // and the FIFO check are read after the lock is held (a new statement, a new snapshot).
+    const admit = Prisma.sql`AND (SELECT count(*) FROM "Run" o WHERE o."workflowId" = "Run"."workflowId" AND o."status" = 'running'::"RunStatus") < ${limit}
+      AND NOT EXISTS (SELECT 1 FROM "Run" o WHERE o."workflowId" = "Run"."workflowId" AND o."status" = 'queued'::"RunStatus"
+                      AND (o."createdAt", o."id") < ("Run"."createdAt", "Run"."id"))`;
+    const workflowId = row.workflowId;
+    row = await transaction(deps.db, async (tx) => {
+      await tx.$queryRaw`SELECT count(*) AS "n" FROM (SELECT pg_advisory_xact_lock(hashtextextended(${`run-slots:${workflowId}`}, 0))) l`;
+      return (await tx.$queryRaw<LoadedRow[]>(startStatement(runId, at, admit)))[0];
+    });
+    if (!row) return null;
+    if (row.status === "queued" && (row.startedSeq === null || row.startedSeq === undefined)) throw new RunThrottled(runId, workflowId, limit);
+  }
+  const { startedSeq, maxConcurrentRuns: _limit, ...run } = row;
   if (startedSeq === null || startedSeq === undefined) return { run, started: null };
   const started: RunEvent = { type: "run.started", runId, workflowId: run.workflowId, stepId: null, status: "running", at: at.toISOString(), seq: Number(startedSeq) };
   await announce(deps, [started]);
   return { run: { ...run, status: "running" }, started };
+}
+
+/**
+ * R36: the oldest queued runs of a workflow, at most as many as its free slots (`limit` minus the runs
+ * `running`): a finishing run promotes their delayed jobs so they start now rather than at their next retry.
+ */
+export async function nextQueuedRuns(db: Db, workflowId: string, limit: number): Promise<string[]> {
+  const rows = await query<{ id: string }>(
+    db,
+    Prisma.sql`SELECT "id" FROM "Run" WHERE "workflowId" = ${workflowId} AND "status" = 'queued'::"RunStatus"
+      ORDER BY "createdAt", "id"
+      LIMIT GREATEST(0, ${limit}::int - (SELECT count(*) FROM "Run" WHERE "workflowId" = ${workflowId} AND "status" = 'running'::"RunStatus")::int)`,
+  );
+  return rows.map((row) => row.id);
 }
 
 /** R2: `queued` → `running` and its `run.started`, in one statement. False when the run was not queued. */
@@ -331,4 +466,54 @@ export async function repairFinalEvent(deps: RunLifecycleDeps, runId: string): P
   deps.logger?.warn("run.finished was missing; repaired from the run's state", { runId });
   await announce(deps, [stored]);
   return stored;
+}
+
+/**
+ * R32: a cancel propagates to child runs — every `queued` or `running` descendant of `parentRunId` that a
+ * step waits for (workflow.call children, their children, …) is canceled (stopRun: its state and run.finished, one
+ * statement), then announced on the cancel channel so the workers executing them stop. Returns their ids.
+ */
+export async function stopChildRuns(deps: RunLifecycleDeps, parentRunId: string, error: string): Promise<string[]> {
+  const stopped: string[] = [];
+  let parents = [parentRunId];
+  while (parents.length) {
+    const children = await deps.db.run.findMany({
+      // Runs that a step waits for (parentStepId); an error workflow's run (R35) is linked without one and goes on.
+      where: { parentRunId: { in: parents }, parentStepId: { not: null }, status: { in: ["queued", "running"] } },
+      select: { id: true, workflowId: true },
+    });
+    parents = children.map((child) => child.id);
+    for (const child of children) {
+      if (await stopRun(deps, { runId: child.id, workflowId: child.workflowId, reason: "canceled", error })) stopped.push(child.id);
+    }
+  }
+  for (const id of stopped) await deps.redis.publish(cancelRunChannel(deps.redisPrefix), id);
+  return stopped;
+}
+
+/**
+ * R31, R34, R36: a run whose job waits in BullMQ's delayed set (a waiting step, a throttled start) is
+ * promoted so it is delivered now; a run with no job is enqueued. An active or waiting job is left alone (its
+ * delivery reads the database). Best effort: the reconciler wakes whatever this misses.
+ */
+export async function wakeRun(queue: Queue<RunJob>, runId: string): Promise<"promoted" | "enqueued" | "busy"> {
+  const job = await queue.getJob(runId);
+  if (!job) {
+    await enqueueRun(queue, runId);
+    return "enqueued";
+  }
+  if (await job.isDelayed()) {
+    try {
+      await job.promote();
+      return "promoted";
+    } catch {
+      return "busy"; // promoted or taken meanwhile
+    }
+  }
+  if ((await job.isCompleted()) || (await job.isFailed())) {
+    // A job that ended (e.g. a delivery that found nothing to do) while its run still waits: run it again.
+    await job.retry(((await job.isCompleted()) ? "completed" : "failed") as never).catch(() => {});
+    return "enqueued";
+  }
+  return "busy";
 }

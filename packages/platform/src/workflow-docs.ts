@@ -102,9 +102,15 @@ export async function loadWorkflowDoc(db: Db, workflowId: string): Promise<Y.Doc
 
 /**
  * Appends updates to one workflow's log, in order, in one statement: they take the workflow's next seqs.
+ * `authorIds[i]` is who made `updates[i]` (attribution since the published version); null for server writes.
  * Returns the range they took, or null when the workflow does not exist (nothing is stored then).
  */
-export async function appendWorkflowUpdates(db: Db, workflowId: string, updates: Uint8Array[]): Promise<SeqRange | null> {
+export async function appendWorkflowUpdates(
+  db: Db,
+  workflowId: string,
+  updates: Uint8Array[],
+  authorIds: (string | null)[] = [],
+): Promise<SeqRange | null> {
   if (!updates.length) throw new Error("appendWorkflowUpdates needs at least one update");
   // Every collab edit makes this statement: prepared (db.ts), one text for any batch size (an array parameter).
   const rows = await preparedQuery<{ seq: string | bigint }>(
@@ -114,10 +120,10 @@ export async function appendWorkflowUpdates(db: Db, workflowId: string, updates:
        UPDATE "Workflow" SET "updateSeq" = "updateSeq" + cardinality($2::bytea[])
        WHERE id = $1 RETURNING "updateSeq" - cardinality($2::bytea[]) AS base
      )
-     INSERT INTO "WorkflowUpdate" ("workflowId", "seq", "update")
-     SELECT $1::text, bumped.base + v.ord, v.update FROM bumped, unnest($2::bytea[]) WITH ORDINALITY AS v(update, ord)
+     INSERT INTO "WorkflowUpdate" ("workflowId", "seq", "update", "authorId")
+     SELECT $1::text, bumped.base + v.ord, v.update, v.author FROM bumped, unnest($2::bytea[], $3::text[]) WITH ORDINALITY AS v(update, author, ord)
      RETURNING "seq"`,
-    [workflowId, updates.map((update) => Buffer.from(update.buffer, update.byteOffset, update.byteLength))],
+    [workflowId, updates.map((update) => Buffer.from(update.buffer, update.byteOffset, update.byteLength)), updates.map((_, i) => authorIds[i] ?? null)],
   );
   if (!rows.length) return null;
   const seqs = rows.map((row) => Number(row.seq));
@@ -223,6 +229,7 @@ export async function changeWorkflowDoc(
   redisPrefix: string,
   workflowId: string,
   change: (doc: Y.Doc) => void,
+  options: { authorId?: string | null } = {},
 ): Promise<{ definition: WorkflowDefinition; problems: Problem[] } | null> {
   const doc = await loadWorkflowDoc(db, workflowId);
   if (!doc) return null;
@@ -232,7 +239,7 @@ export async function changeWorkflowDoc(
     change(doc);
     if (updates.length) {
       const update = Y.mergeUpdates(updates);
-      const seqs = await appendWorkflowUpdates(db, workflowId, [update]);
+      const seqs = await appendWorkflowUpdates(db, workflowId, [update], [options.authorId ?? null]);
       if (!seqs) return null;
       // Durable already: a publish that fails only delays live rooms until their anti-entropy pass.
       await redis

@@ -114,6 +114,13 @@ export const EDITOR = graphql(`
   }
 `);
 
+/** The webhook trigger's address (holds the secret: null for viewers). */
+export const WORKFLOW_WEBHOOK = graphql(`
+  query WorkflowWebhook($id: ID!) {
+    workflow(id: $id) { id webhookPath webhookUrl }
+  }
+`);
+
 // ---------------------------------------------------------------------------------------------- runs
 
 export const RUN_LIST_FIELDS = graphql(`
@@ -156,9 +163,12 @@ export const WORKFLOW_RUN_EVENTS = graphql(
 
 export const WORKFLOW_RUNS_PAGE = graphql(
   `
-  query WorkflowRunsPage($workflowId: ID!, $first: Int) {
-    workflow(id: $workflowId) { id name workspaceId }
-    runs(workflowId: $workflowId, first: $first) { edges { node { ...RunListFields } } pageInfo { hasNextPage } }
+  query WorkflowRunsPage($workflowId: ID!, $first: Int, $after: String, $status: RunStatus, $createdAfter: DateTime, $createdBefore: DateTime, $search: String) {
+    workflow(id: $workflowId) { id name workspaceId definition }
+    runs(workflowId: $workflowId, first: $first, after: $after, status: $status, createdAfter: $createdAfter, createdBefore: $createdBefore, search: $search) {
+      edges { node { ...RunListFields } }
+      pageInfo { hasNextPage endCursor }
+    }
   }
 `,
   [RUN_LIST_FIELDS],
@@ -246,7 +256,37 @@ export const CREDENTIALS = graphql(`
 
 export const INVITE_MEMBER = graphql(`
   mutation InviteMember($input: InviteMemberInput!) {
-    inviteMember(input: $input) { role user { id name email } }
+    inviteMember(input: $input) { role user { id name email } invite { id email role expiresAt } inviteUrl inviteToken }
+  }
+`);
+
+export const INVITES = graphql(`
+  query Invites($workspaceId: ID!) {
+    workspace(id: $workspaceId) { id invites { id email role status createdAt expiresAt invitedBy { name } } }
+  }
+`);
+
+export const SET_MEMBER_ROLE = graphql(`
+  mutation SetMemberRole($input: SetMemberRoleInput!) {
+    setMemberRole(input: $input) { role user { id name email } }
+  }
+`);
+
+export const REVOKE_INVITE = graphql(`
+  mutation RevokeInvite($input: RevokeInviteInput!) {
+    revokeInvite(input: $input) { id email status }
+  }
+`);
+
+export const INVITE_PREVIEW = graphql(`
+  query InvitePreview($token: String!) {
+    invitePreview(token: $token) { workspaceName email role status expiresAt invitedByName }
+  }
+`);
+
+export const ACCEPT_INVITE = graphql(`
+  mutation AcceptInvite($input: AcceptInviteInput!) {
+    acceptInvite(input: $input) { id name role }
   }
 `);
 

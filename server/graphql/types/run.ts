@@ -1,5 +1,5 @@
 import { RUN_EVENT_TYPES, type RunEvent, type RunEventType, type RunStatus, type StepStatus } from "@algorythmos/domain";
-import { runEventChannel, storedRunEvents, workflowRunsChannel } from "@algorythmos/platform";
+import { runEventChannel, runEventsOfMessage, storedRunEvents, workflowRunsChannel } from "@algorythmos/platform";
 import { locatedError, type GraphQLResolveInfo } from "graphql";
 import { pathToArray } from "graphql/jsutils/Path.js";
 import { builder } from "../builder.js";
@@ -27,6 +27,7 @@ const StepStatusEnum = builder.enumType("StepStatus", {
     succeeded: { description: "Done, with an output." },
     failed: { description: "Failed with no attempt left." },
     skipped: { description: "Not run: it is not on the path taken (the other branch of a condition)." },
+    waiting: { description: "Paused without a worker until someone decides (an approval) or a child run finishes (workflow.call)." },
   } satisfies Record<StepStatus, { description: string }>,
 });
 const RUN_EVENT_DESCRIPTIONS: Record<RunEventType, string> = {
@@ -39,6 +40,7 @@ const RUN_EVENT_DESCRIPTIONS: Record<RunEventType, string> = {
   "step.failed": "A step failed with no attempt left, with its error.",
   "step.skipped": "A step was skipped.",
   "step.chunk": "Streamed output of a running step (e.g. LLM text as it arrives).",
+  "step.waiting": "A step is paused until woken (an approval, a child run); its output says what it waits for (an approval's URL).",
 };
 const RunEventTypeEnum = builder.enumType("RunEventType", {
   description: "What a run event says happened (the event's `type` in the run's log: run.queued → RUN_QUEUED).",
@@ -68,6 +70,11 @@ export const RunRef = builder.objectRef<RunView>("Run").implement({
     workflowId: t.exposeID("workflowId", { description: "The workflow it runs." }),
     status: t.field({ type: RunStatusEnum, description: "Where the run is.", resolve: (r) => r.status }),
     trigger: t.exposeString("trigger", { description: "What started it: manual, webhook, cron or retry." }),
+    triggerStepId: t.string({
+      nullable: true,
+      description: "The trigger step it started at (R4); the other triggers were skipped. Null for runs that chose by their trigger kind.",
+      resolve: (r) => r.triggerStepId ?? null,
+    }),
     retryOfRunId: t.exposeID("retryOfRunId", { nullable: true, description: "For a re-run: the run it re-runs." }),
     fromStepId: t.exposeID("fromStepId", { nullable: true, description: "For a re-run: the step it restarted from." }),
     input: t.field({ type: "JSON", nullable: true, description: "The trigger input (startRun's input, a webhook's { body, query, headers }).", resolve: (r) => r.input }),
@@ -101,11 +108,23 @@ const RunEventRef = builder.objectRef<RunEvent>("RunEvent").implement({
   }),
 });
 
+const RunVersionEnum = builder.enumType("RunVersion", {
+  description: "Which version of a workflow a manual run runs.",
+  values: {
+    DRAFT: { description: "The draft as it is now (every acknowledged edit); Run.version is null." },
+    PUBLISHED: { description: "The published version (UNPROCESSABLE before the first publish)." },
+  },
+});
+
 const StartRunInput = builder.inputType("StartRunInput", {
   description: "A run to start.",
   fields: (t) => ({
     workflowId: t.id({ required: true, description: "The workflow to run (editors and owners)." }),
     input: t.field({ type: "JSON", description: "The trigger input, available to steps as `input`." }),
+    version: t.field({ type: RunVersionEnum, description: "What to run: the draft (default) or the published version." }),
+    triggerStepId: t.string({
+      description: "The trigger step the run starts at (R4); default: the only manual trigger (or the only trigger). Other triggers, and the steps only they reach, are skipped.",
+    }),
   }),
 });
 
@@ -123,10 +142,22 @@ builder.queryFields((t) => ({
       args: {
         workflowId: t.arg.id({ required: true, description: "The workflow's id." }),
         status: t.arg({ type: RunStatusEnum, description: "Only runs with this status." }),
+        createdAfter: t.arg({ type: "DateTime", description: "Only runs queued at or after this time." }),
+        createdBefore: t.arg({ type: "DateTime", description: "Only runs queued before this time (must be later than createdAfter)." }),
+        search: t.arg.string({
+          description: "A run id (exact), or text its input contains (case-insensitive; at most 200 characters; reads the newest 5,000 runs that pass the other filters).",
+        }),
       },
       resolve: async (_root, args, ctx) =>
         toConnection(
-          await listRuns(ctx.deps, ctx.caller, { ...pageArgs(args), workflowId: String(args.workflowId), status: args.status }),
+          await listRuns(ctx.deps, ctx.caller, {
+            ...pageArgs(args),
+            workflowId: String(args.workflowId),
+            status: args.status,
+            createdAfter: args.createdAfter,
+            createdBefore: args.createdBefore,
+            search: args.search,
+          }),
           args,
         ),
     },
@@ -186,13 +217,15 @@ async function* runEventStream(ctx: GraphQLContext, runId: string): AsyncGenerat
       yield event;
       if (event.type === "run.finished") return;
     }
+    // A message is one statement's events (R60), or one event from a process of the previous release.
     for await (const message of live) {
-      access.throwIfLost();
-      const event = JSON.parse(message) as RunEvent;
-      if (sent.has(event.seq)) continue;
-      sent.add(event.seq);
-      yield event;
-      if (event.type === "run.finished") return;
+      for (const event of runEventsOfMessage(message)) {
+        access.throwIfLost();
+        if (sent.has(event.seq)) continue;
+        sent.add(event.seq);
+        yield event;
+        if (event.type === "run.finished") return;
+      }
     }
     access.throwIfLost();
   } finally {
@@ -206,8 +239,10 @@ async function* workflowRunStream(ctx: GraphQLContext, workflowId: string): Asyn
     await requireWorkflowRole(ctx.deps.db, ctx.caller, workflowId, "read");
     const live = access.end(await ctx.hub.iterate(workflowRunsChannel(ctx.deps.env.REDIS_PREFIX, workflowId)));
     for await (const message of live) {
-      access.throwIfLost();
-      yield JSON.parse(message) as RunEvent;
+      for (const event of runEventsOfMessage(message)) {
+        access.throwIfLost();
+        yield event;
+      }
     }
     access.throwIfLost();
   } finally {

@@ -4,8 +4,8 @@ import type { DefinitionDiff } from "@algorythmos/domain";
 import { UserRef } from "./user.js";
 import { WorkflowRef } from "./workflow.js";
 
-const VersionRef = builder.objectRef<VersionView>("WorkflowVersion").implement({
-  description: "A named snapshot of a workflow (Yjs state and definition).",
+export const VersionRef = builder.objectRef<VersionView>("WorkflowVersion").implement({
+  description: "A named snapshot of a workflow (Yjs state and definition), or a published version (immutable; what webhooks and cron run).",
   fields: (t) => ({
     id: t.exposeID("id", { description: "The version's id." }),
     workflowId: t.exposeID("workflowId", { description: "The workflow it is a version of." }),
@@ -20,6 +20,16 @@ const VersionRef = builder.objectRef<VersionView>("WorkflowVersion").implement({
       resolve: (version, _args, ctx) => versionAuthor(ctx.deps, version),
     }),
     createdAt: t.field({ type: "DateTime", description: "When it was saved.", resolve: (version) => version.createdAt }),
+    kind: t.exposeString("kind", { description: "Either snapshot (saved by a person) or published (made by publishWorkflow; immutable)." }),
+    message: t.exposeString("message", { description: "The publish message (empty for a snapshot)." }),
+    diff: t.field({
+      type: DiffRef,
+      nullable: true,
+      description: "A published version: what changed against the version published before it (the first: everything added). Null for a snapshot.",
+      resolve: (version) => version.diff,
+    }),
+    sourceVersionId: t.exposeID("sourceVersionId", { nullable: true, description: "A rollback: the earlier version whose definition it published again." }),
+    overrideFailingTests: t.exposeBoolean("overrideFailingTests", { description: "Published although test cases failed." }),
   }),
 });
 

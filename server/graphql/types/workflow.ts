@@ -10,6 +10,7 @@ import {
   listWorkflows,
   updateWorkflow,
   webhookPath,
+  webhookUrl,
   type ImportReport,
   type WorkflowView,
 } from "../../services/workflows.js";
@@ -63,6 +64,11 @@ export const WorkflowRef = builder.objectRef<WorkflowView>("Workflow").implement
       nullable: true,
       description: "POST here to start a run (needs a trigger.webhook step). Holds a secret: editors and owners only; null for viewers.",
       resolve: (w, _args, ctx) => webhookPath(ctx.deps, ctx.caller, w.id),
+    }),
+    webhookUrl: t.string({
+      nullable: true,
+      description: "The full webhook URL (PUBLIC_URL + webhookPath). Holds a secret: editors and owners only; null for viewers and when the server has no PUBLIC_URL.",
+      resolve: (w, _args, ctx) => webhookUrl(ctx.deps, ctx.caller, w.id),
     }),
     export: t.field({
       type: "JSON",
