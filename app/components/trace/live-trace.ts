@@ -61,17 +61,22 @@ export function applyRunEvent(current: LiveState, event: RunEventWithOutput, loa
   return { ...current, attempts: { ...current.attempts, [key]: next }, chunks };
 }
 
+/** The ledger's identity of an attempt (unique per run: `@@unique([runId, stepId, attempt])`). */
+const attemptKey = (stepId: string, attempt: number) => `${stepId}#${attempt}`;
+
 /**
  * The loaded attempts, moved forward by the live events of the same attempt; attempts the loader has not
  * seen yet (a step just started, a retry) appear from their events alone. Sorted by start time.
  */
 export function traceRows(steps: RunStepAttempt[], attempts: LiveState["attempts"], stepNames: Record<string, CapturedStep>, run: RunFacts | null = null): TraceRow[] {
-  const rows: TraceRow[] = steps.map((s) => ({ ...s, key: s.id, live: false, display: s.status }));
+  // A row's key is its attempt's identity, the same before and after the loader catches up with the live events:
+  // a key that changed then would remount the row and everything under it (a nested child run would fold).
+  const rows: TraceRow[] = steps.map((s) => ({ ...s, key: attemptKey(s.stepId, s.attempt), live: false, display: s.status }));
   for (const event of Object.values(attempts)) {
     const known = rows.find((row) => row.stepId === event.stepId && row.attempt === event.attempt);
     if (!known) {
       rows.push({
-        key: `live-${event.stepId}-${event.attempt}`,
+        key: attemptKey(event.stepId, event.attempt),
         live: true,
         stepId: event.stepId,
         type: stepNames[event.stepId]?.type ?? "",
