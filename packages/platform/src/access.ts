@@ -1,5 +1,6 @@
 import type { Role } from "@algorythmos/domain";
 import { preparedQuery, type Db } from "./db.js";
+import { subscribeInvalidations } from "./invalidation-channel.js";
 import type { Redis } from "./redis.js";
 
 /**
@@ -85,46 +86,29 @@ const runningRoleCaches = new Set<RoleCache>();
  */
 export function startRoleCache(db: Db, redis: Redis, redisPrefix: string): { close(): Promise<void> } {
   const cache = new RoleCache();
-  const subscriber = redis.duplicate({ maxRetriesPerRequest: null, connectionName: "role-cache" });
-  subscriber.on("error", () => {});
-  const channel = accessChangesChannel(redisPrefix);
-  let closed = false;
-  const subscribe = () =>
-    subscriber.subscribe(channel).then(
-      () => {
-        if (closed || subscriber.status !== "ready") return;
-        cache.clear();
-        cache.live = true;
-      },
-      () => {}, // not subscribed: stays off until the next "ready"
-    );
-  subscriber.on("message", (from: string, message: string) => {
-    if (from !== channel) return;
-    const change = parseAccessChange(message);
-    // A message it cannot read may still be a change: forget everything rather than guess.
-    if (change) cache.forgetUser(change.userId);
-    else cache.clear();
+  const subscription = subscribeInvalidations(redis, accessChangesChannel(redisPrefix), "role-cache", {
+    onLive() {
+      cache.clear();
+      cache.live = true;
+    },
+    onLost() {
+      cache.live = false; // every read asks PostgreSQL until subscribed again
+      cache.clear();
+    },
+    onMessage(message) {
+      const change = parseAccessChange(message);
+      // A message it cannot read may still be a change: forget everything rather than guess.
+      if (change) cache.forgetUser(change.userId);
+      else cache.clear();
+    },
   });
-  subscriber.on("close", () => {
-    cache.live = false;
-    cache.clear();
-  });
-  subscriber.on("ready", () => void subscribe());
   roleCaches.set(db, cache);
   runningRoleCaches.add(cache);
   return {
     async close() {
-      closed = true;
-      cache.live = false;
-      cache.clear();
       runningRoleCaches.delete(cache);
       if (roleCaches.get(db) === cache) roleCaches.delete(db);
-      try {
-        await Promise.race([subscriber.quit(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
-      } catch {
-        // already closed
-      }
-      subscriber.disconnect();
+      await subscription.close();
     },
   };
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } fr
 import { promisify } from "node:util";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import type { Db } from "./db.js";
+import { subscribeInvalidations } from "./invalidation-channel.js";
 import type { Redis } from "./redis.js";
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
@@ -133,46 +134,29 @@ const runningRevocationCaches = new Set<RevocationCache>();
  */
 export function startRevocationCache(redis: Redis, redisPrefix: string): { close(): Promise<void> } {
   const cache = new RevocationCache(redisPrefix);
-  const subscriber = redis.duplicate({ maxRetriesPerRequest: null, connectionName: "revocation-cache" });
-  subscriber.on("error", () => {});
-  const channel = sessionEndsChannel(redisPrefix);
-  let closed = false;
-  const subscribe = () =>
-    subscriber.subscribe(channel).then(
-      () => {
-        if (closed || subscriber.status !== "ready") return;
-        cache.clear();
-        cache.subscribed = true;
-      },
-      () => {}, // not subscribed: every check asks Redis until the next "ready"
-    );
-  subscriber.on("message", (from: string, message: string) => {
-    if (from !== channel) return;
-    const ended = parseSessionEnds(message);
-    // A message it cannot read may still name ended sessions: forget every live answer rather than guess.
-    if (ended.length) cache.end(ended);
-    else cache.clear();
+  const subscription = subscribeInvalidations(redis, sessionEndsChannel(redisPrefix), "revocation-cache", {
+    onLive() {
+      cache.clear();
+      cache.subscribed = true;
+    },
+    onLost() {
+      cache.subscribed = false; // every check asks Redis until subscribed again
+      cache.clear();
+    },
+    onMessage(message) {
+      const ended = parseSessionEnds(message);
+      // A message it cannot read may still name ended sessions: forget every live answer rather than guess.
+      if (ended.length) cache.end(ended);
+      else cache.clear();
+    },
   });
-  subscriber.on("close", () => {
-    cache.subscribed = false;
-    cache.clear();
-  });
-  subscriber.on("ready", () => void subscribe());
   revocationCaches.set(redis, cache);
   runningRevocationCaches.add(cache);
   return {
     async close() {
-      closed = true;
-      cache.subscribed = false;
-      cache.clear();
       runningRevocationCaches.delete(cache);
       if (revocationCaches.get(redis) === cache) revocationCaches.delete(redis);
-      try {
-        await Promise.race([subscriber.quit(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
-      } catch {
-        // already closed
-      }
-      subscriber.disconnect();
+      await subscription.close();
     },
   };
 }
