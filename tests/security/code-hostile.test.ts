@@ -4,46 +4,17 @@
  * the QuickJS sandbox — and fails the step cleanly (or, for prototype tricks, stays inside its own run), and the
  * worker process stays healthy: alive, its memory bounded, the next run works, other runs go on meanwhile.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCode } from "../../worker/code-sandbox.js";
 import { startHarness, workflow, type FinishedRun, type Harness } from "../worker/harness.js";
+import { workerProcesses } from "../worker/worker-processes.js";
 
 let h: Harness;
 let worker: ChildProcess;
 
-/** A worker process with the harness's environment (as tests/worker/crash.test.ts starts one). */
-async function spawnWorker(): Promise<ChildProcess> {
-  const env = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    NODE_ENV: "test",
-    DATABASE_URL: h.env.DATABASE_URL,
-    REDIS_URL: h.env.REDIS_URL,
-    REDIS_PREFIX: h.env.REDIS_PREFIX,
-    JWT_SECRET: h.env.JWT_SECRET,
-    CREDENTIALS_KEY: h.env.CREDENTIALS_KEY,
-    HTTP_ALLOW_HOSTS: h.env.HTTP_ALLOW_HOSTS.join(","),
-    WORKER_CONCURRENCY: "4",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-  };
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("tests/worker/worker-process.ts")], {
-    env: env as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", process.env.TEST_LOG_LEVEL ? "inherit" : "ignore"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("ready")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`worker process exited early (${code})`)));
-  });
-  return child;
-}
+const workers = workerProcesses();
 
 /** Resident memory of the worker process (MiB), from /proc. */
 function workerRssMiB(): number {
@@ -53,13 +24,10 @@ function workerRssMiB(): number {
 
 beforeAll(async () => {
   h = await startHarness({}, { worker: false });
-  worker = await spawnWorker();
+  worker = await workers.spawn(h);
 });
 afterAll(async () => {
-  if (worker && worker.exitCode === null && worker.signalCode === null) {
-    worker.kill("SIGKILL");
-    await once(worker, "exit");
-  }
+  await workers.killAll();
   await h?.close();
 });
 

@@ -3,14 +3,13 @@
  * a completed tool call, and during one — and the run resumed by another worker process. The local tool
  * server counts the calls per Idempotency-Key (tests/worker/harness.ts, /charge).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { newId } from "@algorythmos/domain";
 import { encryptSecret } from "@algorythmos/platform";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startScriptedOpenAiServer, type ScriptedReply, type ScriptedRequest } from "./fakes.js";
 import { startHarness, startTestServer, workflow, type Harness } from "./harness.js";
+import { killProcess, QUICK_RECOVERY, workerProcesses } from "./worker-processes.js";
 
 let h: Harness;
 let web: Awaited<ReturnType<typeof startTestServer>>;
@@ -18,7 +17,7 @@ let openai: Awaited<ReturnType<typeof startScriptedOpenAiServer>>;
 let credentialId: string;
 const scripts = new Map<string, (request: ScriptedRequest, n: number) => ScriptedReply>();
 const counts = new Map<string, number>();
-const children: ChildProcess[] = [];
+const workers = workerProcesses();
 
 beforeAll(async () => {
   web = await startTestServer();
@@ -33,55 +32,22 @@ beforeAll(async () => {
     data: { id: credentialId, workspaceId: h.workspaceId, name: "openai", type: "openai", secret: encryptSecret(h.env.CREDENTIALS_KEY, { apiKey: "sk-test", baseURL: `${openai.url}/v1` }) },
   });
 });
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await once(child, "exit");
-    }
-  }
-});
+afterEach(() => workers.killAll());
 afterAll(async () => {
   await h?.close();
   await openai?.close();
   await web?.close();
 });
 
-/** A worker process (tests/worker/worker-process.ts) with short BullMQ locks, so a dead one's job moves on in ~2 s. */
-async function spawnWorker(): Promise<ChildProcess> {
-  const env = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    NODE_ENV: "test",
-    DATABASE_URL: h.env.DATABASE_URL,
-    REDIS_URL: h.env.REDIS_URL,
-    REDIS_PREFIX: h.env.REDIS_PREFIX,
-    JWT_SECRET: h.env.JWT_SECRET,
-    CREDENTIALS_KEY: h.env.CREDENTIALS_KEY,
-    HTTP_ALLOW_HOSTS: h.env.HTTP_ALLOW_HOSTS.join(","),
+/** Two slots, quick lock expiry (a killed worker's job moves on in about 2 s). */
+const spawnWorker = () =>
+  workers.spawn(h, {
+    ...QUICK_RECOVERY,
     WORKER_CONCURRENCY: "2",
-    WORKER_LOCK_DURATION_MS: "1500",
-    WORKER_STALLED_INTERVAL_MS: "1000",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     // The worker process's reconcile loop for this workspace (R22): a delivery stopped by another (R5) leaves
     // its failed job to the reconciler, as in production.
     RECONCILE_WORKSPACE_ID: h.workspaceId,
-  };
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("tests/worker/worker-process.ts")], {
-    env: env as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", process.env.TEST_LOG_LEVEL ? "inherit" : "ignore"],
   });
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("ready")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`worker process exited early (${code})`)));
-  });
-  return child;
-}
 
 /** The run's final state; recovery on a loaded machine can take longer than the harness's 15 s (but fails before the test's 60 s, with the reason). */
 async function finalState(runId: string) {
@@ -93,10 +59,7 @@ async function finalState(runId: string) {
   return h.waitForFinal(runId);
 }
 
-async function kill(child: ChildProcess) {
-  child.kill("SIGKILL");
-  if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
-}
+const kill = (child: ChildProcess) => killProcess(child);
 
 const rowStatus = async (runId: string, stepId: string) =>
   (await h.db.runStep.findFirst({ where: { runId, stepId }, orderBy: { attempt: "desc" }, select: { status: true } }))?.status ?? null;

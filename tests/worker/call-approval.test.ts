@@ -3,10 +3,8 @@
  * Redis and BullMQ workers, and worker processes SIGKILLed while an approval waits and while a child run is
  * in flight.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { once } from "node:events";
-import path from "node:path";
 import { newId } from "@algorythmos/domain";
 import { bytes, json, type Db } from "@algorythmos/platform";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +14,7 @@ import { reconcileOnce } from "../../worker/reconciler.js";
 import { afterRunEnd } from "../../worker/run-worker.js";
 import { createLogger, createMaintenanceQueue } from "@algorythmos/platform";
 import { startHarness, startTestServer, stepStatuses, type FinishedRun, type Harness } from "./harness.js";
+import { killProcess, QUICK_RECOVERY, workerProcesses } from "./worker-processes.js";
 
 type StepSpec = [string, string, Record<string, unknown>?];
 type EdgeSpec = [string, string, string?];
@@ -426,44 +425,14 @@ describe("reconciler safety nets", () => {
   });
 });
 
-/** A worker process (tests/worker/worker-process.ts), as in crash.test.ts, with quick lock expiry. */
-const processes: ChildProcess[] = [];
-async function spawnWorker(h: Harness): Promise<ChildProcess> {
-  const env = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    NODE_ENV: "test",
-    DATABASE_URL: h.env.DATABASE_URL,
-    REDIS_URL: h.env.REDIS_URL,
-    REDIS_PREFIX: h.env.REDIS_PREFIX,
-    JWT_SECRET: h.env.JWT_SECRET,
-    CREDENTIALS_KEY: h.env.CREDENTIALS_KEY,
-    HTTP_ALLOW_HOSTS: h.env.HTTP_ALLOW_HOSTS.join(","),
-    WORKER_CONCURRENCY: "4",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    WORKER_LOCK_DURATION_MS: "1500",
-    WORKER_STALLED_INTERVAL_MS: "1000",
+/** Worker processes with quick lock expiry, so a killed one's job moves on in about 2 s. */
+const workers = workerProcesses();
+const spawnWorker = (h: Harness) =>
+  workers.spawn(h, {
+    ...QUICK_RECOVERY,
     RECONCILE_WORKSPACE_ID: h.workspaceId,
-  };
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("tests/worker/worker-process.ts")], {
-    env: env as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", process.env.TEST_LOG_LEVEL ? "inherit" : "ignore"],
   });
-  processes.push(child);
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("ready")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`worker process exited early (${code})`)));
-  });
-  return child;
-}
-async function kill(child: ChildProcess) {
-  child.kill("SIGKILL");
-  if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
-}
+const kill = (child: ChildProcess) => killProcess(child);
 
 describe("SIGKILL", () => {
   let h: Harness;
@@ -471,7 +440,7 @@ describe("SIGKILL", () => {
     h = await startHarness({}, { worker: false });
   });
   afterEach(async () => {
-    for (const child of processes.splice(0)) if (child.exitCode === null && child.signalCode === null) await kill(child);
+    await workers.killAll();
   });
   afterAll(async () => {
     await h?.close();

@@ -4,7 +4,7 @@
  * restarted without its data or flushed while runs are accepted. Each run still ends `succeeded`, every step
  * is committed once, every send of a step carries its one Idempotency-Key, and recovery times are printed.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import { newId } from "@algorythmos/domain";
@@ -13,72 +13,23 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPrivateRedis, type PrivateRedis } from "../support/private-redis.js";
 import { startHarness, startTestServer, stepStatuses, workflow, type Harness } from "./harness.js";
+import { killProcess, QUICK_RECOVERY, workerProcesses } from "./worker-processes.js";
 
 let web: Awaited<ReturnType<typeof startTestServer>>;
-const children: ChildProcess[] = [];
+const workers = workerProcesses();
 
 beforeAll(async () => {
   web = await startTestServer();
 });
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await once(child, "exit");
-    }
-  }
-});
+afterEach(() => workers.killAll());
 afterAll(async () => {
   await web?.close();
 });
 
-/**
- * Short BullMQ locks, so a SIGKILLed worker's job is handed over in about 2 s: the tests that are not about
- * recovery time need not wait for the defaults.
- */
-const QUICK_RECOVERY = { WORKER_LOCK_DURATION_MS: "1500", WORKER_STALLED_INTERVAL_MS: "1000" };
-
-/**
- * A worker process (tests/worker/worker-process.ts) with the harness's environment; resolves once it is ready.
- * `settings: "defaults"` leaves the lock and stalled-check settings at their defaults (env.ts).
- */
-async function spawnWorker(h: Harness, extra: Record<string, string> = {}, settings: "quick" | "defaults" = "quick"): Promise<ChildProcess> {
-  const env = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    NODE_ENV: "test",
-    DATABASE_URL: h.env.DATABASE_URL,
-    REDIS_URL: h.env.REDIS_URL,
-    REDIS_PREFIX: h.env.REDIS_PREFIX,
-    JWT_SECRET: h.env.JWT_SECRET,
-    CREDENTIALS_KEY: h.env.CREDENTIALS_KEY,
-    HTTP_ALLOW_HOSTS: h.env.HTTP_ALLOW_HOSTS.join(","),
-    WORKER_CONCURRENCY: "4",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    ...(settings === "quick" ? QUICK_RECOVERY : {}),
-    ...extra,
-  };
-  // Its stderr shows only when TEST_LOG_LEVEL is set: a Redis restart makes ioredis complain, as expected.
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("tests/worker/worker-process.ts")], {
-    env: env as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", process.env.TEST_LOG_LEVEL ? "inherit" : "ignore"],
-  });
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("ready")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`worker process exited early (${code})`)));
-  });
-  return child;
-}
-
-async function kill(child: ChildProcess) {
-  child.kill("SIGKILL");
-  if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
-}
+/** `settings: "defaults"` leaves the lock and stalled-check settings at their defaults (env.ts). */
+const spawnWorker = (h: Harness, extra: Record<string, string> = {}, settings: "quick" | "defaults" = "quick") =>
+  workers.spawn(h, { ...(settings === "quick" ? QUICK_RECOVERY : {}), ...extra });
+const kill = (child: ChildProcess) => killProcess(child);
 
 describe("SIGKILL", () => {
   let h: Harness;

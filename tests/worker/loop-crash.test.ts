@@ -4,64 +4,25 @@
  * once: a finished iteration is never sent again, the interrupted one is sent again with its own
  * Idempotency-Key `<runId>:<stepId>@<i>`, the same on both attempts.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, startTestServer, type Harness } from "./harness.js";
+import { killProcess, QUICK_RECOVERY, workerProcesses } from "./worker-processes.js";
 
 let web: Awaited<ReturnType<typeof startTestServer>>;
 let h: Harness;
-const children: ChildProcess[] = [];
+const workers = workerProcesses();
 
 beforeAll(async () => {
   [h, web] = await Promise.all([startHarness({}, { worker: false }), startTestServer()]);
 });
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await once(child, "exit");
-    }
-  }
-});
+afterEach(() => workers.killAll());
 afterAll(async () => {
   await h?.close();
   await web?.close();
 });
 
 /** A worker process (tests/worker/worker-process.ts) with short BullMQ locks, so a dead worker's job moves on in about 2 s. */
-async function spawnWorker(): Promise<ChildProcess> {
-  const env = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    NODE_ENV: "test",
-    DATABASE_URL: h.env.DATABASE_URL,
-    REDIS_URL: h.env.REDIS_URL,
-    REDIS_PREFIX: h.env.REDIS_PREFIX,
-    JWT_SECRET: h.env.JWT_SECRET,
-    CREDENTIALS_KEY: h.env.CREDENTIALS_KEY,
-    HTTP_ALLOW_HOSTS: h.env.HTTP_ALLOW_HOSTS.join(","),
-    WORKER_CONCURRENCY: "4",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    WORKER_LOCK_DURATION_MS: "1500",
-    WORKER_STALLED_INTERVAL_MS: "1000",
-  };
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("tests/worker/worker-process.ts")], {
-    env: env as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", process.env.TEST_LOG_LEVEL ? "inherit" : "ignore"],
-  });
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("ready")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`worker process exited early (${code})`)));
-  });
-  return child;
-}
+const spawnWorker = () => workers.spawn(h, QUICK_RECOVERY);
 
 describe("SIGKILL mid-loop", () => {
   it("R25 R5 R18: a worker killed with SIGKILL during item 2 of 5 → another worker resumes at item 2; each item's POST takes effect once, with its own key", async () => {
@@ -86,8 +47,7 @@ describe("SIGKILL mid-loop", () => {
     const first = await spawnWorker();
     await h.enqueue(runId);
     await h.until("item 2's POST to reach the API", async () => web.charges.has(key(2)));
-    first.kill("SIGKILL");
-    await once(first, "exit");
+    await killProcess(first);
     expect((await h.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("running");
 
     await spawnWorker(); // BullMQ's stalled-job check hands it the job once the dead worker's lock expires
