@@ -1,5 +1,5 @@
 import { Form, useActionData, useNavigation } from "@remix-run/react";
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import type { AuthActionData } from "~/lib/auth-form.server";
 
 interface AuthFormProps {
@@ -15,13 +15,16 @@ interface AuthFormProps {
 export function AuthForm({ title, fields, footer }: AuthFormProps) {
   const data = useActionData<AuthActionData>() as AuthActionData | undefined;
   const busy = useNavigation().state === "submitting";
+  // "Wrong email or password" is about what was sent: once the person edits a field it no longer applies.
+  const [staleError, setStaleError] = useState<string | null>(null);
+  const formError = data?.error && data.error !== staleError ? data.error : null;
   return (
     <main className="page narrow">
       <h1>{title}</h1>
-      <Form method="post" className="stack" noValidate>
-        {data?.error ? (
+      <Form method="post" className="stack" noValidate onInput={() => setStaleError(data?.error ?? null)} onSubmit={() => setStaleError(null)}>
+        {formError ? (
           <p className="form-error" role="alert">
-            {data.error}
+            {formError}
           </p>
         ) : null}
         {fields(data)}
