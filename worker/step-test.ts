@@ -4,7 +4,7 @@
  * credentials, records nothing (no Run, no ledger) and answers `{ output, error, durationMs, logs }`.
  */
 import { randomUUID } from "node:crypto";
-import { isStepType, parseStepConfig, stepTypes, TestAssertion, type CredentialSecret, type CredentialType, type StepType } from "@algorythmos/domain";
+import { isStepType, parseStepConfig, stepTypes, TestAssertion, WorkflowDefinition, type CredentialSecret, type CredentialType, type Step, type StepType } from "@algorythmos/domain";
 import {
   bullPrefix,
   closeRedis,
@@ -26,6 +26,7 @@ import { loadCredential } from "./engine/credentials.js";
 import { engineStepHandler } from "./engine/engine-steps.js";
 import { toJson } from "./engine/ledger.js";
 import { stepTimeout } from "./engine/policy.js";
+import { exposeStepOutput } from "./engine/scope.js";
 import { AbortedError, StepError, errorMessage } from "./errors.js";
 import { evaluateExpression } from "./expressions.js";
 import { executors, type ExecutorArgs, type ExecutorResult, type RunContext } from "./executors/index.js";
@@ -74,7 +75,7 @@ export async function testStep(deps: Deps, job: StepTestJob, signal: AbortSignal
     const result = await Promise.race([
       executeRedacted(executor, {
         config: config as ExecutorArgs<StepType>["config"],
-        context: job.context as RunContext,
+        context: withStepKeys(workflow.definition.steps, job.context as RunContext),
         signal: bounded,
         env: deps.env,
         logger,
@@ -103,14 +104,18 @@ export async function testStep(deps: Deps, job: StepTestJob, signal: AbortSignal
  * one readable line each; none means the case passed.
  */
 export async function checkTestCase(deps: Deps, job: TestCaseCheckJob, signal: AbortSignal): Promise<TestCaseCheckResult> {
-  const run = await deps.db.run.findUnique({ where: { id: job.runId }, select: { status: true, output: true, error: true, input: true } });
+  const run = await deps.db.run.findUnique({ where: { id: job.runId }, select: { status: true, output: true, error: true, input: true, definition: true } });
   if (!run) return { failures: ["The run is gone"] };
   const failures: string[] = [];
   if (run.status !== "succeeded") failures.push(run.error ? `The run ${run.status}: ${run.error}` : `The run ended ${run.status}`);
   const rows = await deps.db.runStep.findMany({ where: { runId: job.runId }, orderBy: [{ attempt: "asc" }], select: { stepId: true, status: true, output: true } });
   const latest = new Map(rows.map((row) => [row.stepId, row]));
+  // The steps as the run captured them (R3): their keys name them too (R55).
+  const definedSteps = WorkflowDefinition.safeParse(run.definition).data?.steps ?? [];
   const steps: RunContext["steps"] = {};
   for (const [stepId, row] of latest) if (row.status === "succeeded") steps[stepId] = { output: row.output };
+  const context = withStepKeys(definedSteps, { input: run.input, steps } as RunContext);
+  const idOf = (idOrKey: string) => (latest.has(idOrKey) ? idOrKey : (definedSteps.find((s) => s.key === idOrKey)?.id ?? idOrKey));
   for (const [index, raw] of job.assertions.entries()) {
     const parsed = TestAssertion.safeParse(raw);
     const n = `Assertion ${index + 1}`;
@@ -122,7 +127,7 @@ export async function checkTestCase(deps: Deps, job: TestCaseCheckJob, signal: A
     const subject = assertion.stepId ? `step "${assertion.stepId}"` : "the run's output";
     let value: unknown;
     if (assertion.stepId) {
-      const row = latest.get(assertion.stepId);
+      const row = latest.get(idOf(assertion.stepId));
       if (!row || row.status !== "succeeded") {
         failures.push(`${n}: step "${assertion.stepId}" ${!row ? "did not run" : row.status === "skipped" ? "was skipped" : `ended ${row.status}`}, so it has no output`);
         continue;
@@ -138,7 +143,7 @@ export async function checkTestCase(deps: Deps, job: TestCaseCheckJob, signal: A
     } else if (assertion.kind === "jsonata") {
       try {
         // The predicate sees `value` (what is checked), the case's `input` and the run's `steps`.
-        const result = await evaluateExpression(assertion.expression, { input: run.input, steps, value } as RunContext, signal);
+        const result = await evaluateExpression(assertion.expression, { ...context, value } as RunContext, signal);
         if (!truthy(result)) failures.push(`${n}: ${assertion.expression} is ${short(result ?? null)} for ${subject}`);
       } catch (error) {
         failures.push(`${n}: ${errorMessage(error)}`);
@@ -149,6 +154,21 @@ export async function checkTestCase(deps: Deps, job: TestCaseCheckJob, signal: A
     }
   }
   return { failures };
+}
+
+/**
+ * R55, as in runs: each earlier step's output is `steps.<id>` and also `steps.<key>` (the same object), however
+ * the context was made (the last run's rows, pins and typed input are keyed by id). The id wins over a key.
+ */
+function withStepKeys(definedSteps: readonly Step[], context: RunContext): RunContext {
+  const byId = { steps: new Map(definedSteps.map((step) => [step.id, step])) };
+  const steps: RunContext["steps"] = { ...context.steps };
+  const keyed = { ...context, steps };
+  for (const step of definedSteps) {
+    const entry = context.steps[step.id];
+    if (entry && !Object.hasOwn(context.steps, step.key ?? step.id)) exposeStepOutput(byId, keyed, step, entry.output);
+  }
+  return keyed;
 }
 
 /** JSON with object keys sorted: equal values, equal strings. */
