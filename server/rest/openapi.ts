@@ -119,6 +119,7 @@ const TAGS = [
   { name: "versions", description: "Named versions, their diff and restore" },
   { name: "runs", description: "Runs and their step attempts" },
   { name: "steps", description: "The step-type registry and connector tests" },
+  { name: "templates", description: "The templates gallery: ready-made workflow definitions, the same for everyone" },
   { name: "webhooks", description: "Webhook triggers: the URL holds the workflow's secret" },
 ];
 

@@ -4,6 +4,7 @@ import {
   CreateCredentialInput,
   CreateVersionInput,
   CreateWorkflowInput,
+  findTemplate,
   ImportWorkflowInput,
   InviteMemberInput,
   LogInInput,
@@ -14,6 +15,8 @@ import {
   StartRunInput,
   TestConnectorInput,
   UpdateWorkflowInput,
+  WORKFLOW_TEMPLATES,
+  type WorkflowTemplate,
 } from "@algorythmos/domain";
 import type { Context } from "hono";
 import { z } from "zod";
@@ -331,6 +334,18 @@ export const REST_ROUTES: RestRoute[] = [
     handle: () => ({ items: listStepTypes(), nextCursor: null }),
   }),
   route({
+    operationId: "listTemplates", method: "get", path: "/templates", tag: "templates", public: true,
+    summary: "The templates gallery, in display order (GraphQL workflowTemplates); create one with POST /api/workflows",
+    status: 200, response: S.pageOf(S.WorkflowTemplate, "WorkflowTemplate"),
+    handle: () => ({ items: [...WORKFLOW_TEMPLATES], nextCursor: null }),
+  }),
+  route({
+    operationId: "getTemplate", method: "get", path: "/templates/{id}", tag: "templates", public: true,
+    summary: "One template of the gallery, by its id (llm-summarise, …)",
+    status: 200, response: S.WorkflowTemplate, errors: ["NOT_FOUND"],
+    handle: ({ param }) => templateById(param("id")),
+  }),
+  route({
     operationId: "testConnector", method: "post", path: "/connectors/test", tag: "steps",
     summary: "Try a connector from a worker, without side effects: { ok, message } within 20 s",
     body: TestConnectorInput, status: 200, response: S.ConnectorTestResult, errors: ["NOT_FOUND"],
@@ -343,6 +358,13 @@ export const REST_ROUTES: RestRoute[] = [
     handle: async ({ deps, caller, json }) => createApiToken(deps, caller, await json()),
   }),
 ];
+
+/** A template by id, or NOT_FOUND saying where the ids are (the id is echoed shortened: it comes from the URL). */
+function templateById(id: string): WorkflowTemplate {
+  const template = findTemplate(id);
+  if (!template) throw new AppError("NOT_FOUND", `No template ${JSON.stringify(id.slice(0, 100))}: GET /api/templates lists the templates and their ids`);
+  return template;
+}
 
 /** Parses a query string with a route's schema: BAD_USER_INPUT naming the parameter otherwise. */
 export function parseQuery<Query extends z.ZodObject>(schema: Query, values: Record<string, string>): z.output<Query> {

@@ -1,4 +1,15 @@
-import { CREDENTIAL_TYPE_NAMES, EdgeLabel, IMPORT_FORMATS, PageArgs, ROLES, RUN_STATUSES, RunsFilter, STEP_STATUSES, WORKFLOW_EXPORT_FORMAT } from "@algorythmos/domain";
+import {
+  CREDENTIAL_TYPE_NAMES,
+  EdgeLabel,
+  IMPORT_FORMATS,
+  PageArgs,
+  ROLES,
+  RUN_STATUSES,
+  RunsFilter,
+  STEP_STATUSES,
+  TEMPLATE_CATEGORIES,
+  WORKFLOW_EXPORT_FORMAT,
+} from "@algorythmos/domain";
 import { z } from "zod";
 
 /**
@@ -87,6 +98,16 @@ const Step = z
   })
   .meta({ id: "Step" });
 const Edge = z.object({ id, source: id, target: id, label: EdgeLabel.optional() }).meta({ id: "Edge" });
+const TestCase = z
+  .object({
+    id,
+    name: z.string(),
+    input: z.unknown().meta({ description: "The run input of the case" }),
+    assertions: z.array(
+      z.object({ kind: z.enum(["equals", "jsonata", "schema"]), stepId: id.optional() }).catchall(z.unknown()).meta({ description: "equals (expected), jsonata (expression) or schema (schema)" }),
+    ),
+  })
+  .meta({ id: "TestCase", description: "A named test case: a run input and what its run must produce (R49)" });
 export const Definition = z
   .object({
     schemaVersion: z.literal(1),
@@ -95,6 +116,8 @@ export const Definition = z
     steps: z.array(Step),
     edges: z.array(Edge),
     settings: z.object({ maxConcurrentRuns: z.number().int().optional(), errorWorkflowId: z.string().optional() }).optional(),
+    pinned: z.record(z.string(), z.unknown()).optional().meta({ description: "Pinned step outputs by step id (R47); absent when nothing is pinned" }),
+    testCases: z.array(TestCase).optional().meta({ description: "Test cases (R49); absent when there are none" }),
   })
   .meta({ id: "WorkflowDefinition" });
 const Problem = z
@@ -257,6 +280,19 @@ export const StepType = z
     outputSchema: z.unknown().meta({ description: "JSON Schema of a succeeded step's output" }),
   })
   .meta({ id: "StepType" });
+export const WorkflowTemplate = z
+  .object({
+    id: id.meta({ description: "Stable template id, e.g. llm-summarise" }),
+    title: z.string().meta({ description: "Its name for people (also the created workflow's default name)" }),
+    description: z.string().meta({ description: "One line: what it does" }),
+    category: z.enum(TEMPLATE_CATEGORIES as [string, ...string[]]).meta({ description: "Its gallery group" }),
+    credentialTypes: z
+      .array(z.enum(CREDENTIAL_TYPE_NAMES as [string, ...string[]]))
+      .meta({ description: "Credential types its steps need before it can run; empty when none" }),
+    // Pass it to POST /api/workflows as `definition` (with `name`) to create the workflow.
+    definition: Definition,
+  })
+  .meta({ id: "WorkflowTemplate", description: "A ready-made workflow from the templates gallery" });
 export const ConnectorTestResult = z.object({ ok: z.boolean(), message: z.string() }).meta({ id: "ConnectorTestResult" });
 const ApiToken = z
   .object({ id, name: z.string(), createdAt: timestamp, lastUsedAt: timestamp.nullable(), revokedAt: timestamp.nullable() })

@@ -209,6 +209,9 @@ describe("every operation, called for real, answers what the document says", () 
     expect((await call("startRun", { json: { workflowId: broken.id }, token: session })).status).toBe(422);
 
     expect((await call("listStepTypes")).body.items.length).toBeGreaterThan(5);
+    const templates = (await call("listTemplates")).body.items as { id: string }[];
+    expect((await call("getTemplate", { params: { id: templates[0]!.id } })).body.id).toBe(templates[0]!.id);
+    expect((await call("getTemplate", { params: { id: "no-such-template" } })).status).toBe(404);
     const tested = (await call("testConnector", { json: { type: "http.request", config: { method: "GET", url: `${echo.url}/ping` } }, token: session })).body;
     // Whether the worker reached the echo server is tested elsewhere (a loaded machine may answer "no worker answered"); here the shape counts.
     expect(tested).toEqual({ ok: expect.any(Boolean), message: expect.any(String) });
@@ -293,7 +296,7 @@ describe("the document", () => {
 
   it("claims no credentials for public operations, and the bearer token for the others", () => {
     const publicOnes = operations().filter(({ operation }) => Array.isArray(operation.security) && operation.security.length === 0).map(({ operation }) => operation.operationId);
-    expect(publicOnes.sort()).toEqual(["listStepTypes", "logIn", "logOut", "refreshSession", "signUp", "triggerWebhook"]);
+    expect(publicOnes.sort()).toEqual(["getTemplate", "listStepTypes", "listTemplates", "logIn", "logOut", "refreshSession", "signUp", "triggerWebhook"]);
     expect(doc.security).toContainEqual({ bearer: [] });
   });
 

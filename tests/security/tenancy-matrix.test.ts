@@ -224,6 +224,8 @@ const PUBLIC = {
   "REST POST /api/auth/refresh": "as refreshSession",
   "REST POST /api/auth/logout": "as logOut",
   "REST GET /api/step-types": "as stepTypes",
+  "REST GET /api/templates": "as workflowTemplates",
+  "REST GET /api/templates/{id}": "as workflowTemplates",
 };
 
 /** Rows of the shared authorisation table, by the operation they cover. */
