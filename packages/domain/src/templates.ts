@@ -39,6 +39,20 @@ const step = (key: string, type: string, name: string, config: Record<string, un
   ...extra,
 });
 const edge = (source: string, target: string, label?: string) => ({ id: `${source}-${label ?? "to"}-${target}`, source, target, ...(label && { label }) });
+/** Edges along a straight path: chain("a", "b", "c") is a → b → c. */
+const chain = (...keys: string[]) => keys.slice(1).map((target, i) => edge(keys[i]!, target));
+
+/** Triggers start the flow, in the first column. */
+const webhookTrigger = (key: string, name: string, responseMode: "immediate" | "output") => step(key, "trigger.webhook", name, { responseMode }, at(0));
+const manualTrigger = (key: string, name: string) => step(key, "trigger.manual", name, {}, at(0));
+
+/** Left empty on purpose: the user picks their own credential, and the step shows "Choose a credential" until then. */
+const CHOOSE_CREDENTIAL = { credentialId: "" };
+/** http.request configs for a JSON API. */
+const postJson = (url: string, body: unknown, extra: Record<string, unknown> = {}) => ({ method: "POST", url, headers: { "Content-Type": "application/json" }, body, ...extra });
+const getJson = (url: string, extra: Record<string, unknown> = {}) => ({ method: "GET", url, headers: { Accept: "application/json" }, ...extra });
+/** Where a Slack-compatible incoming webhook URL goes (the user pastes theirs). */
+const CHAT_WEBHOOK_URL = "https://hooks.slack.com/services/YOUR/WEBHOOK/URL";
 
 /** Which credential types a definition still needs: those whose step says "Choose a credential" (the registry's schema). */
 function neededCredentialTypes(definition: WorkflowDefinition): CredentialType[] {
@@ -53,44 +67,37 @@ function neededCredentialTypes(definition: WorkflowDefinition): CredentialType[]
   return types;
 }
 
-function template(meta: Omit<WorkflowTemplate, "definition" | "credentialTypes">, definition: WorkflowDefinitionInput): WorkflowTemplate {
-  const parsed = WorkflowDefinition.parse(definition);
+/** A template: its definition is named after its title (the created workflow's name). */
+function template(meta: Omit<WorkflowTemplate, "definition" | "credentialTypes">, definition: Omit<WorkflowDefinitionInput, "name">): WorkflowTemplate {
+  const parsed = WorkflowDefinition.parse({ ...definition, name: meta.title });
   return { ...meta, credentialTypes: neededCredentialTypes(parsed), definition: parsed };
 }
 
 const webhookToChat = template(
   { id: "webhook-to-chat", title: "Post new signups to a chat channel", description: "Receive a webhook, format a message and post it to a Slack-style incoming webhook.", category: "Notifications" },
   {
-    name: "Post new signups to a chat channel",
     description: "A webhook receives a signup ({ name, email, plan }); the message is formatted and posted to a Slack-compatible incoming webhook URL.",
     steps: [
-      step("signup", "trigger.webhook", "New signup", { responseMode: "immediate" }, at(0)),
+      webhookTrigger("signup", "New signup", "immediate"),
       step("format_message", "transform", "Format message", { expression: '{ "text": ":tada: New signup: " & input.name & " <" & input.email & "> on the " & (input.plan ? input.plan : "free") & " plan" }' }, at(1)),
-      step(
-        "post_to_channel",
-        "http.request",
-        "Post to channel",
-        { method: "POST", url: "https://hooks.slack.com/services/YOUR/WEBHOOK/URL", headers: { "Content-Type": "application/json" }, body: "{{ steps.format_message.output }}" },
-        at(2),
-      ),
+      step("post_to_channel", "http.request", "Post to channel", postJson(CHAT_WEBHOOK_URL, "{{ steps.format_message.output }}"), at(2)),
     ],
-    edges: [edge("signup", "format_message"), edge("format_message", "post_to_channel")],
+    edges: chain("signup", "format_message", "post_to_channel"),
   },
 );
 
 const llmSummarise = template(
   { id: "llm-summarise", title: "Summarise text with an LLM", description: "Send a webhook payload to an OpenAI model and get a three-bullet summary back.", category: "AI" },
   {
-    name: "Summarise text with an LLM",
     description: "POST { title, text } to the webhook; the model answers with a short summary, returned as the webhook's response.",
     steps: [
-      step("document", "trigger.webhook", "Document received", { responseMode: "output" }, at(0)),
+      webhookTrigger("document", "Document received", "output"),
       step(
         "summarise",
         "openai.chat",
         "Summarise",
         {
-          credentialId: "",
+          ...CHOOSE_CREDENTIAL,
           model: "gpt-4o-mini",
           temperature: 0.2,
           messages: [
@@ -102,17 +109,16 @@ const llmSummarise = template(
       ),
       step("result", "transform", "Shape the answer", { expression: '{ "title": input.title, "summary": steps.summarise.output.content, "tokens": steps.summarise.output.usage.total_tokens }' }, at(2)),
     ],
-    edges: [edge("document", "summarise"), edge("summarise", "result")],
+    edges: chain("document", "summarise", "result"),
   },
 );
 
 const expenseApproval = template(
   { id: "expense-approval", title: "Expense approval", description: "Pause for a person to approve an expense, then pay it or email the requester.", category: "Approvals" },
   {
-    name: "Expense approval",
     description: "A webhook submits an expense ({ amount, currency, reason, requesterEmail }); an editor approves or rejects it. Approved ones are sent to the payments API, rejected ones get an email.",
     steps: [
-      step("expense", "trigger.webhook", "Expense submitted", { responseMode: "immediate" }, at(0)),
+      webhookTrigger("expense", "Expense submitted", "immediate"),
       step(
         "review",
         "approval",
@@ -125,55 +131,53 @@ const expenseApproval = template(
         "record_payment",
         "http.request",
         "Record payment",
-        { method: "POST", url: "https://payments.example.com/api/expenses", headers: { "Content-Type": "application/json" }, body: { amount: "{{ input.amount }}", currency: "{{ input.currency }}", reason: "{{ input.reason }}", approvedBy: "{{ steps.review.output.decidedBy.name }}" } },
+        postJson("https://payments.example.com/api/expenses", { amount: "{{ input.amount }}", currency: "{{ input.currency }}", reason: "{{ input.reason }}", approvedBy: "{{ steps.review.output.decidedBy.name }}" }),
         at(3, -0.6),
       ),
       step(
         "notify_rejection",
         "email.postmark",
         "Email the requester",
-        { credentialId: "", from: "finance@example.com", to: "{{ input.requesterEmail }}", subject: "Your expense was not approved", textBody: "Your expense of {{ input.amount }} {{ input.currency }} for \"{{ input.reason }}\" was rejected.\n\nComment: {{ steps.review.output.comment }}" },
+        { ...CHOOSE_CREDENTIAL, from: "finance@example.com", to: "{{ input.requesterEmail }}", subject: "Your expense was not approved", textBody: "Your expense of {{ input.amount }} {{ input.currency }} for \"{{ input.reason }}\" was rejected.\n\nComment: {{ steps.review.output.comment }}" },
         at(3, 0.6),
       ),
     ],
-    edges: [edge("expense", "review"), edge("review", "approved"), edge("approved", "record_payment", "true"), edge("approved", "notify_rejection", "false")],
+    edges: [...chain("expense", "review", "approved"), edge("approved", "record_payment", "true"), edge("approved", "notify_rejection", "false")],
   },
 );
 
 const statusMonitor = template(
   { id: "scheduled-status-check", title: "Scheduled status check", description: "Every weekday at 9:00, fetch a status page and email when something is degraded.", category: "Monitoring" },
   {
-    name: "Scheduled status check",
     description: "A schedule fetches GitHub's status API; when its indicator is not \"none\", an alert email goes out.",
     steps: [
       step("every_morning", "trigger.cron", "Weekdays at 9:00", { cron: "0 9 * * 1-5", timezone: "UTC" }, at(0)),
-      step("fetch_status", "http.request", "Fetch status", { method: "GET", url: "https://www.githubstatus.com/api/v2/status.json", headers: { Accept: "application/json" }, timeoutMs: 10_000 }, at(1)),
+      step("fetch_status", "http.request", "Fetch status", getJson("https://www.githubstatus.com/api/v2/status.json", { timeoutMs: 10_000 }), at(1)),
       step("is_degraded", "condition", "Degraded?", { expression: 'steps.fetch_status.output.body.status.indicator != "none"' }, at(2)),
       step(
         "send_alert",
         "email.postmark",
         "Send alert",
-        { credentialId: "", from: "alerts@example.com", to: "oncall@example.com", subject: "GitHub status: {{ steps.fetch_status.output.body.status.description }}", textBody: "The status page reports \"{{ steps.fetch_status.output.body.status.description }}\" (indicator {{ steps.fetch_status.output.body.status.indicator }}).\n\nhttps://www.githubstatus.com" },
+        { ...CHOOSE_CREDENTIAL, from: "alerts@example.com", to: "oncall@example.com", subject: "GitHub status: {{ steps.fetch_status.output.body.status.description }}", textBody: "The status page reports \"{{ steps.fetch_status.output.body.status.description }}\" (indicator {{ steps.fetch_status.output.body.status.indicator }}).\n\nhttps://www.githubstatus.com" },
         at(3),
       ),
     ],
-    edges: [edge("every_morning", "fetch_status"), edge("fetch_status", "is_degraded"), edge("is_degraded", "send_alert", "true")],
+    edges: [...chain("every_morning", "fetch_status", "is_degraded"), edge("is_degraded", "send_alert", "true")],
   },
 );
 
 const weatherAgent = template(
   { id: "agent-with-http-tool", title: "AI agent with an HTTP tool", description: "An agent that calls a weather API as a tool to answer a travel question.", category: "AI" },
   {
-    name: "AI agent with an HTTP tool",
     description: "Run it with { \"question\": \"Do I need an umbrella in Lisbon tomorrow?\" }. The agent calls the Open-Meteo forecast API as a tool and answers.",
     steps: [
-      step("ask", "trigger.manual", "Question", {}, at(0)),
+      manualTrigger("ask", "Question"),
       step(
         "travel_agent",
         "ai.agent",
         "Travel assistant",
         {
-          credentialId: "",
+          ...CHOOSE_CREDENTIAL,
           model: "gpt-4o-mini",
           systemPrompt: "You are a concise travel assistant. Use the forecast tool for any weather question; give temperatures in °C.",
           task: "{{ input.question }}",
@@ -194,19 +198,18 @@ const weatherAgent = template(
       ),
       step("answer", "transform", "Answer", { expression: '{ "answer": steps.travel_agent.output.content, "toolCalls": steps.travel_agent.output.toolCalls }' }, at(2)),
     ],
-    edges: [edge("ask", "travel_agent"), edge("travel_agent", "answer")],
+    edges: chain("ask", "travel_agent", "answer"),
   },
 );
 
 const enrichEach = template(
   { id: "loop-over-items", title: "Enrich a list of records", description: "Loop over user ids, fetch each user from an API and collect the names and emails.", category: "Data" },
   {
-    name: "Enrich a list of records",
     description: "Run it with { \"userIds\": [1, 2, 3] }. The loop fetches each user (3 at a time) and the last step collects them.",
     steps: [
-      step("start", "trigger.manual", "User ids", {}, at(0)),
+      manualTrigger("start", "User ids"),
       step("each_user", "loop", "For each user", { items: "input.userIds", concurrency: 3, maxItems: 100, onItemError: "continue" }, at(1)),
-      step("fetch_user", "http.request", "Fetch user", { method: "GET", url: "https://jsonplaceholder.typicode.com/users/{{ item }}", headers: { Accept: "application/json" } }, at(2, 1)),
+      step("fetch_user", "http.request", "Fetch user", getJson("https://jsonplaceholder.typicode.com/users/{{ item }}"), at(2, 1)),
       step("collect", "transform", "Collect contacts", { expression: 'steps.each_user.output.{ "name": body.name, "email": body.email, "company": body.company.name }' }, at(2)),
     ],
     edges: [edge("start", "each_user"), edge("each_user", "fetch_user", "body"), edge("each_user", "collect")],
@@ -216,15 +219,14 @@ const enrichEach = template(
 const errorBranch = template(
   { id: "error-branch", title: "Handle API failures", description: "Call an API; if it fails, post the error to a chat channel instead of failing the run.", category: "Notifications" },
   {
-    name: "Handle API failures",
     description: "The order is forwarded to the fulfilment API. The call branches on errors: a failure follows the error edge and reports it.",
     steps: [
-      step("order", "trigger.webhook", "Order placed", { responseMode: "immediate" }, at(0)),
+      webhookTrigger("order", "Order placed", "immediate"),
       step(
         "create_shipment",
         "http.request",
         "Create shipment",
-        { method: "POST", url: "https://fulfilment.example.com/api/shipments", headers: { "Content-Type": "application/json" }, body: "{{ input }}", retry: { maxAttempts: 3, backoffMs: 2000 } },
+        postJson("https://fulfilment.example.com/api/shipments", "{{ input }}", { retry: { maxAttempts: 3, backoffMs: 2000 } }),
         at(1),
         { onError: "branch" },
       ),
@@ -233,7 +235,7 @@ const errorBranch = template(
         "report_failure",
         "http.request",
         "Report failure",
-        { method: "POST", url: "https://hooks.slack.com/services/YOUR/WEBHOOK/URL", headers: { "Content-Type": "application/json" }, body: { text: ":warning: Shipment for order {{ input.id }} failed: {{ steps.create_shipment.output.error.message }}" } },
+        postJson(CHAT_WEBHOOK_URL, { text: ":warning: Shipment for order {{ input.id }} failed: {{ steps.create_shipment.output.error.message }}" }),
         at(2, 0.6),
       ),
     ],
@@ -244,10 +246,9 @@ const errorBranch = template(
 const codeTransform = template(
   { id: "code-transform", title: "Clean up data with code", description: "Normalise an order list in JavaScript, then total it with an expression. No credentials needed.", category: "Data" },
   {
-    name: "Clean up data with code",
     description: "Run it with the sample input below. A code step trims and normalises each order; a transform totals them per currency.",
     steps: [
-      step("orders", "trigger.manual", "Orders", {}, at(0)),
+      manualTrigger("orders", "Orders"),
       step(
         "normalise",
         "code",
@@ -268,7 +269,7 @@ const codeTransform = template(
       ),
       step("totals", "transform", "Totals", { expression: '{ "count": $count(steps.normalise.output.result), "total": $sum(steps.normalise.output.result.amount), "customers": $distinct(steps.normalise.output.result.customer) }' }, at(2)),
     ],
-    edges: [edge("orders", "normalise"), edge("normalise", "totals")],
+    edges: chain("orders", "normalise", "totals"),
     testCases: [
       {
         id: "sample",
