@@ -30,6 +30,7 @@ import {
   moveSteps,
   parseStepsJson,
   pasteSteps,
+  stepMap,
   type StepsFragment,
 } from "~/lib/doc-edits";
 import { autoLayout, besidePosition, boundsOf, centredAt, DEFAULT_NODE_SIZE, freePosition, GAP_X, pasteOffset, type Point, type Rect } from "~/lib/layout";
@@ -140,6 +141,11 @@ export interface CanvasApi {
   addStep(type: StepTypeInfo): string | null;
   tidyUp(): void;
 }
+
+/** How far an arrow key moves the selected steps, in flow pixels (Shift: the larger step). */
+export const ARROW_STEP = 10;
+export const ARROW_STEP_LARGE = 50;
+const ARROW_KEYS: Record<string, Point | undefined> = { ArrowLeft: { x: -1, y: 0 }, ArrowRight: { x: 1, y: 0 }, ArrowUp: { x: 0, y: -1 }, ArrowDown: { x: 0, y: 1 } };
 
 type Notice = { kind: "info" | "error"; text: string };
 const isEditableTarget = (target: EventTarget | null) =>
@@ -569,6 +575,35 @@ export function Canvas({ doc, definition, problemsByStep, stepStatuses, typeLabe
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Arrow keys move the selected steps through the doc (co-editors see it, Ctrl+Z undoes it). Taken in the
+  // capture phase, before React Flow's own arrow handling, which would move them in this tab only.
+  useEffect(() => {
+    const onArrow = (event: KeyboardEvent) => {
+      const direction = ARROW_KEYS[event.key];
+      if (!direction || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+      if (isEditableTarget(event.target) || document.querySelector("[role='dialog']")) return;
+      const onCanvasOrPage = !!(event.target as HTMLElement | null)?.closest?.(".react-flow") || event.target === document.body;
+      const selection = selectedSteps();
+      if (!onCanvasOrPage || !selection.length) return;
+      event.preventDefault();
+      event.stopPropagation();
+      if (latest.current.readOnly) return;
+      const distance = event.shiftKey ? ARROW_STEP_LARGE : ARROW_STEP;
+      // Presses in a row merge into one undo step (the undo manager's capture timeout), like one drag.
+      // From the doc's positions, not the drawn ones: a press can come before the previous one is drawn.
+      const { doc: ydoc } = latest.current;
+      const moves = selection.map((n) => {
+        const position = stepMap(ydoc, n.id)?.get("position") as Y.Map<unknown> | undefined;
+        const x = typeof position?.get("x") === "number" ? (position.get("x") as number) : n.position.x;
+        const y = typeof position?.get("y") === "number" ? (position.get("y") as number) : n.position.y;
+        return { id: n.id, x: x + direction.x * distance, y: y + direction.y * distance };
+      });
+      moveSteps(ydoc, moves);
+    };
+    window.addEventListener("keydown", onArrow, { capture: true });
+    return () => window.removeEventListener("keydown", onArrow, { capture: true });
   }, []); // eslint-disable-line react-hooks/exhaustive-deps
 
   // A notice fades after a while (an error stays longer, and until the next one).

@@ -11,6 +11,7 @@ export const SHORTCUTS: { group: string; items: { keys: string[]; action: string
       { keys: ["Ctrl", "V"], action: "Paste steps, here or in another workflow" },
       { keys: ["Ctrl", "D"], action: "Duplicate the selected steps" },
       { keys: ["Delete"], action: "Delete the selected steps or edges" },
+      { keys: ["Arrows"], action: "Move the selected steps (with Shift: further)" },
     ],
   },
   {
