@@ -6,6 +6,8 @@ export interface StepTypeView {
   description: string;
   category: string;
   sideEffects: string;
+  /** The Credential.type its `config.credentialId` names; null for a step without a credential. */
+  credentialType: string | null;
   configSchema: unknown;
   outputSchema: unknown;
 }
@@ -17,6 +19,7 @@ const STEP_TYPES: StepTypeView[] = STEP_TYPE_NAMES.map((type) => ({
   description: stepTypes[type].description,
   category: stepTypes[type].category,
   sideEffects: stepTypes[type].sideEffects,
+  credentialType: stepTypes[type].credentialType ?? null,
   configSchema: stepConfigJsonSchema(type),
   outputSchema: stepOutputJsonSchema(type),
 }));

@@ -44,12 +44,10 @@ function setOnError(doc: Y.Doc, stepId: string, value: OnError) {
   }, LOCAL_ORIGIN);
 }
 
-/** Which credential type each step type's `credentialId` refers to. */
-const CREDENTIAL_TYPE_OF_STEP: Record<string, string> = { "openai.chat": "openai", "email.postmark": "postmark" };
-
 /** The selected step: its name, its config (a form generated from the type's JSON Schema) and notes. */
 export function StepPanel({ doc, step, stepType, problems, readOnly, provider, me, credentials, allSteps }: StepPanelProps) {
-  const credentialType = CREDENTIAL_TYPE_OF_STEP[step.type];
+  // The registry says which credential type a step's credentialId names (StepType.credentialType).
+  const credentialType = stepType?.credentialType;
   const usable = credentials && credentialType ? credentials.filter((c) => c.type === credentialType) : undefined;
   const nameId = useId();
   const notesLabelId = useId();

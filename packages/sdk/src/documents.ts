@@ -110,7 +110,7 @@ export const EDITOR = graphql(`
   query Editor($id: ID!) {
     me { id email name workspaces { id name role } }
     workflow(id: $id) { id name workspaceId }
-    stepTypes { type label category description configSchema }
+    stepTypes { type label category description configSchema credentialType }
   }
 `);
 

@@ -9,6 +9,10 @@ const StepTypeRef = builder.objectRef<StepTypeView>("StepType").implement({
     description: t.exposeString("description", { description: "What it does." }),
     category: t.exposeString("category", { description: "Its group in the studio's palette, e.g. trigger." }),
     sideEffects: t.exposeString("sideEffects", { description: "What it does outside: none, idempotent (retried safely) or at-most-once (never sent twice silently)." }),
+    credentialType: t.exposeString("credentialType", {
+      nullable: true,
+      description: "The Credential.type its config.credentialId names (openai, postmark, httpHeader); null when it takes no credential.",
+    }),
     configSchema: t.field({ type: "JSON", description: "The step's config as JSON Schema.", resolve: (s) => s.configSchema }),
     outputSchema: t.field({ type: "JSON", description: "What a succeeded step records as its output (steps.<id>.output), as JSON Schema.", resolve: (s) => s.outputSchema }),
   }),
