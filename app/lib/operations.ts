@@ -113,6 +113,9 @@ export const DUPLICATE_WORKFLOW = op(documents.DUPLICATE_WORKFLOW);
 export const DELETE_WORKFLOW = op(documents.DELETE_WORKFLOW);
 export const IMPORT_WORKFLOW = op(documents.IMPORT_WORKFLOW);
 export const EXPORT_WORKFLOW = op(documents.EXPORT_WORKFLOW);
+export const WORKFLOW_TEMPLATES = op(documents.WORKFLOW_TEMPLATES);
+/** A template as the gallery shows it (the definition stays on the server until "Use template"). */
+export type TemplateSummary = Omit<ResultOf<typeof documents.WORKFLOW_TEMPLATES>["workflowTemplates"][number], "definition">;
 
 // ---------- draft and publish, approvals (#15) ----------
 // Hand-typed for now: schema.graphql gains #15's fields when it is regenerated at the end of the round; these

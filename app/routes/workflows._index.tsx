@@ -1,12 +1,24 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useFetcher, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
-import { useId, useState, type ChangeEvent } from "react";
+import { useEffect, useId, useState, type ChangeEvent } from "react";
 import { Field } from "~/components/Field";
+import { TemplatesGallery, type TemplatesGalleryProps } from "~/components/TemplatesGallery";
 import { TopBar } from "~/components/TopBar";
+import { Dialog, DialogClose } from "~/components/ui/Dialog";
 import { execute, requireData } from "~/lib/graphql.server";
 import { formatTime } from "~/lib/live";
-import { CREATE_WORKFLOW, DELETE_WORKFLOW, DUPLICATE_WORKFLOW, IMPORT_WORKFLOW, ME, WORKFLOWS, type WorkflowSummary } from "~/lib/operations";
+import {
+  CREATE_WORKFLOW,
+  DELETE_WORKFLOW,
+  DUPLICATE_WORKFLOW,
+  IMPORT_WORKFLOW,
+  ME,
+  WORKFLOW_TEMPLATES,
+  WORKFLOWS,
+  type TemplateSummary,
+  type WorkflowSummary,
+} from "~/lib/operations";
 
 export const meta: MetaFunction = () => [{ title: "Workflows · Algorythmos Studio" }];
 
@@ -14,10 +26,18 @@ export async function loader({ context, request }: LoaderFunctionArgs) {
   const { me } = await requireData(context, request, ME);
   const wanted = new URL(request.url).searchParams.get("workspace");
   const workspace = me.workspaces.find((w) => w.id === wanted) ?? me.workspaces[0] ?? null;
-  if (!workspace) return { me, workspace: null, workflows: [] };
-  const data = await requireData(context, request, WORKFLOWS, { workspaceId: workspace.id, first: 100 });
-  return { me, workspace, workflows: data.workflows.edges.map((edge) => edge.node) };
+  if (!workspace) return { me, workspace: null, workflows: [], templates: [] as TemplateSummary[] };
+  const [data, gallery] = await Promise.all([
+    requireData(context, request, WORKFLOWS, { workspaceId: workspace.id, first: 100 }),
+    requireData(context, request, WORKFLOW_TEMPLATES),
+  ]);
+  // The cards need no definitions: "Use template" reads the chosen one on the server.
+  const templates: TemplateSummary[] = gallery.workflowTemplates.map(({ definition: _definition, ...summary }) => summary);
+  return { me, workspace, workflows: data.workflows.edges.map((edge) => edge.node), templates };
 }
+
+/** Why a viewer sees the create buttons disabled. */
+const VIEWER_REASON = "Viewers can’t create workflows in this workspace: ask an owner to make you an editor.";
 
 interface ActionData {
   intent: string;
@@ -42,6 +62,21 @@ export async function action({ context, request }: ActionFunctionArgs): Promise<
   if (intent === "delete") {
     const result = await execute(context, request, DELETE_WORKFLOW, { id: String(form.get("id") ?? "") });
     return result.ok ? { intent, error: null, fields: {}, message: `Deleted “${result.data.deleteWorkflow.name}”` } : fail(result.error);
+  }
+  if (intent === "template") {
+    const templateId = String(form.get("templateId") ?? "").trim();
+    const { workflowTemplates } = await requireData(context, request, WORKFLOW_TEMPLATES);
+    const template = workflowTemplates.find((entry) => entry.id === templateId);
+    if (!template) {
+      const error = templateId ? `There is no template “${templateId.slice(0, 100)}”. Pick one from the gallery.` : "Pick a template from the gallery.";
+      return { intent, error, fields: {} };
+    }
+    const result = await execute(context, request, CREATE_WORKFLOW, { input: { workspaceId, name: template.title, definition: template.definition } });
+    if (!result.ok) {
+      if (result.error.code === "UNAUTHENTICATED") return redirect("/login?redirectTo=/workflows");
+      return { intent, error: `Could not create “${template.title}”: ${result.error.message}`, fields: {} };
+    }
+    return redirect(`/workflows/${encodeURIComponent(result.data.createWorkflow.id)}`);
   }
   if (intent === "import") {
     const text = String(form.get("json") ?? "").trim();
@@ -69,23 +104,30 @@ export async function action({ context, request }: ActionFunctionArgs): Promise<
 }
 
 export default function Workflows() {
-  const { me, workspace, workflows } = useLoaderData<typeof loader>();
+  const { me, workspace, workflows, templates } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>() as ActionData | undefined;
-  const navigation = useNavigation();
   const submit = useSubmit();
-  const creating = navigation.state === "submitting" && navigation.formData?.get("intent") === "create";
-  const canCreate = workspace && workspace.role !== "viewer";
+  const canCreate = !!workspace && workspace.role !== "viewer";
   const [query, setQuery] = useState("");
   const searchId = useId();
+  const firstRunId = useId();
   const needle = query.trim().toLowerCase();
   const shown = needle ? workflows.filter((w) => `${w.name} ${w.description}`.toLowerCase().includes(needle)) : workflows;
   const created = result?.intent === "create" ? result : undefined;
+  const templateError = result?.intent === "template" ? result.error : null;
+  const listMessage = result && result.intent !== "create" && result.intent !== "template" && result.intent !== "import" ? result : undefined;
+  const disabledReason = canCreate ? null : VIEWER_REASON;
 
   return (
     <>
       <TopBar name={me.name} workspaceId={workspace?.id} />
       <main className="page">
-        <h1>Workflows</h1>
+        <div className="page-heading">
+          <h1>Workflows</h1>
+          {workspace && workflows.length > 0 ? (
+            <TemplatesDialog templates={templates} workspaceId={workspace.id} disabledReason={disabledReason} error={templateError} />
+          ) : null}
+        </div>
         {me.workspaces.length > 1 ? (
           // A plain GET form, so switching works without JavaScript; with it, changing the select submits.
           <Form method="get" className="inline-form" onChange={(event) => submit(event.currentTarget)}>
@@ -110,7 +152,12 @@ export default function Workflows() {
         {!workspace ? (
           <p className="empty">You are not a member of any workspace yet.</p>
         ) : workflows.length === 0 ? (
-          <p className="empty">No workflows yet. Create your first one below, or import one.</p>
+          // First run: the gallery leads, a blank workflow and an import follow.
+          <section className="first-run" aria-labelledby={firstRunId} data-testid="first-run">
+            <h2 id={firstRunId}>Create your first workflow</h2>
+            <p className="muted">Start from a template that already works, then make it yours. Or begin with a blank workflow, or import one.</p>
+            <TemplatesGallery templates={templates} workspaceId={workspace.id} disabledReason={disabledReason} error={templateError} />
+          </section>
         ) : (
           <>
             <div className="list-tools" role="search">
@@ -122,14 +169,14 @@ export default function Workflows() {
                 {needle ? `${shown.length} of ${workflows.length}` : `${workflows.length} workflow(s)`}
               </span>
             </div>
-            {result?.message && result.intent !== "create" ? (
+            {listMessage?.message ? (
               <p className="notice" role="status">
-                {result.message}
+                {listMessage.message}
               </p>
             ) : null}
-            {result?.error && result.intent !== "create" ? (
+            {listMessage?.error ? (
               <p className="form-error" role="alert">
-                {result.error}
+                {listMessage.error}
               </p>
             ) : null}
             {shown.length === 0 ? (
@@ -137,32 +184,101 @@ export default function Workflows() {
             ) : (
               <ul className="workflow-list" aria-label="Workflows">
                 {shown.map((workflow) => (
-                  <WorkflowRow key={workflow.id} workflow={workflow} canWrite={!!canCreate} />
+                  <WorkflowRow key={workflow.id} workflow={workflow} canWrite={canCreate} />
                 ))}
               </ul>
             )}
           </>
         )}
 
-        {canCreate ? (
-          <Form method="post" className="card stack" key={workspace.id}>
-            <h2>New workflow</h2>
-            {created?.error ? (
-              <p className="form-error" role="alert">
-                {created.error}
-              </p>
-            ) : null}
-            <input type="hidden" name="workspaceId" value={workspace.id} />
-            <input type="hidden" name="intent" value="create" />
-            <Field label="Workflow name" name="name" required maxLength={200} error={created?.fields.name} />
-            <button type="submit" className="primary" disabled={creating}>
-              Create workflow
-            </button>
-          </Form>
+        {workspace ? (
+          <div className={workflows.length === 0 ? "start-options" : undefined}>
+            <NewWorkflowForm
+              key={workspace.id}
+              workspaceId={workspace.id}
+              title={workflows.length === 0 ? "Start with a blank workflow" : "New workflow"}
+              result={created}
+              disabledReason={disabledReason}
+            />
+            <ImportForm workspaceId={workspace.id} result={result?.intent === "import" ? result : undefined} disabledReason={disabledReason} />
+          </div>
         ) : null}
-        {canCreate ? <ImportForm workspaceId={workspace.id} result={result?.intent === "import" ? result : undefined} /> : null}
       </main>
     </>
+  );
+}
+
+/** The gallery, secondary once the workspace has workflows: a "Templates" button opening it in a dialog. */
+function TemplatesDialog(props: TemplatesGalleryProps) {
+  const [open, setOpen] = useState(false);
+  // A refused "Use template" comes back as the action's answer: show it where it was asked.
+  useEffect(() => {
+    if (props.error) setOpen(true);
+  }, [props.error]);
+  return (
+    <Dialog
+      open={open}
+      onClose={() => setOpen(false)}
+      title="Start from a template"
+      className="templates-dialog"
+      testId="templates-dialog"
+      trigger={
+        <button type="button" className="templates-open" onClick={() => setOpen(true)}>
+          Templates
+        </button>
+      }
+      headerActions={
+        <DialogClose asChild>
+          <button type="button">Close</button>
+        </DialogClose>
+      }
+    >
+      <TemplatesGallery {...props} />
+    </Dialog>
+  );
+}
+
+/** A viewer's create forms: shown, disabled, with the reason (a disabled fieldset disables every control in it). */
+function DisabledReason({ id, reason }: { id: string; reason: string | null }) {
+  return reason ? (
+    <p className="template-locked small" id={id}>
+      {reason}
+    </p>
+  ) : null;
+}
+
+function NewWorkflowForm({
+  workspaceId,
+  title,
+  result,
+  disabledReason,
+}: {
+  workspaceId: string;
+  title: string;
+  result: ActionData | undefined;
+  disabledReason: string | null;
+}) {
+  const navigation = useNavigation();
+  const creating = navigation.state === "submitting" && navigation.formData?.get("intent") === "create";
+  const reasonId = useId();
+  return (
+    <Form method="post" className="card stack">
+      <h2>{title}</h2>
+      <DisabledReason id={reasonId} reason={disabledReason} />
+      {result?.error ? (
+        <p className="form-error" role="alert">
+          {result.error}
+        </p>
+      ) : null}
+      <fieldset className="plain-fieldset" disabled={!!disabledReason} aria-describedby={disabledReason ? reasonId : undefined}>
+        <input type="hidden" name="workspaceId" value={workspaceId} />
+        <input type="hidden" name="intent" value="create" />
+        <Field label="Workflow name" name="name" required maxLength={200} error={result?.fields.name} />
+        <button type="submit" className="primary" disabled={creating}>
+          Create workflow
+        </button>
+      </fieldset>
+    </Form>
   );
 }
 
@@ -227,7 +343,7 @@ function WorkflowRow({ workflow, canWrite }: { workflow: WorkflowSummary; canWri
   );
 }
 
-function ImportForm({ workspaceId, result }: { workspaceId: string; result: ActionData | undefined }) {
+function ImportForm({ workspaceId, result, disabledReason }: { workspaceId: string; result: ActionData | undefined; disabledReason: string | null }) {
   const navigation = useNavigation();
   const importing = navigation.state === "submitting" && navigation.formData?.get("intent") === "import";
   const [text, setText] = useState("");
@@ -248,33 +364,36 @@ function ImportForm({ workspaceId, result }: { workspaceId: string; result: Acti
     <Form method="post" className="card stack">
       <h2>Import a workflow</h2>
       <p className="muted small">Paste JSON from Export (or a bare workflow definition), or choose a .json file.</p>
-      <input type="hidden" name="workspaceId" value={workspaceId} />
-      <input type="hidden" name="intent" value="import" />
-      <div className="field">
-        <label htmlFor={`${id}-file`}>JSON file</label>
-        <input id={`${id}-file`} type="file" accept="application/json,.json" onChange={onFile} />
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-json`}>Workflow JSON</label>
-        <textarea
-          id={`${id}-json`}
-          name="json"
-          className="mono"
-          rows={6}
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-error` : undefined}
-        />
-        {error ? (
-          <p className="field-error" id={`${id}-error`}>
-            {error}
-          </p>
-        ) : null}
-      </div>
-      <button type="submit" className="primary" disabled={importing}>
-        Import workflow
-      </button>
+      <DisabledReason id={`${id}-reason`} reason={disabledReason} />
+      <fieldset className="plain-fieldset" disabled={!!disabledReason} aria-describedby={disabledReason ? `${id}-reason` : undefined}>
+        <input type="hidden" name="workspaceId" value={workspaceId} />
+        <input type="hidden" name="intent" value="import" />
+        <div className="field">
+          <label htmlFor={`${id}-file`}>JSON file</label>
+          <input id={`${id}-file`} type="file" accept="application/json,.json" onChange={onFile} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-json`}>Workflow JSON</label>
+          <textarea
+            id={`${id}-json`}
+            name="json"
+            className="mono"
+            rows={6}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? `${id}-error` : undefined}
+          />
+          {error ? (
+            <p className="field-error" id={`${id}-error`}>
+              {error}
+            </p>
+          ) : null}
+        </div>
+        <button type="submit" className="primary" disabled={importing}>
+          Import workflow
+        </button>
+      </fieldset>
     </Form>
   );
 }

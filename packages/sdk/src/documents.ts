@@ -106,6 +106,13 @@ export const EXPORT_WORKFLOW = graphql(`
   }
 `);
 
+/** The templates gallery, in display order (no sign-in needed): create one with createWorkflow and its `definition`. */
+export const WORKFLOW_TEMPLATES = graphql(`
+  query WorkflowTemplates {
+    workflowTemplates { id title description category credentialTypes definition }
+  }
+`);
+
 export const EDITOR = graphql(`
   query Editor($id: ID!) {
     me { id email name workspaces { id name role } }
