@@ -86,7 +86,7 @@ export default function InvitePage() {
           ) : (
             <div className="stack">
               <p className="muted small">The link works once, until {formatTime(invite.expiresAt)}. Sign up or log in with {invite.email} to join.</p>
-              <Link className="button-link" style={{ alignSelf: "flex-start", background: "var(--accent)", borderColor: "var(--accent)", color: "#fff" }} to={`/signup?${query}`}>
+              <Link className="button-link primary" style={{ alignSelf: "flex-start" }} to={`/signup?${query}`}>
                 Create your account
               </Link>
               <p>

@@ -36,7 +36,9 @@ async function pageWith(colorScheme: "light" | "dark" | "no-preference", theme?:
   return { context, page };
 }
 
-const token = (page: Page, name: string) => page.evaluate((n) => getComputedStyle(document.documentElement).getPropertyValue(n).trim(), name);
+/** A colour as the browser resolved it on `selector` (tokens are light-dark() pairs: only the used value says which). */
+const colourOf = (page: Page, selector: string, property: "background-color" | "color") =>
+  page.evaluate(([sel, prop]) => getComputedStyle(document.querySelector(sel!)!).getPropertyValue(prop!), [selector, property]);
 /** Relative luminance of a CSS colour (rgb or hex) as the browser resolved it. */
 const luminance = (page: Page, selector: string, property: "background-color" | "color") =>
   page.evaluate(
@@ -120,12 +122,12 @@ describe("#17 design system: themes, primitives, 13-inch layout", () => {
     const { page } = await pageWith("dark");
     await page.goto(`${session.stack.url}/workflows`);
     expect(await page.locator("html").getAttribute("data-theme")).toBeNull();
-    expect(await token(page, "--bg")).toBe("#0f1117");
+    expect(await colourOf(page, "html", "background-color")).toBe("rgb(15, 17, 23)"); // --bg, dark
     expect(await luminance(page, "body", "color")).toBeGreaterThan(0.7);
     const pinned = await pageWith("dark", "light");
     await pinned.page.goto(`${session.stack.url}/workflows`);
     expect(await pinned.page.locator("html").getAttribute("data-theme")).toBe("light");
-    expect(await token(pinned.page, "--bg")).toBe("#f7f7fb");
+    expect(await colourOf(pinned.page, "html", "background-color")).toBe("rgb(247, 247, 251)"); // --bg, light
   }, 30_000);
 
   it("a dialog traps focus, closes on Esc and gives focus back to its trigger; a tooltip shows on keyboard focus", async () => {
@@ -199,6 +201,70 @@ describe("#17 design system: themes, primitives, 13-inch layout", () => {
       await page.screenshot({ path: path.join(designDir, `run-${theme}.png`), fullPage: true });
     }, 40_000);
   }
+
+  it("the editor's header is one row at 1280 and 1440 wide, Publish inside the window; the canvas keeps over half the width", async () => {
+    // Published, then edited: the publish state at its longest ("Published v1 · just now · Draft has unpublished changes").
+    ok(await gql(session.stack.url, `mutation($input: PublishWorkflowInput!) { publishWorkflow(input: $input) { version { version } } }`, { input: { workflowId, message: "First release" } }, ada.token));
+    const { page } = await pageWith("light");
+    await page.goto(`${session.stack.url}/workflows/${workflowId}`);
+    await until(page.getByTestId("connection-status"), textOf, "connected");
+    await page.locator('.react-flow__node[data-id="shape"]').click();
+    await page.getByLabel("Step name").fill("Shape the order");
+    await until(page.getByTestId("publish-state"), textOf, "Published v1 · just now · Draft has unpublished changes");
+    for (const size of [LAPTOP, { width: 1440, height: 900 }]) {
+      await page.setViewportSize(size);
+      await page.waitForTimeout(150); // the relayout
+      const layout = await page.evaluate(() => {
+        const header = document.querySelector<HTMLElement>("header.editor-bar")!;
+        const style = getComputedStyle(header);
+        const items = [...header.children].map((child) => child.getBoundingClientRect());
+        const publish = [...header.querySelectorAll("button")].find((button) => button.textContent === "Publish…")!.getBoundingClientRect();
+        // What a click in the middle of Publish… reaches: the button itself, unless something clips or covers it.
+        const hit = document.elementFromPoint(publish.left + publish.width / 2, publish.top + publish.height / 2);
+        return {
+          width: window.innerWidth,
+          publishRight: publish.right,
+          publishReachable: !!hit?.closest("button")?.textContent?.includes("Publish…"),
+          rightmostItem: Math.max(...items.map((r) => r.right)),
+          overflow: header.scrollWidth - header.clientWidth,
+          height: header.getBoundingClientRect().height,
+          oneRow: Math.max(...items.map((r) => r.height)) + parseFloat(style.paddingTop) + parseFloat(style.paddingBottom) + parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth),
+          canvas: document.querySelector(".canvas")!.getBoundingClientRect().width,
+        };
+      });
+      await page.screenshot({ path: path.join(designDir, `editor-header-${size.width}.png`) });
+      const at = `at ${size.width}×${size.height}: ${JSON.stringify(layout)}`;
+      expect(layout.publishRight, `Publish… is clipped ${at}`).toBeLessThanOrEqual(layout.width);
+      expect(layout.publishReachable, `Publish… cannot be clicked ${at}`).toBe(true);
+      expect(layout.rightmostItem, `the header runs past the window ${at}`).toBeLessThanOrEqual(layout.width);
+      expect(layout.overflow, `the header overflows ${at}`).toBeLessThanOrEqual(0);
+      expect(layout.height, `the header is more than one row ${at}`).toBeLessThanOrEqual(layout.oneRow + 1);
+      expect(layout.canvas / layout.width, `the canvas is under half the width ${at}`).toBeGreaterThanOrEqual(0.5);
+      await fitsLaptop(page);
+    }
+  }, 40_000);
+
+  it("dark: the canvas, its minimap and its controls are dark, pinned or from the system, and follow a change of the system's", async () => {
+    const darkCanvas = async (page: Page) => {
+      await untilCount(page.locator(".react-flow__node-step"), 2);
+      expect(await page.locator(".react-flow").getAttribute("class"), "React Flow's colour mode").toContain("dark");
+      for (const selector of [".react-flow", ".react-flow__minimap", ".react-flow__controls-button", ".step-node"]) {
+        expect(await luminance(page, selector, "background-color"), `${selector} background in dark`).toBeLessThan(0.05);
+      }
+    };
+    const pinned = await pageWith("light", "dark");
+    await pinned.page.goto(`${session.stack.url}/workflows/${workflowId}`);
+    await darkCanvas(pinned.page);
+    await pinned.page.screenshot({ path: path.join(designDir, "editor-canvas-dark.png") });
+
+    const system = await pageWith("dark");
+    await system.page.goto(`${session.stack.url}/workflows/${workflowId}`);
+    await darkCanvas(system.page);
+    // The system turns light with the page open: the canvas follows, without a reload.
+    await system.page.emulateMedia({ colorScheme: "light" });
+    await system.page.waitForFunction(() => !document.querySelector(".react-flow")?.classList.contains("dark"), null, { timeout: 3_000 });
+    expect(await luminance(system.page, ".react-flow", "background-color")).toBeGreaterThan(0.8);
+  }, 40_000);
 
   it("no console errors on the way", () => {
     expect(consoleErrors).toEqual([]);

@@ -19,6 +19,7 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent, type MutableRefObject } from "react";
 import type * as Y from "yjs";
 import { LOCAL_ORIGIN, type Peer } from "~/lib/collab";
+import { useTheme } from "~/components/ui/theme";
 import {
   addStep,
   connectSteps,
@@ -158,6 +159,7 @@ const isEditableTarget = (target: EventTarget | null) =>
 export function Canvas({ doc, definition, problemsByStep, stepStatuses, typeLabels, readOnly, selectedId, onSelect, diff = null, peers = [], onCursor, stepTypes = [], apiRef, undoManager = null }: CanvasProps) {
   const [nodes, setNodes] = useState<StepFlowNode[]>([]);
   const [edges, setEdges] = useState<Edge[]>([]);
+  const { theme: colorMode } = useTheme();
   const flow = useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
   const frame = useRef<HTMLDivElement>(null);
   /** Steps to select once they reach the canvas (just added or pasted). */
@@ -686,6 +688,9 @@ export function Canvas({ doc, definition, problemsByStep, stepStatuses, typeLabe
       selectionMode={SelectionMode.Partial}
       fitView
       fitViewOptions={{ maxZoom: 1.2 }}
+      // React Flow's own dark defaults (handles, selection, controls) follow the studio's theme; the colours
+      // themselves come from the tokens (app.css, .react-flow's --xy-* variables).
+      colorMode={colorMode}
     >
       <Background />
       <Controls showInteractive={false} />
@@ -695,10 +700,10 @@ export function Canvas({ doc, definition, problemsByStep, stepStatuses, typeLabe
         ariaLabel="Minimap"
         className="canvas-minimap"
         nodeColor={minimapColor}
-        nodeStrokeColor={(n) => (n.selected ? "#4f46e5" : "transparent")}
+        nodeStrokeColor={(n) => (n.selected ? "var(--accent)" : "transparent")}
         nodeStrokeWidth={6}
         nodeBorderRadius={6}
-        maskColor="rgb(29 31 43 / 0.08)"
+        maskColor="var(--minimap-mask)"
       />
       <Panel position="bottom-left" className="canvas-toolbar">
         {readOnly ? null : (
@@ -728,13 +733,13 @@ export function Canvas({ doc, definition, problemsByStep, stepStatuses, typeLabe
   );
 }
 
-/** A step's colour in the minimap: its run status, else amber with problems, else neutral. */
+/** A step's colour in the minimap (a token, so it follows the theme): its run status, else amber with problems, else neutral. */
 function minimapColor(node: CanvasNode): string {
-  if (node.type === "loopGroup") return "rgb(167 139 250 / 0.25)";
+  if (node.type === "loopGroup") return "color-mix(in srgb, var(--loop-border) 25%, transparent)";
   const data = (node as StepFlowNode).data;
-  if (data.status === "succeeded") return "#34c77b";
-  if (data.status === "failed") return "#e5484d";
-  if (data.status === "running" || data.status === "retrying") return "#3b82f6";
-  if (data.problems.length) return "#f5a524";
-  return data.isTrigger ? "#8b83f0" : "#aeb3c7";
+  if (data.status === "succeeded") return "var(--ok)";
+  if (data.status === "failed") return "var(--danger)";
+  if (data.status === "running" || data.status === "retrying") return "var(--running)";
+  if (data.problems.length) return "var(--warn)";
+  return data.isTrigger ? "var(--accent)" : "var(--neutral-border)";
 }

@@ -12,9 +12,10 @@
 import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { defaultKeymap, indentWithTab } from "@codemirror/commands";
 import { javascript } from "@codemirror/lang-javascript";
-import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
+import { bracketMatching, HighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
 import { Compartment, EditorState, type Extension } from "@codemirror/state";
 import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from "@codemirror/view";
+import { tags } from "@lezer/highlight";
 import { convertTextField, editTextField, readTextField, textFieldId, type TextFieldRef } from "@algorythmos/domain";
 import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import type { WebsocketProvider } from "y-websocket";
@@ -51,6 +52,24 @@ function codeAwareness(awareness: Awareness) {
     off: (event: string, listener: (...args: unknown[]) => void) => awareness.off(event as "change", listener as never),
   };
 }
+
+/**
+ * Syntax colours from the --code-* tokens (app.css), so they follow the theme: CodeMirror's defaultHighlightStyle
+ * hard-codes light colours (#708, #a11, …) that fall to 1.6:1 on the dark surface. JavaScript and JSONata
+ * (expression-editor.client.ts) emit these standard tags.
+ */
+export const codeHighlightStyle = HighlightStyle.define([
+  { tag: [tags.keyword, tags.controlKeyword, tags.definitionKeyword, tags.moduleKeyword, tags.operatorKeyword, tags.self], color: "var(--code-keyword)" },
+  { tag: [tags.string, tags.special(tags.string), tags.regexp, tags.escape], color: "var(--code-string)" },
+  { tag: [tags.number, tags.integer, tags.float], color: "var(--code-number)" },
+  { tag: [tags.bool, tags.null, tags.atom, tags.literal], color: "var(--code-literal)" },
+  { tag: [tags.propertyName, tags.definition(tags.propertyName)], color: "var(--code-key)" },
+  { tag: [tags.function(tags.variableName), tags.function(tags.propertyName)], color: "var(--code-function)" },
+  { tag: [tags.special(tags.variableName), tags.definition(tags.variableName), tags.typeName, tags.className, tags.namespace], color: "var(--code-name)" },
+  { tag: tags.comment, color: "var(--code-comment)", fontStyle: "italic" },
+  { tag: [tags.operator, tags.punctuation, tags.bracket, tags.separator], color: "var(--code-punctuation)" },
+  { tag: tags.invalid, color: "var(--danger)" },
+]);
 
 const theme = EditorView.theme({
   "&": { border: "1px solid var(--border, #c9ced6)", borderRadius: "6px", fontSize: "13px", background: "var(--surface, #fff)" },
@@ -131,7 +150,7 @@ export function mountCodeEditor({ parent, doc, field, awareness, readOnly, label
         indentOnInput(),
         bracketMatching(),
         closeBrackets(),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        syntaxHighlighting(codeHighlightStyle),
         language ?? javascript(),
         keymap.of([...closeBracketsKeymap, ...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
         EditorView.lineWrapping,

@@ -99,7 +99,7 @@ export function mountExpressionEditor({ scope, onText, ...options }: ExpressionE
   return mountCodeEditor({
     ...options,
     gutter: false,
-    // Coloured by the code editor's highlight style (defaultHighlightStyle), from these standard token names.
+    // Coloured by the code editor's highlight style (codeHighlightStyle: the --code-* tokens), from these standard token names.
     language: jsonataLanguage,
     extensions: [
       expressionTheme,
