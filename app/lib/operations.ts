@@ -87,6 +87,8 @@ export const CANCEL_RUN = op(documents.CANCEL_RUN);
 export const RETRY_RUN = op(documents.RETRY_RUN);
 export const RUN_EVENTS_LIVE = op(documents.RUN_EVENTS_LIVE);
 export const WORKFLOW_RUN_EVENTS = op(documents.WORKFLOW_RUN_EVENTS);
+/** A workflow's publication state (published version, active), then each change (#17: live Publish button and toggle). */
+export const WORKFLOW_PUBLICATION = op(documents.WORKFLOW_PUBLICATION);
 
 // ---------- versions ----------
 export const VERSIONS = op(documents.VERSIONS);

@@ -39,6 +39,7 @@ import {
   START_RUN_VERSION,
   VERSION_KINDS,
   VERSIONS,
+  WORKFLOW_PUBLICATION,
   WORKFLOW_RUN_EVENTS,
   WORKFLOWS,
   type StepTypeInfo,
@@ -167,6 +168,7 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
     revalidate(); // the latest publication and attribution
   };
   useLiveApprovals(workflow.id, pendingApprovals);
+  useLivePublication(workflow.id, publish);
   // Someone else may have published or (de)activated meanwhile: coming back to the tab refreshes that.
   const revalidateRef = useRef(revalidate);
   revalidateRef.current = revalidate;
@@ -275,9 +277,7 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
         <ConnectionStatus status={status} message={closeMessage} />
         <Presence people={people} myId={user.id} following={following} onFollow={setFollowing} />
         <nav className="editor-links" aria-label="Workflow">
-          <Link to={`/workflows/${workflow.id}/runs`} className="button-link">
-            Runs
-          </Link>
+          <Link to={`/workflows/${workflow.id}/runs`}>Runs</Link>
           <button type="button" aria-pressed={panel === "history"} onClick={() => setPanel(panel === "history" ? "step" : "history")}>
             History
           </button>
@@ -295,14 +295,9 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
         ) : null}
         {publish ? (
           <div className="publish-controls">
-            {/* Two short lines (the state, then the draft's), so the header stays one row at 1280. */}
             <span className="publish-state" data-testid="publish-state">
-              <span>{published ? `Published v${published.version}${now === null ? "" : ` · ${timeAgo(published.createdAt, now)}`}` : "Not published"}</span>
-              {unpublished ? (
-                <span className="unpublished">
-                  <span className="separator"> · </span>Draft has unpublished changes
-                </span>
-              ) : null}
+              {published ? `Published v${published.version}${now === null ? "" : ` · ${timeAgo(published.createdAt, now)}`}` : "Not published"}
+              {unpublished ? <span className="unpublished"> · Draft has unpublished changes</span> : null}
             </span>
             <ActiveToggle active={publish.active} disabled={readOnly} />
             {readOnly ? null : (
@@ -313,11 +308,11 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
           </div>
         ) : null}
         <div className="undo-buttons">
-          <button type="button" className="icon-button" onClick={() => undoManager?.undo()} disabled={!editable} aria-label="Undo" title="Undo (Ctrl+Z)">
-            <UndoIcon />
+          <button type="button" onClick={() => undoManager?.undo()} disabled={!editable} title="Undo (Ctrl+Z)">
+            Undo
           </button>
-          <button type="button" className="icon-button" onClick={() => undoManager?.redo()} disabled={!editable} aria-label="Redo" title="Redo (Ctrl+Shift+Z)">
-            <UndoIcon redo />
+          <button type="button" onClick={() => undoManager?.redo()} disabled={!editable} title="Redo (Ctrl+Shift+Z)">
+            Redo
           </button>
         </div>
       </header>
@@ -408,16 +403,6 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
   );
 }
 
-/** A curved arrow back (undo) or, mirrored, forward (redo). */
-function UndoIcon({ redo = false }: { redo?: boolean }) {
-  return (
-    <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true" style={redo ? { transform: "scaleX(-1)" } : undefined}>
-      <path d="M5.5 3.5 2.5 6.5l3 3" />
-      <path d="M2.5 6.5h7a4 4 0 0 1 0 8H7" />
-    </svg>
-  );
-}
-
 /** Activate / deactivate: an inactive workflow's webhook answers 409 INACTIVE and its cron does not fire. */
 function ActiveToggle({ active, disabled }: { active: boolean; disabled: boolean }) {
   const toggle = useFetcher<SetActiveResult>({ key: "set-active" });
@@ -468,6 +453,27 @@ function useLiveApprovals(workflowId: string, pending: { runId: string; stepId: 
       subscribe(WORKFLOW_RUN_EVENTS, { workflowId }, {
         next: ({ workflowRuns: event }) => {
           if (event.status === "waiting" || (event.stepId && waiting.current.has(`${event.runId}:${event.stepId}`))) revalidate();
+        },
+      }),
+    [workflowId, revalidate],
+  );
+}
+
+/**
+ * Keeps the publish state live (Publish button, active toggle, published version): when someone publishes,
+ * activates or deactivates this workflow, in any tab, the page's data is read again. The subscription's first
+ * event is the state as it is, which also catches a change made between the page load and the subscribe.
+ */
+function useLivePublication(workflowId: string, publish: { active: boolean; published: { id: string } | null } | null) {
+  const revalidate = useDebouncedRevalidate(100);
+  const shown = useRef(publish);
+  shown.current = publish;
+  useEffect(
+    () =>
+      subscribe(WORKFLOW_PUBLICATION, { workflowId }, {
+        next: ({ workflowPublication: state }) => {
+          const current = shown.current;
+          if (!current || current.active !== state.active || (current.published?.id ?? null) !== (state.publishedVersionId ?? null)) revalidate();
         },
       }),
     [workflowId, revalidate],

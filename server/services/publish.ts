@@ -140,6 +140,7 @@ export async function publishWorkflow(deps: ServerDeps, caller: Caller, rawInput
     await tx.workflow.update({ where: { id: workflowId }, data: { publishedVersionId: id } });
     return id;
   });
+  await announcePublication(deps, workflowId);
   const version = await deps.db.workflowSnapshot.findUniqueOrThrow({ where: { id: versionId }, select: VERSION_SELECT });
   return { workflow: await getWorkflow(deps, caller, workflowId), version: toVersionView(version), testResults };
 }
@@ -150,7 +151,53 @@ export async function setWorkflowActive(deps: ServerDeps, caller: Caller, rawInp
   if (!parsed.success) throw fromZodError(parsed.error, ["input"]);
   await requireWorkflowRole(deps.db, caller, parsed.data.workflowId, "write");
   await deps.db.workflow.update({ where: { id: parsed.data.workflowId }, data: { active: parsed.data.active } });
+  await announcePublication(deps, parsed.data.workflowId);
   return getWorkflow(deps, caller, parsed.data.workflowId);
+}
+
+// ---------- live publication state (the workflowPublication subscription) ----------
+
+/** Where a workflow's publish / activate / deactivate is announced (a hint only: subscribers read the state). */
+export const workflowPublicationChannel = (redisPrefix: string, workflowId: string) => `${redisPrefix}workflow-publication:${workflowId}`;
+
+/** A workflow's publication as every open editor shows it: whether its triggers run, and the version they run. */
+export interface PublicationState {
+  workflowId: string;
+  active: boolean;
+  publishedVersionId: string | null;
+  /** The published version's number (Version.version); null until first published. */
+  publishedVersion: number | null;
+  publishedAt: Date | null;
+  publishedById: string | null;
+}
+
+/** The publication as it is now (a deleted workflow: inactive, nothing published). */
+export async function publicationState(deps: Pick<ServerDeps, "db">, workflowId: string): Promise<PublicationState> {
+  const row = await deps.db.workflow.findUnique({ where: { id: workflowId }, select: { active: true, publishedVersionId: true } });
+  const published = row?.publishedVersionId
+    ? await deps.db.workflowSnapshot.findUnique({ where: { id: row.publishedVersionId }, select: { id: true, version: true, createdAt: true, authorId: true } })
+    : null;
+  return {
+    workflowId,
+    active: row?.active ?? false,
+    publishedVersionId: published?.id ?? null,
+    publishedVersion: published?.version ?? null,
+    publishedAt: published?.createdAt ?? null,
+    publishedById: published?.authorId ?? null,
+  };
+}
+
+/**
+ * Tells every server process that the workflow's publication changed, after the change is committed. The message
+ * names the workflow only; each subscription reads the state then, so announcements that cross (two publishes at
+ * once) still leave every editor on the latest state. Best effort: the change itself is already stored.
+ */
+async function announcePublication(deps: ServerDeps, workflowId: string): Promise<void> {
+  try {
+    await deps.redis.publish(workflowPublicationChannel(deps.env.REDIS_PREFIX, workflowId), JSON.stringify({ workflowId }));
+  } catch (error) {
+    deps.logger.warn("publication announcement failed", { workflowId, error: (error as Error).message });
+  }
 }
 
 /**

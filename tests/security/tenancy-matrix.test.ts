@@ -115,6 +115,11 @@ const HERE: Record<string, Case> = {
         token ? workflowRunsListening(f, t.workflowId, Number(before)) : undefined);
     },
   },
+  workflowPublication: {
+    need: "read",
+    control: "OK", // its first event is the state as it is
+    call: (f, token, t) => subscriptionOutcome(f, token, `subscription($id: ID!) { workflowPublication(workflowId: $id) { active } }`, { id: t.workflowId }),
+  },
   "REST POST /api/runs/{id}/cancel": {
     need: "write",
     control: "OK",

@@ -113,6 +113,13 @@ export const WORKFLOW_TEMPLATES = graphql(`
   }
 `);
 
+/** A workflow's publication state as it is, then after every publish, activate or deactivate. */
+export const WORKFLOW_PUBLICATION = graphql(`
+  subscription WorkflowPublication($workflowId: ID!) {
+    workflowPublication(workflowId: $workflowId) { workflowId active publishedVersionId publishedVersion publishedAt publishedBy { id name } }
+  }
+`);
+
 export const EDITOR = graphql(`
   query Editor($id: ID!) {
     me { id email name workspaces { id name role } }

@@ -1,16 +1,20 @@
-import { builder } from "../builder.js";
+import { builder, type GraphQLContext } from "../builder.js";
+import { requireWorkflowRole } from "../../services/access.js";
 import {
   changesSincePublished,
   publicationOf,
+  publicationState,
   publishedVersion,
   publishWorkflow,
   setWorkflowActive,
+  workflowPublicationChannel,
+  type PublicationState,
   type PublishResult,
   type PublishTestResult,
   type WorkflowChange,
 } from "../../services/publish.js";
 import { toVersionView, VERSION_SELECT } from "../../services/versions.js";
-import { RunRef } from "./run.js";
+import { AccessWatch, asFieldStream, RunRef } from "./run.js";
 import { UserRef } from "./user.js";
 import { VersionRef } from "./version.js";
 import { WorkflowRef } from "./workflow.js";
@@ -126,3 +130,71 @@ builder.mutationFields((t) => ({
 function stripNulls<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null)) as Partial<T>;
 }
+
+const WorkflowPublicationRef = builder.objectRef<PublicationState>("WorkflowPublication").implement({
+  description: "A workflow's publication state: whether its triggers run, and the published version they run.",
+  fields: (t) => ({
+    workflowId: t.exposeID("workflowId", { description: "The workflow." }),
+    active: t.exposeBoolean("active", { description: "Whether its triggers (webhook, cron) run." }),
+    publishedVersionId: t.exposeID("publishedVersionId", { nullable: true, description: "The published version's id; null until first published." }),
+    publishedVersion: t.exposeInt("publishedVersion", { nullable: true, description: "The published version's number (Version.version); null until first published." }),
+    publishedAt: t.field({ type: "DateTime", nullable: true, description: "When that version was published.", resolve: (p) => p.publishedAt }),
+    publishedBy: t.field({
+      type: UserRef,
+      nullable: true,
+      description: "Who published it (null before the first publication, or when that account is gone).",
+      resolve: (p, _args, ctx) => (p.publishedById ? ctx.deps.db.user.findUnique({ where: { id: p.publishedById }, select: { id: true, email: true, name: true } }) : null) as never,
+    }),
+    published: t.field({
+      type: VersionRef,
+      nullable: true,
+      description: "The published version itself (its message and definition).",
+      resolve: async (p, _args, ctx) => {
+        if (!p.publishedVersionId) return null;
+        const row = await ctx.deps.db.workflowSnapshot.findUnique({ where: { id: p.publishedVersionId }, select: VERSION_SELECT });
+        return row ? toVersionView(row) : null;
+      },
+    }),
+  }),
+});
+
+/**
+ * The workflow's publication state now, then again after each publish, activate or deactivate (any process:
+ * announced on Redis by services/publish.ts). Listening starts before the first read, so no change falls in
+ * between; a state equal to the one sent last is not sent again. Ends with FORBIDDEN when the caller loses access.
+ */
+async function* publicationStream(ctx: GraphQLContext, workflowId: string): AsyncGenerator<PublicationState> {
+  const access = await AccessWatch.start(ctx, workflowId);
+  try {
+    await requireWorkflowRole(ctx.deps.db, ctx.caller, workflowId, "read");
+    const live = access.end(await ctx.hub.iterate(workflowPublicationChannel(ctx.deps.env.REDIS_PREFIX, workflowId)));
+    let sent = "";
+    const current = async () => {
+      const state = await publicationState(ctx.deps, workflowId);
+      const seen = JSON.stringify(state);
+      if (seen === sent) return null;
+      sent = seen;
+      return state;
+    };
+    const first = await current();
+    if (first) yield first;
+    for await (const _message of live) {
+      access.throwIfLost();
+      const state = await current();
+      if (state) yield state;
+    }
+    access.throwIfLost();
+  } finally {
+    await access.stop();
+  }
+}
+
+builder.subscriptionField("workflowPublication", (t) =>
+  t.field({
+    type: WorkflowPublicationRef,
+    description: "A workflow's publication state (published version, active), first as it is, then on every publish, activate or deactivate.",
+    args: { workflowId: t.arg.id({ required: true, description: "The workflow's id." }) },
+    subscribe: (_root, args, ctx, info) => asFieldStream(publicationStream(ctx, String(args.workflowId)), info),
+    resolve: (state) => state,
+  }),
+);

@@ -254,7 +254,7 @@ async function* workflowRunStream(ctx: GraphQLContext, workflowId: string): Asyn
  * Ends a subscription when its caller loses read access: the watch listens first, then the stream authorises
  * (so no membership change falls in between); a loss closes the live iterator and the stream throws the error.
  */
-class AccessWatch {
+export class AccessWatch {
   private lost: Error | null = null;
   private live: { close(): Promise<void> } | null = null;
   private stopListening: () => Promise<void> = async () => {};
@@ -289,7 +289,7 @@ class AccessWatch {
  * A subscription's stream whose errors are the field's errors: graphql-js rethrows what a source stream throws
  * as it is, without the `path` and `locations` every field error carries (GraphQL spec, "Errors").
  */
-async function* asFieldStream<T>(stream: AsyncGenerator<T>, info: GraphQLResolveInfo): AsyncGenerator<T> {
+export async function* asFieldStream<T>(stream: AsyncGenerator<T>, info: GraphQLResolveInfo): AsyncGenerator<T> {
   try {
     yield* stream;
   } catch (error) {
