@@ -277,7 +277,9 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
         <ConnectionStatus status={status} message={closeMessage} />
         <Presence people={people} myId={user.id} following={following} onFollow={setFollowing} />
         <nav className="editor-links" aria-label="Workflow">
-          <Link to={`/workflows/${workflow.id}/runs`}>Runs</Link>
+          <Link to={`/workflows/${workflow.id}/runs`} className="button-link">
+            Runs
+          </Link>
           <button type="button" aria-pressed={panel === "history"} onClick={() => setPanel(panel === "history" ? "step" : "history")}>
             History
           </button>
@@ -295,9 +297,14 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
         ) : null}
         {publish ? (
           <div className="publish-controls">
+            {/* Two short lines (the state, then the draft's), so the header stays one row at 1280. */}
             <span className="publish-state" data-testid="publish-state">
-              {published ? `Published v${published.version}${now === null ? "" : ` · ${timeAgo(published.createdAt, now)}`}` : "Not published"}
-              {unpublished ? <span className="unpublished"> · Draft has unpublished changes</span> : null}
+              <span>{published ? `Published v${published.version}${now === null ? "" : ` · ${timeAgo(published.createdAt, now)}`}` : "Not published"}</span>
+              {unpublished ? (
+                <span className="unpublished">
+                  <span className="separator"> · </span>Draft has unpublished changes
+                </span>
+              ) : null}
             </span>
             <ActiveToggle active={publish.active} disabled={readOnly} />
             {readOnly ? null : (
@@ -308,11 +315,11 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
           </div>
         ) : null}
         <div className="undo-buttons">
-          <button type="button" onClick={() => undoManager?.undo()} disabled={!editable} title="Undo (Ctrl+Z)">
-            Undo
+          <button type="button" className="icon-button" onClick={() => undoManager?.undo()} disabled={!editable} aria-label="Undo" title="Undo (Ctrl+Z)">
+            <UndoIcon />
           </button>
-          <button type="button" onClick={() => undoManager?.redo()} disabled={!editable} title="Redo (Ctrl+Shift+Z)">
-            Redo
+          <button type="button" className="icon-button" onClick={() => undoManager?.redo()} disabled={!editable} aria-label="Redo" title="Redo (Ctrl+Shift+Z)">
+            <UndoIcon redo />
           </button>
         </div>
       </header>
@@ -400,6 +407,16 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
     </div>
     </CommentsContext.Provider>
     </CanvasCollabContext.Provider>
+  );
+}
+
+/** A curved arrow back (undo) or, mirrored, forward (redo). */
+function UndoIcon({ redo = false }: { redo?: boolean }) {
+  return (
+    <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true" style={redo ? { transform: "scaleX(-1)" } : undefined}>
+      <path d="M5.5 3.5 2.5 6.5l3 3" />
+      <path d="M2.5 6.5h7a4 4 0 0 1 0 8H7" />
+    </svg>
   );
 }
 
