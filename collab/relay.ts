@@ -25,9 +25,10 @@ export class DocRelay {
   private readonly dropRate: number;
 
   constructor(
-    private readonly publisher: Redis,
+    /** Also announces new notifications (collab/mentions.ts). */
+    readonly publisher: Redis,
     private readonly subscriber: Redis,
-    private readonly redisPrefix: string,
+    readonly redisPrefix: string,
     private readonly logger: Logger,
     options: RelayOptions = {},
   ) {

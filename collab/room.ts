@@ -7,6 +7,8 @@ import {
   readWorkflowLogSince,
   type Db,
   type Logger,
+  type MentionActor,
+  type MentionNotice,
   type SeqRange,
 } from "@algorythmos/platform";
 import * as decoding from "lib0/decoding";
@@ -15,6 +17,7 @@ import * as awarenessProtocol from "y-protocols/awareness";
 import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import type { WebSocket } from "ws";
+import { MentionWatch } from "./mentions.js";
 
 /** y-websocket message types. */
 export const MESSAGE = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 } as const;
@@ -30,6 +33,8 @@ export interface RoomOptions {
   publish?: (workflowId: string, update: Uint8Array, seqs: SeqRange) => void;
   /** A gap in the log seqs this room holds is filled from PostgreSQL after this long (a relayed update may just be late). */
   gapFillAfterMs?: number;
+  /** Called once a socket's update that @mentions someone is durable (collab/mentions.ts). */
+  onMentions?: (target: { workspaceId: string; workflowId: string }, actor: MentionActor, notices: MentionNotice[]) => void;
 }
 
 /**
@@ -93,11 +98,13 @@ export class Room {
    * through integration; trying them here keeps them out of the log and out of the live document.
    */
   private shadow = new Y.Doc({ gc: true });
+  /** What each socket update tried on the shadow adds to the comments' mentions (collab/mentions.ts). */
+  private mentionWatch = new MentionWatch(this.shadow);
   /** Which socket owns each awareness client id: a socket may set only its own presence. */
   private readonly awarenessOwners = new Map<number, WebSocket>();
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
   readonly connections = new Map<WebSocket, Connection>();
-  private pending: { update: Uint8Array; from: WebSocket; authorId: string; done: (error?: Error) => void }[] = [];
+  private pending: { update: Uint8Array; from: WebSocket; author: MentionActor; mentions: MentionNotice[]; done: (error?: Error) => void }[] = [];
   private flushing: Promise<void> | null = null;
   private appendedSinceCompaction = 0;
   private materialiseTimer: NodeJS.Timeout | null = null;
@@ -343,13 +350,20 @@ export class Room {
       throw new ProtocolError("Malformed document update");
     }
     if (isNoop(decoded)) return;
-    if (!this.tryOnShadow(payload)) throw new ProtocolError("Document update cannot be applied");
+    const tried = this.mentionWatch.during(connection.userId, () => this.tryOnShadow(payload));
+    if (!tried.result) throw new ProtocolError("Document update cannot be applied");
     if (this.outgrown(payload.byteLength)) {
       this.rebuildShadow(); // without the refused edit
       throw new DocumentTooLargeError(`The workflow document is limited to ${MAX_WORKFLOW_DOC_BYTES} bytes; this edit was not stored`);
     }
     await new Promise<void>((resolve, reject) => {
-      this.pending.push({ update: payload, from: socket, authorId: connection.userId, done: (error) => (error ? reject(error) : resolve()) });
+      this.pending.push({
+        update: payload,
+        from: socket,
+        author: { id: connection.userId, name: connection.userName },
+        mentions: tried.notices,
+        done: (error) => (error ? reject(error) : resolve()),
+      });
       this.flushing ??= this.flush();
     });
   }
@@ -361,7 +375,7 @@ export class Room {
         const batch = this.pending.splice(0);
         let seqs: SeqRange | null;
         try {
-          seqs = await appendWorkflowUpdates(this.options.db, this.workflowId, batch.map((item) => item.update), batch.map((item) => item.authorId));
+          seqs = await appendWorkflowUpdates(this.options.db, this.workflowId, batch.map((item) => item.update), batch.map((item) => item.author.id));
           if (!seqs) throw new Error(`Workflow ${this.workflowId} does not exist`);
         } catch (error) {
           this.options.logger.error("collab append failed", { workflowId: this.workflowId, error });
@@ -380,6 +394,9 @@ export class Room {
           }
         }
         this.log.add(seqs);
+        for (const item of batch) {
+          if (item.mentions.length) this.options.onMentions?.({ workspaceId: this.workspaceId, workflowId: this.workflowId }, item.author, item.mentions);
+        }
         this.checkForGap(); // another process appended in between: its relay message may still come
         this.options.publish?.(this.workflowId, batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((item) => item.update)), seqs);
         this.appendedSinceCompaction += batch.length;
@@ -423,6 +440,7 @@ export class Room {
     this.shadow = new Y.Doc({ gc: true });
     Y.applyUpdate(this.shadow, Y.encodeStateAsUpdate(this.doc));
     for (const item of this.pending) Y.applyUpdate(this.shadow, item.update);
+    this.mentionWatch = new MentionWatch(this.shadow); // after the refill: what it holds was noticed when it came
   }
 
   private scheduleMaterialise() {

@@ -14,6 +14,7 @@ import {
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { MentionNotifier } from "./mentions.js";
 import type { DocRelay } from "./relay.js";
 import { DocumentTooLargeError, ProtocolError, Room, type RoomOptions } from "./room.js";
 
@@ -95,12 +96,19 @@ function refuseUpgrade(socket: Duplex, status: 400 | 503, message: string): void
  * meanwhile are queued. See docs/collab.md.
  */
 export function createCollabService(options: CollabOptions): CollabService {
+  // Announced through the relay's Redis connection: the processes that relay documents announce notifications too.
+  const mentions = new MentionNotifier({
+    db: options.db,
+    logger: options.logger,
+    publisher: options.relay && { redis: options.relay.publisher, redisPrefix: options.relay.redisPrefix },
+  });
   const roomOptions: RoomOptions = {
     db: options.db,
     logger: options.logger,
     compactEvery: options.compactEvery ?? 500,
     materialiseAfterMs: options.materialiseAfterMs ?? 300,
     publish: options.relay && ((workflowId, update, seqs) => options.relay!.publish(workflowId, update, seqs)),
+    onMentions: (target, actor, notices) => mentions.notify(target, actor, notices),
   };
   const rate = options.rateLimit ?? { perSecond: 300, burst: 600 };
   // ws refuses far larger frames by itself (1009); ours get a documented close code below.
@@ -353,6 +361,7 @@ export function createCollabService(options: CollabOptions): CollabService {
       const live = loaded.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
       await Promise.all([...handling.values()].map((chain) => chain()));
       await Promise.all(live.map((room) => room.flushAll()));
+      await mentions.drain();
       await options.relay?.drain();
       for (const room of live) {
         room.closeAll();

@@ -15,5 +15,6 @@ export * from "./rate-limit.js";
 export * from "./secrets.js";
 export * from "./outage.js";
 export * from "./health.js";
+export * from "./notifications.js";
 export * from "./metrics.js";
 export * from "./telemetry.js";
