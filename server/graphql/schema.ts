@@ -15,6 +15,7 @@ import "./types/connector.js";
 import "./types/operations.js";
 import "./types/testing.js";
 import "./types/template.js";
+import "./types/notification.js";
 
 export const schema = builder.toSchema();
 

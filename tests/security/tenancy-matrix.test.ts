@@ -11,7 +11,7 @@
 import { buildSchema, isObjectType } from "graphql";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { workflowRunsChannel } from "@algorythmos/platform";
+import { notificationsChannel, workflowRunsChannel } from "@algorythmos/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf, gql, ok, rest, type GraphQLResult } from "../support/api.js";
 import { createAuthzFixture, EXPECTED, GHOST, OPERATIONS, REST_CODE, type Fixture, type Need, type Outcome, type Targets } from "../support/authz-operations.js";
@@ -142,6 +142,14 @@ const HERE: Record<string, Case> = {
 /** The owner's API token, which nobody else may see or revoke. */
 let ownerApiToken: { id: string; name: string };
 
+/** A notification of `userId` (as collab stores one for a mention; collab/mentions.ts), in a workflow of `workspaceId`. */
+const notificationOf = async (f: Fixture, userId: string, workspaceId: string, workflowId: string) =>
+  (await f.stack.deps.db.notification.create({
+    data: { userId, workspaceId, workflowId, kind: "mention", commentId: `cmt_${Math.random().toString(36).slice(2)}`, threadId: "cmt_t", actorName: "Someone", excerpt: "@you" },
+    select: { id: true },
+  })).id;
+const ownerNotification = (f: Fixture) => notificationOf(f, f.accounts.owner.userId, f.targets.workspaceId, f.targets.workflowId);
+
 const OWN_ONLY: Record<string, OwnOnlyCase> = {
   me: {
     anonymous: async (f) => graphqlOutcome(await gql(f.url, `{ me { id } }`)),
@@ -187,6 +195,49 @@ const OWN_ONLY: Record<string, OwnOnlyCase> = {
       const created = ok(await gql(f.url, `mutation { createWorkspace(input: { name: "Outsider's second" }) { id } }`, {}, f.accounts.outsider.token)).createWorkspace;
       const owners = ok(await gql(f.url, `{ me { workspaces { id } } }`, {}, f.accounts.owner.token)).me.workspaces;
       return !owners.some((w: { id: string }) => w.id === created.id);
+    },
+  },
+  notifications: {
+    anonymous: async (f) => graphqlOutcome(await gql(f.url, `{ notifications(first: 1) { unreadCount } }`)),
+    isolated: async (f) => {
+      const id = await ownerNotification(f);
+      const theirs = ok(await gql(f.url, `{ notifications(first: 100) { unreadCount edges { node { id } } } }`, {}, f.accounts.outsider.token)).notifications;
+      return !JSON.stringify(theirs).includes(id);
+    },
+  },
+  markNotificationsRead: {
+    anonymous: async (f) => graphqlOutcome(await gql(f.url, `mutation { markNotificationsRead(input: { all: true }) { marked } }`)),
+    isolated: async (f) => {
+      const id = await ownerNotification(f);
+      const result = ok(await gql(f.url, `mutation($ids: [ID!]) { markNotificationsRead(input: { ids: $ids }) { marked } }`, { ids: [id] }, f.accounts.outsider.token));
+      const row = await f.stack.deps.db.notification.findUnique({ where: { id }, select: { readAt: true } });
+      return result.markNotificationsRead.marked === 0 && row?.readAt === null;
+    },
+  },
+  notificationAdded: {
+    anonymous: (f) => subscriptionOutcome(f, undefined, `subscription { notificationAdded { id } }`, {}),
+    isolated: async (f) => {
+      // Even an announcement naming the owner's notification on the outsider's own channel delivers nothing of it.
+      const owners = await ownerNotification(f);
+      const own = (await gql(f.url, `mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }`, { input: { workspaceId: f.accounts.outsider.workspaceId, name: "Outsider's" } }, f.accounts.outsider.token)).data!.createWorkflow.id;
+      const mine = await notificationOf(f, f.accounts.outsider.userId, f.accounts.outsider.workspaceId, own);
+      const channel = notificationsChannel(f.stack.deps.env.REDIS_PREFIX, f.accounts.outsider.userId);
+      const client = graphqlWsClient(f.url, f.accounts.outsider.token);
+      try {
+        const first = new Promise<string>((resolve) =>
+          client.subscribe({ query: `subscription { notificationAdded { id } }` }, {
+            next: (message) => resolve(String((message.data as { notificationAdded?: { id: string } } | undefined)?.notificationAdded?.id ?? JSON.stringify(message.errors))),
+            error: (error) => resolve(`error ${String(error)}`),
+            complete: () => resolve("complete"),
+          }),
+        );
+        await waitFor("the outsider's subscription", async () => Number(((await f.stack.deps.redis.pubsub("NUMSUB", channel)) as [string, number])[1]) > 0, 5_000);
+        await f.stack.deps.redis.publish(channel, JSON.stringify({ ids: [owners] }));
+        await f.stack.deps.redis.publish(channel, JSON.stringify({ ids: [mine] }));
+        return (await first) === mine;
+      } finally {
+        await client.dispose();
+      }
     },
   },
   "REST GET /api/workspaces": {

@@ -333,3 +333,39 @@ export const REVOKE_API_TOKEN = graphql(`
     revokeApiToken(id: $id) { id }
   }
 `);
+
+// ---------------------------------------------------------------------------------------------- notifications
+
+export const NOTIFICATION_FIELDS = graphql(`
+  fragment NotificationFields on Notification {
+    id kind workflowId workflowName threadId commentId actorName excerpt studioPath createdAt readAt
+  }
+`);
+
+/** The viewer's notifications, newest first, with the unread count (the studio's bell). */
+export const NOTIFICATIONS = graphql(
+  `
+  query Notifications($first: Int, $unreadOnly: Boolean) {
+    notifications(first: $first, unreadOnly: $unreadOnly) { unreadCount edges { node { ...NotificationFields } } }
+  }
+`,
+  [NOTIFICATION_FIELDS],
+);
+
+export const MARK_NOTIFICATIONS_READ = graphql(
+  `
+  mutation MarkNotificationsRead($input: MarkNotificationsReadInput!) {
+    markNotificationsRead(input: $input) { marked unreadCount notifications { ...NotificationFields } }
+  }
+`,
+  [NOTIFICATION_FIELDS],
+);
+
+export const NOTIFICATION_ADDED = graphql(
+  `
+  subscription NotificationAdded {
+    notificationAdded { ...NotificationFields }
+  }
+`,
+  [NOTIFICATION_FIELDS],
+);
