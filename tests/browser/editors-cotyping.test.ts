@@ -47,10 +47,10 @@ const promptText = (editor: Locator) =>
 /** Waits until both editors show the same text and returns it. */
 async function converged(a: Locator, b: Locator, read: (editor: Locator) => Promise<string | null>): Promise<string> {
   const deadline = Date.now() + 10_000;
-  let last: (string | null)[] = ["", ""];
+  let last: [string | null, string | null] = ["", ""];
   while (Date.now() < deadline) {
     last = [await read(a), await read(b)];
-    if (last[0] === last[1] && last[0] !== null) return last[0];
+    if (last[0] !== null && last[0] === last[1]) return last[0];
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`The two pages never agreed: "${last[0]}" vs "${last[1]}"`);
