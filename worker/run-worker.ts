@@ -25,6 +25,7 @@ import { executeRun } from "./engine.js";
 import { ERROR_TRIGGER, isWakeable, lifecycleOf, startErrorWorkflow } from "./engine/call.js";
 import type { EngineDeps } from "./engine/types.js";
 import { ShutdownAbort, SuspendRun, errorMessage } from "./errors.js";
+import { pinnedAgents } from "./http/pinned-agents.js";
 import { startMaintenance } from "./reconciler.js";
 import { startStepTestWorker } from "./step-test.js";
 
@@ -99,6 +100,8 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
   const inFlight = new Map<string, Set<AbortController>>();
   /** Each delivery's span in the run's trace, its step attempts' spans and the run metrics (docs/observability.md). */
   const deliveries = runDeliveryObserver(db, logger);
+  /** R61: outbound connections kept alive while this worker runs; closed once its steps are done. */
+  const releaseAgents = pinnedAgents.hold();
 
   const worker = new Worker<RunJob, string>(
     "runs",
@@ -213,6 +216,7 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<{ close
         }
         await housekeeping;
         await deliveries.flush();
+        await releaseAgents();
         logger.info("run worker drained", { ms: Date.now() - startedAt });
         await queue.close();
         await closeRedis(subscriber);
