@@ -230,6 +230,8 @@ describe("#17 design system: themes, primitives, 13-inch layout", () => {
           height: header.getBoundingClientRect().height,
           oneRow: Math.max(...items.map((r) => r.height)) + parseFloat(style.paddingTop) + parseFloat(style.paddingBottom) + parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth),
           canvas: document.querySelector(".canvas")!.getBoundingClientRect().width,
+          // Each item whole: nothing cut short inside it (the people, the name's box).
+          clippedItems: [...header.children].filter((child) => child.scrollWidth > child.clientWidth + 1).map((child) => child.className),
         };
       });
       await page.screenshot({ path: path.join(designDir, `editor-header-${size.width}.png`) });
@@ -238,6 +240,7 @@ describe("#17 design system: themes, primitives, 13-inch layout", () => {
       expect(layout.publishReachable, `Publish… cannot be clicked ${at}`).toBe(true);
       expect(layout.rightmostItem, `the header runs past the window ${at}`).toBeLessThanOrEqual(layout.width);
       expect(layout.overflow, `the header overflows ${at}`).toBeLessThanOrEqual(0);
+      expect(layout.clippedItems, `header items cut short ${at}`).toEqual([]);
       expect(layout.height, `the header is more than one row ${at}`).toBeLessThanOrEqual(layout.oneRow + 1);
       expect(layout.canvas / layout.width, `the canvas is under half the width ${at}`).toBeGreaterThanOrEqual(0.5);
       await fitsLaptop(page);

@@ -4,6 +4,7 @@
  * an open invite) and as a signed-out visitor, in light and dark, at 1440×900 and 1280×800. Each visit:
  * - a screenshot, tests/artifacts/pages/<page>-<theme>-<width>.png (looked at by a person);
  * - no page-level horizontal scroll (document.scrollingElement.scrollWidth <= innerWidth);
+ * - no tooltip showing before anyone hovers or focuses its owner;
  * - no console errors;
  * - axe-core finds no serious or critical violation, in light and in dark alike.
  * Empty states are visited too: a workflow with no runs, a workspace with no credentials and nothing to operate.
@@ -211,6 +212,9 @@ describe("the page tour: every page, light and dark, 1440 and 1280 (#17)", () =>
           await page.screenshot({ path: path.join(pagesDir, `${visit.name}-${theme}-${size.width}.png`), fullPage: true });
           const overflow = await horizontalOverflow(page);
           if (overflow > 0) problems.push(`${theme} ${size.width}: scrolls sideways by ${overflow}px`);
+          // A tooltip shows on hover or focus only (an error's full text, say), never laid out in the page.
+          const tooltips = await page.locator('[role="tooltip"]:visible').allTextContents();
+          if (tooltips.length) problems.push(`${theme} ${size.width}: tooltips showing unasked: ${tooltips.map((text) => JSON.stringify(text.slice(0, 80))).join(", ")}`);
           const documentUrl = `${session.stack.url}${visit.path()}`;
           const expectedDocumentError = visit.status !== undefined && visit.status >= 400 && failedRequests.length === 1 && failedRequests[0]!.endsWith(` GET ${documentUrl}`);
           const errors = consoleErrors.slice(errorsBefore + (expectedDocumentError && loadedNow ? 1 : 0)).map((error) => (error.includes("Failed to load resource") ? `${error} (failed requests: ${failedRequests.splice(0).join(", ") || "?"})` : error));
