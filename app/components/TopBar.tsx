@@ -1,8 +1,9 @@
 import { Form, Link } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { NotificationsMenu } from "~/components/NotificationsMenu";
 import { ThemeMenu } from "~/components/ui/ThemeMenu";
 
-/** The page header of every signed-in page except the editor: brand, where you are, settings, theme, log out. */
+/** The page header of every signed-in page except the editor: brand, where you are, settings, notifications, theme, log out. */
 export function TopBar({ name, workspaceId, children }: { name?: string; workspaceId?: string | null; children?: ReactNode }) {
   return (
     <header className="topbar">
@@ -16,6 +17,7 @@ export function TopBar({ name, workspaceId, children }: { name?: string; workspa
           Signed in as {name}
         </span>
       ) : null}
+      {name ? <NotificationsMenu /> : null}
       <ThemeMenu />
       <Form method="post" action="/logout">
         <button type="submit">Log out</button>

@@ -275,3 +275,9 @@ export const CHILD_RUN_TRACE = untyped<ChildRunTraceData, { id: string }>(`
     }
   }
 `);
+
+// ---------- notifications (#17: @mentions) ----------
+export const NOTIFICATIONS = op(documents.NOTIFICATIONS);
+export const MARK_NOTIFICATIONS_READ = op(documents.MARK_NOTIFICATIONS_READ);
+export const NOTIFICATION_ADDED = op(documents.NOTIFICATION_ADDED);
+export type NotificationInfo = ResultOf<typeof documents.NOTIFICATION_FIELDS>;

@@ -11,8 +11,9 @@ import {
   type CommentAuthor,
   type WorkflowComment,
 } from "@algorythmos/domain";
+import { useSearchParams } from "@remix-run/react";
 import { useNodes, ViewportPortal } from "@xyflow/react";
-import { createContext, useContext, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { createContext, useContext, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { WebsocketProvider } from "y-websocket";
 import type * as Y from "yjs";
 import { timeAgo } from "./PublishDialog";
@@ -41,9 +42,20 @@ const rowsFor = (text: string) => Math.min(6, Math.max(1, text.split("\n").reduc
 const anchorLabel = (anchor: CommentAnchor, stepNames: Map<string, string>) =>
   "stepId" in anchor ? `on ${stepNames.has(anchor.stepId) ? `“${stepNames.get(anchor.stepId)}”` : "a removed step"}` : "on the canvas";
 
+/** The thread a link names (`?comment=<id>`, e.g. from a notification), or null. */
+const useLinkedCommentId = () => useSearchParams()[0].get("comment");
+
 /** Pins of the open threads on the canvas (at their point, or at the top right of their step); a click opens the thread. */
 export function CommentPins() {
   const { comments, activeId, open } = useContext(CommentsContext);
+  const linked = useLinkedCommentId();
+  const openedLink = useRef<string | null>(null);
+  // A link's thread opens once it is in the synced document (once per link: closing it keeps it closed).
+  useEffect(() => {
+    if (!linked || openedLink.current === linked || !comments.some((c) => c.id === linked)) return;
+    openedLink.current = linked;
+    open(linked);
+  }, [linked, comments, open]);
   const nodes = useNodes();
   const byId = useMemo(() => new Map(nodes.map((n) => [n.id, n])), [nodes]);
   return (
@@ -254,6 +266,14 @@ function Thread({
 }) {
   const reply = useDraft();
   const id = useId();
+  const threadRef = useRef<HTMLLIElement>(null);
+  const linked = useLinkedCommentId() === comment.id;
+  // The thread a link opened is brought into view and focused, so the reader lands on it.
+  useEffect(() => {
+    if (!active || !linked) return;
+    threadRef.current?.scrollIntoView({ block: "nearest" });
+    threadRef.current?.focus({ preventScroll: true });
+  }, [active, linked]);
   const when = (ms: number) => (ms ? timeAgo(new Date(ms).toISOString(), now) : "");
   const post = () => {
     const problem = commentTextProblem(reply.text);
@@ -262,7 +282,13 @@ function Thread({
     reply.reset();
   };
   return (
-    <li className={`comment-thread${active ? " active" : ""}${comment.resolved ? " resolved" : ""}`} data-testid="comment-thread" data-comment-id={comment.id}>
+    <li
+      ref={threadRef}
+      tabIndex={-1}
+      className={`comment-thread${active ? " active" : ""}${comment.resolved ? " resolved" : ""}`}
+      data-testid="comment-thread"
+      data-comment-id={comment.id}
+    >
       <div className="comment-head">
         <button type="button" className="link" onClick={() => onOpen(active ? null : comment.id)} aria-expanded={active}>
           <strong>{comment.authorName}</strong> <span className="muted">{anchorLabel(comment.anchor, stepNames)}</span>
