@@ -2,7 +2,7 @@
  * `npm run bench [scenario ...]`: the side-by-side benchmark suite (docs/benchmarks.md). Runs every scenario,
  * or the named ones, on a fresh `algo_bench` database and a Redis prefix of its own (both removed after),
  * prints ours vs the peer with ratios, latency percentiles, peak memory and PASS/MISS per goal, and writes
- * bench/results/latest.json and bench/results/chart.svg.
+ * bench/results/latest.json, latest.md and chart.svg — unless `--no-results` is given (a try-out run: printed only).
  */
 import { rmSync } from "node:fs";
 import path from "node:path";
@@ -32,6 +32,8 @@ if (unknown.length) {
   process.exit(2);
 }
 const selected = wanted.length ? ALL.filter((scenario) => wanted.includes(scenario.name)) : ALL;
+/** `--no-results`: a try-out run prints its figures and leaves bench/results/latest.* as the last recorded run left them. */
+const tryOut = process.argv.includes("--no-results");
 
 const started = performance.now();
 console.log(`Algorythmos bench ${config.runId}: ${selected.map((s) => s.name).join(", ")}`);
@@ -93,10 +95,14 @@ const report: Report = {
   totalSeconds,
   scenarios: results,
 };
-const merged = writeLatest(report);
-writeChart(merged);
-writeMarkdown(merged);
+if (!tryOut) {
+  const merged = writeLatest(report);
+  writeChart(merged);
+  writeMarkdown(merged);
+}
 console.log(`\n${consoleTable(results)}\n`);
 for (const line of goalLines(results)) console.log(line);
-console.log(`\n${results.length} scenario(s) in ${totalSeconds} s; wrote bench/results/latest.json, latest.md and chart.svg`);
+console.log(
+  `\n${results.length} scenario(s) in ${totalSeconds} s; ${tryOut ? "--no-results: bench/results/ left as it was" : "wrote bench/results/latest.json, latest.md and chart.svg"}`,
+);
 process.exit(0);
