@@ -276,6 +276,7 @@ export const StepType = z
     description: z.string(),
     category: z.string(),
     sideEffects: z.string(),
+    credentialType: z.string().nullable().meta({ description: "The Credential.type its config.credentialId names (openai, postmark, httpHeader); null when it takes no credential" }),
     configSchema: z.unknown().meta({ description: "JSON Schema of the step's config" }),
     outputSchema: z.unknown().meta({ description: "JSON Schema of a succeeded step's output" }),
   })

@@ -174,7 +174,7 @@ describe("REST and GraphQL agree", () => {
 
   it("step types and workspaces are the same lists on both", async () => {
     const restTypes = await rest(stack.url, "GET", "/api/step-types", { token: user.token });
-    const graphqlTypes = ok(await gql(stack.url, `{ stepTypes { type label description category sideEffects configSchema outputSchema } }`, {}, user.token)).stepTypes;
+    const graphqlTypes = ok(await gql(stack.url, `{ stepTypes { type label description category sideEffects credentialType configSchema outputSchema } }`, {}, user.token)).stepTypes;
     expect(restTypes.body).toEqual({ items: graphqlTypes, nextCursor: null });
     expect(graphqlTypes.map((t: { type: string }) => t.type)).toEqual(expect.arrayContaining(["trigger.manual", "http.request"]));
 
