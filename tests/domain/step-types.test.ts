@@ -106,6 +106,8 @@ describe("parseStepConfig", () => {
     expect(
       thrownIssues(() => parseStepConfig("openai.chat", { credentialId: "", messages: [] })),
     ).toEqual(["credentialId: Choose a credential", "messages: At least one message is required"]);
+    // A step added from the palette has no credentialId at all yet: the same message, not a type error.
+    expect(thrownIssues(() => parseStepConfig("openai.chat", { messages: [{ role: "user", content: "hi" }] }))).toEqual(["credentialId: Choose a credential"]);
   });
 
   it("accepts 5- and 6-field cron expressions only", () => {

@@ -46,7 +46,8 @@ const CodeBody = z
       context.addIssue({ code: "custom", message: `Syntax error${loc ? ` at ${loc.line}:${loc.column + 1}` : ""}: ${text}` });
     }
   });
-const CredentialRef = z.string().min(1, "Choose a credential");
+// Missing (a step just added) and empty (cleared) read the same to the person: pick one.
+const CredentialRef = z.string({ error: "Choose a credential" }).min(1, "Choose a credential");
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
 /**
  * Per-step retry policy for retryable failures (timeouts, connection errors, 408/429/5xx). Absent fields take
