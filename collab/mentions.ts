@@ -36,6 +36,14 @@ export class MentionWatch {
   private readonly observe = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => {
     const collecting = this.collecting;
     if (!collecting) return; // a relayed, loaded or rebuilt update: stored (and notified) elsewhere
+    try {
+      this.collect(collecting, events);
+    } catch {
+      // Yjs rethrows an observer's error from applyUpdate, which would refuse the edit: a notice is never worth that.
+    }
+  };
+
+  private collect(collecting: { authorId: string; found: MentionNotice[] }, events: Y.YEvent<Y.AbstractType<unknown>>[]) {
     for (const event of events) {
       const path = event.path;
       if (event.target === this.comments) {
@@ -66,7 +74,7 @@ export class MentionWatch {
         }
       }
     }
-  };
+  }
 
   private consider(collecting: { authorId: string; found: MentionNotice[] }, entry: Y.Map<unknown>, threadId: string, commentId: string, before: string[]) {
     // Only the socket's own words notify: an entry claiming another author is a forgery, and tells no one.
