@@ -135,6 +135,19 @@ const heading = (text: string | RegExp) => async (page: Page) => {
   await page.getByRole("heading", { name: text }).first().waitFor({ timeout: 10_000 });
 };
 
+/** The editor, connected, with a step selected (its panel open). */
+async function openEditorOn(page: Page, stepName: string): Promise<void> {
+  await until(page.getByTestId("connection-status"), textOf, "connected", 15_000);
+  await page.locator(".react-flow__node", { hasText: stepName }).first().click();
+  await page.waitForTimeout(300); // the step panel's open transition
+}
+/** The editor with one of its header's panel buttons pressed. */
+const editorPanel = (button: string | RegExp) => async (page: Page) => {
+  await until(page.getByTestId("connection-status"), textOf, "connected", 15_000);
+  await page.locator("header.editor-bar").getByRole("button", { name: button }).click();
+  await page.waitForTimeout(300);
+};
+
 const visits: Visit[] = [
   { name: "login", as: "visitor", path: () => "/login", ready: async (page) => void (await page.getByLabel("Email").waitFor()) },
   { name: "signup", as: "visitor", path: () => "/signup", ready: async (page) => void (await page.getByLabel("Name").waitFor()) },
@@ -145,12 +158,26 @@ const visits: Visit[] = [
     name: "editor",
     as: "owner",
     path: () => `/workflows/${ids.workflow}`,
-    ready: async (page) => {
-      await until(page.getByTestId("connection-status"), textOf, "connected", 15_000);
-      await page.locator(".react-flow__node", { hasText: "Check stock" }).first().click();
-      await page.waitForTimeout(300); // the step panel's open transition
-    },
+    ready: (page) => openEditorOn(page, "Check stock"),
   },
+  // The editor's other panels and the end of the step panel (notes, step test, problems, test cases).
+  { name: "editor-panel-end", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: async (page) => {
+    await openEditorOn(page, "Check stock");
+    await page.locator("aside.side").evaluate((side) => side.scrollTo(0, side.scrollHeight));
+  } },
+  { name: "editor-history", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: editorPanel("History") },
+  { name: "editor-settings", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: editorPanel("Settings") },
+  { name: "editor-comments", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: editorPanel(/^Comments/) },
+  // Dialogs over the editor: publishing (the first version) and the keyboard shortcuts.
+  { name: "editor-publish-dialog", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: async (page) => {
+    await editorPanel("Publish…")(page);
+    await page.getByRole("dialog").waitFor();
+  } },
+  { name: "editor-shortcuts", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: async (page) => {
+    await until(page.getByTestId("connection-status"), textOf, "connected", 15_000);
+    await page.getByRole("button", { name: "Keyboard shortcuts" }).click();
+    await page.getByRole("dialog").waitFor();
+  } },
   {
     name: "runs",
     as: "owner",
