@@ -137,6 +137,19 @@ describe("notifications", () => {
     expect(received.bob).toEqual([{ commentId: forBob, actorName: "Ada", workflowName: "Order sync", readAt: null }]);
   });
 
+  it("notificationAdded ends with UNAUTHENTICATED when the session of the subscriber's token ends", async () => {
+    const session = ok(await gql(stack.url, `mutation($input: LogInInput!) { logIn(input: $input) { token } }`, { input: { email: grace.email, password: grace.password } })).logIn;
+    const client = graphqlWsClient(stack.url, session.token);
+    disposers.push(() => client.dispose());
+    const ended = new Promise<unknown>((resolve) =>
+      client.subscribe({ query: `subscription { notificationAdded { id } }` }, { next: (message) => resolve(message), error: resolve, complete: () => resolve("complete") }),
+    );
+    const listeners = async () => Number(((await stack.deps.redis.pubsub("NUMSUB", `${stack.deps.env.REDIS_PREFIX}notifications:${grace.userId}`)) as [string, number])[1]);
+    await waitFor("the session's subscription", async () => (await listeners()) > 0);
+    ok(await gql(stack.url, `mutation { endSession }`, {}, session.token));
+    expect(JSON.stringify(await ended)).toContain("UNAUTHENTICATED");
+  });
+
   it("an anonymous subscription is refused with UNAUTHENTICATED", async () => {
     const response = await fetch(`${stack.url}/graphql`, {
       method: "POST",
