@@ -165,6 +165,8 @@ const visits: Visit[] = [
     await openEditorOn(page, "Check stock");
     await page.locator("aside.side").evaluate((side) => side.scrollTo(0, side.scrollHeight));
   } },
+  // A transform step: the expression editor's JSONata colours (CodeMirror) and its preview.
+  { name: "editor-expression", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: (page) => openEditorOn(page, "Shape reply") },
   { name: "editor-history", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: editorPanel("History") },
   { name: "editor-settings", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: editorPanel("Settings") },
   { name: "editor-comments", as: "owner", path: () => `/workflows/${ids.workflow}`, ready: editorPanel(/^Comments/) },
