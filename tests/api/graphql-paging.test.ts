@@ -5,6 +5,7 @@
  * say whether more lies that way.
  */
 import { Client, fetchExchange, gql as graphql } from "@urql/core";
+import { storeMentionNotifications } from "@algorythmos/platform";
 import { getNamedType, isObjectType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
@@ -27,6 +28,7 @@ interface Connection {
 const CONNECTIONS: Record<string, { args: () => string }> = {
   workflows: { args: () => `workspaceId: "${user.workspaceId}"` },
   runs: { args: () => `workflowId: "${workflowId}"` },
+  notifications: { args: () => "" },
 };
 
 beforeAll(async () => {
@@ -36,6 +38,13 @@ beforeAll(async () => {
   const workflows = [];
   for (let i = 0; i < COUNT; i++) workflows.push(await createWorkflow(stack.url, user.token, user.workspaceId, `Paged ${i}`));
   workflowId = workflows[0]!.id;
+  // The viewer's notifications: COUNT mentions of Pager by someone else, stored as a collab process stores them.
+  for (let i = 0; i < COUNT; i++) {
+    const created = await storeMentionNotifications(stack.deps.db, { workspaceId: user.workspaceId, workflowId }, { id: "usr_mentioner", name: "Mentioner" }, [
+      { commentId: `cmt_paged_${i}`, threadId: `cmt_paged_${i}`, recipients: [user.userId], excerpt: `Look at this, @Pager (${i})` },
+    ]);
+    expect(created).toHaveLength(1);
+  }
   for (let i = 0; i < COUNT; i++) {
     const started = await client.mutation(graphql`mutation($input: StartRunInput!) { startRun(input: $input) { id } }`, { input: { workflowId } }).toPromise();
     expect(started.error).toBeUndefined();
