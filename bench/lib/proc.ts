@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
@@ -290,4 +291,9 @@ export function cpuMs(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** The machine's 1-minute load average against its cores: other work on a shared machine, named beside a figure it moves. */
+export function machineLoad(): string {
+  return `machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
 }

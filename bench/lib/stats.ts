@@ -70,3 +70,15 @@ export function fitLine(points: { x: number; y: number }[]): { slope: number; in
   const slopeStdErr = n > 2 && sxx ? Math.sqrt(residual / (n - 2) / sxx) : NaN;
   return { slope, intercept, slopeStdErr };
 }
+
+/**
+ * The rounds' figures (ms) and what their spread says: one round far above the others is machine noise (the
+ * median of the rounds decides), rounds far apart mean a loaded machine, close rounds a steady cost.
+ */
+export function roundSpread(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const text = `${values.map((v) => round(v, 1)).join(" / ")} ms`;
+  if (sorted.length >= 3 && sorted[sorted.length - 1]! > 3 * sorted[sorted.length - 2]!) return `${text} (one slow round: noise)`;
+  if (sorted[sorted.length - 1]! > 3 * sorted[0]!) return `${text} (uneven: the machine's load moves it)`;
+  return `${text} (steady: a cost, not noise)`;
+}

@@ -10,8 +10,10 @@ import { log } from "../lib/alternate.js";
 import { createWorkflow, signUp } from "../lib/api.js";
 import { config, seconds } from "../lib/config.js";
 import { startOurs } from "../lib/ours.js";
-import { sampleRss, startChild } from "../lib/proc.js";
-import { latency, median, pool, round, type Latency } from "../lib/stats.js";
+import { eventLoopLag, histogramDelta, tryScrape, type Scrape } from "../lib/metrics.js";
+import { cpuMs, machineLoad, meterSelf, sampleRss, startChild } from "../lib/proc.js";
+import { layerShares, type Layer } from "../lib/profile.js";
+import { latency, median, pool, round, roundSpread, type Latency } from "../lib/stats.js";
 import { mib, row, type Goal, type Row, type Scenario, type ScenarioResult } from "../lib/types.js";
 import { connectHocuspocusRooms, connectRooms, measurePropagation, type Rooms } from "../lib/yclients.js";
 
@@ -31,6 +33,16 @@ interface Case {
 
 type Side = "ours" | "hocuspocus" | "bare";
 const PEERS = { hocuspocus: "Hocuspocus 3.4.4 + database extension", bare: "@y/websocket-server 0.1.1" } as const;
+/** Where our collab process's CPU goes per update, highest rank first: a sample counts for the first layer on its stack. */
+const LAYERS: Layer[] = [
+  { name: "WebSocket frames (ws send/receive)", match: /node_modules\/ws\/|^node:(net|stream|buffer|internal\/(stream_base_commons|streams\/|net))/ },
+  { name: "PostgreSQL (pg)", match: /node_modules\/(pg|pg-protocol|pg-pool)\/|\/packages\/platform\/src\/(db|sql|workflow-docs)\.ts$/ },
+  { name: "Redis relay (ioredis)", match: /node_modules\/ioredis\/|\/collab\/relay\.ts$/ },
+  { name: "telemetry", match: /node_modules\/(prom-client|@opentelemetry\/[^/]+)\/|\/packages\/platform\/src\/(telemetry|metrics|logger)\.ts$/ },
+  { name: "Yjs decode/apply/encode (shadow + live doc)", match: /node_modules\/(yjs|lib0|y-protocols)\// },
+  { name: "our collab code", match: /\/collab\/[^/]+\.ts$/ },
+];
+const ms = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? "–" : String(round(value, 2)));
 
 export const yjs: Scenario = {
   name: NAME,
@@ -65,9 +77,16 @@ export const yjs: Scenario = {
         };
         log(NAME, `${c.label}: ${c.rooms * c.perRoom} clients connected and synced to each server in ${round((performance.now() - started) / 1000, 1)} s`);
         try {
+          /** CPU (ms) of each server per update over its measured rounds, and the load generator's share of a core while it ran. */
+          const cpu: Record<Side, number[]> = { ours: [], hocuspocus: [], bare: [] };
+          const generator: Record<Side, number[]> = { ours: [], hocuspocus: [], bare: [] };
           const side = async (which: Side, updates: number) => {
             const rss = sampleRss([pids[which]]);
+            const cpuBefore = cpuMs(pids[which]);
+            const self = meterSelf();
             const result = await measurePropagation(connected[which], updates, c.durationS * 1000);
+            generator[which].push(self.stop().cpuShare);
+            cpu[which].push((cpuMs(pids[which]) - cpuBefore) / updates);
             const peak = rss.stop();
             const lat = latency(result.samples);
             log(NAME, `${c.label} ${which}: ${result.samples.length}/${result.expected} deliveries, p50 ${lat.p50} p95 ${lat.p95} p99 ${lat.p99} ms`);
@@ -78,10 +97,23 @@ export const yjs: Scenario = {
           const peaks: Record<Side, number> = { ours: 0, hocuspocus: 0, bare: 0 };
           const roundP99: Record<Side, number[]> = { ours: [], hocuspocus: [], bare: [] };
           const missing: Record<Side, number> = { ours: 0, hocuspocus: 0, bare: 0 };
+          // Our process's own series around its rounds: update handling (receive → durable → broadcast), relay publish, event-loop delay.
+          let firstScrape: Scrape | null = null;
+          let lastScrape: Scrape | null = null;
+          const lagP99: number[] = [];
           for (let round = 0; round < ROUNDS; round++) {
             for (const which of ["ours", "hocuspocus", "bare"] as const) {
+              if (which === "ours") {
+                const before = await tryScrape(ours.info.url);
+                firstScrape ??= before;
+              }
               const result =
                 which === "ours" ? await ours.profile(() => side("ours", c.updates), `${c.rooms}x${c.perRoom}-round${round + 1}`) : await side(which, c.updates);
+              if (which === "ours") {
+                lastScrape = await tryScrape(ours.info.url);
+                const lag = eventLoopLag(lastScrape);
+                if (lag) lagP99.push(Math.round(lag.p99 * 10) / 10);
+              }
               all[which].push(...result.samples);
               roundP99[which].push(latency(result.samples).p99);
               peaks[which] = Math.max(peaks[which], result.peak);
@@ -103,6 +135,16 @@ export const yjs: Scenario = {
               }),
             );
           }
+          const limit = explainCase(c, {
+            rounds: roundP99,
+            cpu,
+            generator,
+            lagP99,
+            handling: histogramDelta(firstScrape, lastScrape, "algo_collab_message_duration_seconds", 'kind="update"'),
+            relay: histogramDelta(firstScrape, lastScrape, "algo_collab_relay_lag_seconds"),
+            // Where the CPU goes: a profiled round of its own, after the measured ones (sampling slows it a little).
+            layers: await profileLayers(ours, () => measurePropagation(connected.ours, c.updates, c.durationS * 1000), `${c.rooms}x${c.perRoom}-layers`),
+          });
           const peerMissing = missing.hocuspocus + missing.bare;
           if (peerMissing) notes.push(`${c.label}: the peers missed deliveries (Hocuspocus ${missing.hocuspocus}, bare ${missing.bare})`);
           goals.push({
@@ -113,6 +155,7 @@ export const yjs: Scenario = {
               `(${round(lat.ours.p99 / lat.hocuspocus.p99, 2)}×); bare ${lat.bare.p99} ms (${round(lat.ours.p99 / lat.bare.p99, 2)}×)` +
               `${missing.ours ? `; ${missing.ours} deliveries missing` : ""}`,
             pass: lat.ours.p99 < 30 && lat.ours.p99 <= 1.2 * lat.hocuspocus.p99 && missing.ours === 0,
+            limit,
           });
         } finally {
           for (const rooms of Object.values(connected)) rooms.close();
@@ -128,3 +171,45 @@ export const yjs: Scenario = {
     }
   },
 };
+
+type Layers = ReturnType<typeof layerShares> | null;
+
+async function profileLayers(ours: Awaited<ReturnType<typeof startOurs>>, work: () => Promise<unknown>, label: string): Promise<Layers> {
+  let file = "";
+  await ours.profile(work, label, { force: true, onFile: (written) => (file = written) });
+  return file ? layerShares(file, LAYERS) : null;
+}
+
+/**
+ * What limits one case, from figures of the same run: how long our process held an update before its broadcast
+ * (the durable append, group-committed, comes first: docs/collab.md) against its CPU per update, where that CPU
+ * goes, the event-loop delay, the load generator's share of the machine and the spread of the rounds.
+ */
+function explainCase(
+  c: Case,
+  figures: {
+    rounds: Record<Side, number[]>;
+    cpu: Record<Side, number[]>;
+    generator: Record<Side, number[]>;
+    lagP99: number[];
+    handling: ReturnType<typeof histogramDelta>;
+    relay: ReturnType<typeof histogramDelta>;
+    layers: Layers;
+  },
+): string {
+  const { rounds, handling, relay, layers } = figures;
+  const cpu = { ours: median(figures.cpu.ours), hocuspocus: median(figures.cpu.hocuspocus), bare: median(figures.cpu.bare) };
+  const shares = layers ? layers.shares.filter((l) => l.share >= 0.05).map((l) => `${l.name} ${round(l.share * 100, 0)}%`).join(", ") : "no profile";
+  const waited = handling ? handling.meanMs - cpu.ours : NaN;
+  const held = handling
+    ? `holds an update ${ms(handling.meanMs)} ms mean (p99 ≤ ${ms(handling.p99Ms)}) from arrival to broadcast` +
+      (waited > 0 ? `, ≈ ${ms(waited)} ms of it waiting for the durable PostgreSQL append (group commit) that Hocuspocus does not wait for (it stores debounced, 2 s later)` : "")
+    : "has no /metrics reading of its update handling";
+  return (
+    `Our collab process ${held}, and spends ${ms(cpu.ours)} ms CPU per update vs Hocuspocus ${ms(cpu.hocuspocus)} / bare ${ms(cpu.bare)} ` +
+    `(${c.perRoom - 1} receivers; profile: ${shares}; relay publish ${relay ? `${ms(relay.meanMs)} ms` : "–"} after the broadcast, off the path). ` +
+    `Our event-loop delay p99 ${figures.lagP99.join(" / ")} ms per round, load generator ${round(median(figures.generator.ours) * 100, 0)}% of a core (${c.rooms * c.perRoom} clients in the bench process), ${machineLoad()}; ` +
+    `rounds ours ${roundSpread(rounds.ours)}, Hocuspocus ${roundSpread(rounds.hocuspocus)}`
+  );
+}
+
