@@ -19,6 +19,7 @@ import { StepTest } from "~/components/editor/StepTest";
 import { TestCasesPanel } from "~/components/editor/TestCasesPanel";
 import { CREATE_VERSION_INTENT, RESTORE_IN_EDITOR_INTENT, RESTORE_VERSION_INTENT, VersionsPanel, type VersionActionResult } from "~/components/editor/VersionsPanel";
 import { WorkflowSettings } from "~/components/editor/WorkflowSettings";
+import { NotificationsMenu } from "~/components/NotificationsMenu";
 import { useDocVersion, useWorkflowDoc } from "~/lib/collab";
 import { toApiError, type Result } from "~/lib/errors";
 import { subscribe } from "~/lib/graphql.browser";
@@ -322,6 +323,8 @@ function WorkflowEditor({ user, workflow, stepTypes, versions, credentials, read
             <UndoIcon redo />
           </button>
         </div>
+        {/* A mention reaches a person wherever they are, the editor included. */}
+        <NotificationsMenu />
       </header>
 
       {readOnly ? null : (

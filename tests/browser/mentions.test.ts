@@ -90,4 +90,28 @@ describe("mention notifications in the studio", () => {
     expect(await pageGrace.getByTestId("notifications-count").count()).toBe(0);
     expect(consoleErrors).toEqual([]);
   });
+
+  it("a mention reaches Grace while she is in an editor: the editor's header has the bell too, live", async () => {
+    await pageGrace.goto(`${stack.url}/workflows/${workflowId}`);
+    const bell = pageGrace.locator("header.editor-bar").getByTestId("notifications-bell");
+    await bell.waitFor();
+    await waitFor("Grace's editor bell to subscribe", async () => {
+      const [, count] = (await stack.deps.redis.pubsub("NUMSUB", notificationsChannel(stack.deps.env.REDIS_PREFIX, grace.userId))) as [string, number];
+      return Number(count) > 0;
+    });
+    const composer = pageAda.getByTestId("new-comment");
+    await composer.click();
+    await composer.pressSequentially("Second look, @Gr");
+    await pageAda.getByRole("option", { name: /Grace/ }).waitFor();
+    await composer.press("Enter");
+    // The pick closes the list (it used to stay open over the Post button, since "@Grace " still matches Grace).
+    await pageAda.getByRole("option", { name: /Grace/ }).waitFor({ state: "detached", timeout: 2_000 });
+    await composer.pressSequentially("please");
+    await pageAda.getByTestId("post-comment").click();
+    await until(pageGrace.locator("header.editor-bar").getByTestId("notifications-count"), textOf, "1", 15_000);
+    // The header still fits its row with the bell in it (nothing pushed out of the window).
+    const box = (await bell.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(1280);
+    expect(consoleErrors).toEqual([]);
+  });
 });

@@ -132,6 +132,8 @@ function MentionTextarea({
     const position = query.start + member.name.length + 2;
     onChange(next);
     onMention(member);
+    // "@Grace " still matches Grace (names may have spaces): the pick closes this mention's list.
+    setDismissed(query.start);
     setCaret(position);
     requestAnimationFrame(() => ref.current?.setSelectionRange(position, position));
   };
