@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { createWorkflow, gql, ok, type Account } from "../support/api.js";
 import { storedDefinition } from "../support/collab.js";
-import { editorText, textOf, until } from "../support/browser.js";
+import { editorText, textOf, until, valueOf } from "../support/browser.js";
 import { waitFor } from "../support/stack.js";
 import { openStudioSession, screenshotOnFailure, screenshotsDir, type StudioSession } from "../support/studio-session.js";
 
@@ -170,7 +170,8 @@ describe("expression editor", () => {
     await untilText(expressionOf(pageB), (text) => text === "steps.fetch_user.output.name", "Bea sees the retyped expression");
     await pageA.locator('.react-flow__node[data-id="step_0insp4brb9up"]').click();
     const key = pageA.getByLabel("Key", { exact: true });
-    await expect(key.inputValue()).resolves.toBe("fetch_user");
+    // The panel switches to the clicked step on the next render: wait for it rather than read the old one.
+    await until(key, valueOf, "fetch_user");
     await key.fill("Bad key");
     await pageA.getByText(/A step key starts with a lower-case letter/).waitFor({ timeout: 2_000 });
     await key.fill("start");

@@ -139,6 +139,8 @@ const heading = (text: string | RegExp) => async (page: Page) => {
 async function openEditorOn(page: Page, stepName: string): Promise<void> {
   await until(page.getByTestId("connection-status"), textOf, "connected", 15_000);
   await page.locator(".react-flow__node", { hasText: stepName }).first().click();
+  // Code editors load CodeMirror on the client: the screenshot shows them loaded, as a person sees them a moment later.
+  await page.locator(".code-field:not([data-loaded])").first().waitFor({ state: "detached", timeout: 15_000 });
   await page.waitForTimeout(300); // the step panel's open transition
 }
 /** The editor with one of its header's panel buttons pressed. */

@@ -13,6 +13,7 @@ const LABELS: Record<string, string> = {
   url: "URL",
   timeoutMs: "Timeout (ms)",
   durationMs: "Duration (ms)",
+  memoryLimitMb: "Memory limit (MB)",
   credentialId: "Credential",
   jsonMode: "JSON mode",
   textBody: "Text body",
