@@ -11,8 +11,10 @@ import { log } from "../lib/alternate.js";
 import { createWorkflow, edge, gql, signUp, step } from "../lib/api.js";
 import { config, seconds } from "../lib/config.js";
 import { startOurs } from "../lib/ours.js";
-import { sampleRss, startChild, treeRss } from "../lib/proc.js";
-import { latency, median, pool, round, sleep } from "../lib/stats.js";
+import { eventLoopLag, tryScrape } from "../lib/metrics.js";
+import { cpuMs, machineLoad, meterSelf, sampleRss, startChild, treeRss } from "../lib/proc.js";
+import { layerShares, type Layer } from "../lib/profile.js";
+import { latency, median, pool, round, roundSpread, sleep } from "../lib/stats.js";
 import { mib, row, type Scenario, type ScenarioResult } from "../lib/types.js";
 
 const NAME = "subscriptions";
@@ -21,6 +23,16 @@ const ROUNDS = 4;
 const SUBSCRIBERS = 5000;
 const RUNS = 50;
 const SUBSCRIPTION = `subscription($id: ID!) { runEvents(runId: $id) { seq type status stepId at output } }`;
+/** Where the server's CPU goes per event, highest rank first: a sample counts for the first layer on its stack. */
+const LAYERS: Layer[] = [
+  { name: "WebSocket frames (ws send)", match: /node_modules\/ws\/|^node:(net|stream|buffer|internal\/(stream_base_commons|streams\/|net))/ },
+  { name: "Redis message in, parsed per subscriber (ioredis, run-events)", match: /node_modules\/ioredis\/|\/packages\/platform\/src\/(run-events|redis)\.ts$/ },
+  { name: "telemetry", match: /node_modules\/(prom-client|@opentelemetry\/[^/]+)\/|\/packages\/platform\/src\/(telemetry|metrics|logger)\.ts$/ },
+  { name: "graphql-ws per-subscriber message (JSON)", match: /node_modules\/graphql-ws\/|\/server\/graphql\/ws\.ts$/ },
+  { name: "shared result lookup (key per subscriber)", match: /\/server\/graphql\/shared-events\.ts$/ },
+  { name: "GraphQL execution (shared per event)", match: /node_modules\/graphql\/|node_modules\/@pothos\/|\/server\/graphql\/types\// },
+  { name: "Yoga + envelop", match: /node_modules\/(graphql-yoga|@graphql-yoga\/[^/]+|@envelop\/[^/]+|@whatwg-node\/[^/]+|@graphql-tools\/[^/]+)\// },
+];
 
 /** RSS of a process once it has been quiet for a moment (what idle connections hold, not a burst's garbage). */
 async function settledRss(pid: number): Promise<number> {
@@ -32,11 +44,23 @@ async function settledRss(pid: number): Promise<number> {
 class Deliveries {
   sent = new Map<number, number>();
   samples: number[] = [];
+  /** Per event of the current round: when its first and its last subscriber got it (the fan-out). */
+  first = new Map<number, number>();
+  last = new Map<number, number>();
   receive(output: unknown) {
     const index = (output as { bench?: number } | null)?.bench;
     if (typeof index !== "number") return;
     const at = this.sent.get(index);
-    if (at !== undefined) this.samples.push(performance.now() - at);
+    if (at === undefined) return;
+    const now = performance.now();
+    this.samples.push(now - at);
+    if (!this.first.has(index)) this.first.set(index, now - at);
+    this.last.set(index, now - at);
+  }
+  /** Publish → first subscriber (p99) and first → last subscriber of each event (median, p99), this round. */
+  fanOut(): { firstP99: number; spreadMedian: number; spreadP99: number } {
+    const spreads = [...this.first].map(([index, first]) => this.last.get(index)! - first);
+    return { firstP99: latency([...this.first.values()]).p99, spreadMedian: round(median(spreads), 2), spreadP99: latency(spreads).p99 };
   }
 }
 
@@ -120,6 +144,8 @@ export const subscriptions: Scenario = {
       /** `events` events, round-robin over the runs, evenly over `durationMs`; each reaches 100 subscribers. */
       const publish = async (targets: { id: string; workflowId: string }[], events: number, durationMs: number) => {
         deliveries.samples = [];
+        deliveries.first.clear();
+        deliveries.last.clear();
         const interval = durationMs / events;
         const started = performance.now();
         for (let i = 0; i < events; i++) {
@@ -146,16 +172,33 @@ export const subscriptions: Scenario = {
       const roundP99 = { ours: [] as number[], peer: [] as number[] };
       const peaks = { ours: 0, peer: 0 };
       let missing = 0;
+      /** Per round: CPU (ms) per delivery of each server, the load generator's share of a core, our fan-out and event-loop delay. */
+      const cpu = { ours: [] as number[], peer: [] as number[] };
+      const generator = { ours: [] as number[], peer: [] as number[] };
+      const fanOut: ReturnType<Deliveries["fanOut"]>[] = [];
+      const lagP99: number[] = [];
+      const metered = async <T extends { samples: number[] }>(which: "ours" | "peer", pid: number, work: () => Promise<T>) => {
+        const cpuBefore = cpuMs(pid);
+        const self = meterSelf();
+        const result = await work();
+        generator[which].push(self.stop().cpuShare);
+        if (result.samples.length) cpu[which].push((cpuMs(pid) - cpuBefore) / result.samples.length);
+        return result;
+      };
       for (let r = 0; r < ROUNDS; r++) {
         let sampler = sampleRss([ours.pid]);
-        const a = await ours.profile(() => publish(runs, events, durationMs), `round${r + 1}`);
+        await tryScrape(ours.info.url); // resets the event-loop delay histogram
+        const a = await metered("ours", ours.pid, () => ours.profile(() => publish(runs, events, durationMs), `round${r + 1}`));
+        const lag = eventLoopLag(await tryScrape(ours.info.url));
+        if (lag) lagP99.push(round(lag.p99, 1));
+        fanOut.push(deliveries.fanOut());
         peaks.ours = Math.max(peaks.ours, sampler.stop());
         all.ours.push(...a.samples);
         roundP99.ours.push(latency(a.samples).p99);
         missing += a.expected - a.samples.length;
         log(NAME, `ours: ${a.samples.length}/${a.expected} deliveries, p99 ${latency(a.samples).p99} ms`);
         sampler = sampleRss([raw.pid]);
-        const b = await publish(peerRuns.map((id) => ({ id, workflowId: "peer" })), events, durationMs);
+        const b = await metered("peer", raw.pid, () => publish(peerRuns.map((id) => ({ id, workflowId: "peer" })), events, durationMs));
         peaks.peer = Math.max(peaks.peer, sampler.stop());
         all.peer.push(...b.samples);
         roundP99.peer.push(latency(b.samples).p99);
@@ -163,6 +206,23 @@ export const subscriptions: Scenario = {
       }
       const oursLat = { ...latency(all.ours), p99: round(median(roundP99.ours), 3) };
       const peerLat = { ...latency(all.peer), p99: round(median(roundP99.peer), 3) };
+      // Where the server's CPU goes: a profiled round of its own, after the measured ones (sampling slows it a little).
+      let profileFile = "";
+      await ours.profile(() => publish(runs, events, durationMs), "layers", { force: true, onFile: (file) => (profileFile = file) });
+      const layers = profileFile ? layerShares(profileFile, LAYERS) : null;
+      const perDelivery = { ours: median(cpu.ours), peer: median(cpu.peer) };
+      const deliveriesPerS = (events / (durationMs / 1000)) * (SUBSCRIBERS / RUNS);
+      const firstP99 = median(fanOut.map((f) => f.firstP99));
+      const spreadP99 = median(fanOut.map((f) => f.spreadP99));
+      const where =
+        firstP99 > spreadP99
+          ? `the wait before an event's first delivery (p99 ${fanOut.map((f) => round(f.firstP99, 1)).join(" / ")} ms per round) outweighs its fan-out to ${SUBSCRIBERS / RUNS} subscribers (first → last p99 ${fanOut.map((f) => round(f.spreadP99, 1)).join(" / ")}, median ${fanOut.map((f) => f.spreadMedian).join(" / ")})`
+          : `the fan-out to an event's ${SUBSCRIBERS / RUNS} subscribers (first → last p99 ${fanOut.map((f) => round(f.spreadP99, 1)).join(" / ")} ms per round, median ${fanOut.map((f) => f.spreadMedian).join(" / ")}) outweighs the wait before its first delivery (p99 ${fanOut.map((f) => round(f.firstP99, 1)).join(" / ")})`;
+      const limit =
+        `${where}; the server spends ${round(perDelivery.ours, 3)} ms CPU per delivery vs raw ws ${round(perDelivery.peer, 3)} (${round(perDelivery.ours / perDelivery.peer, 1)}×: ${round((perDelivery.ours * deliveriesPerS) / 10, 0)}% vs ${round((perDelivery.peer * deliveriesPerS) / 10, 0)}% of a core at ${round(deliveriesPerS, 0)} deliveries/s), ` +
+        `profile with one shared execution per event and a message per subscriber: ${layers ? layers.shares.filter((l) => l.share >= 0.05).map((l) => `${l.name} ${round(l.share * 100, 0)}%`).join(", ") : "no profile"}. ` +
+        `Server event-loop delay p99 ${lagP99.join(" / ")} ms per round, load generator ${round(median(generator.ours) * 100, 0)}% of a core (${round(median(generator.peer) * 100, 0)}% for raw ws; ${2 * SUBSCRIBERS} sockets in the bench process), ${machineLoad()}; ` +
+        `rounds ${roundSpread(roundP99.ours)}`;
       return {
         name: NAME,
         title: this.title,
@@ -192,6 +252,7 @@ export const subscriptions: Scenario = {
             goal: "delivery p99 < 100 ms with 5,000 subscribers",
             measured: `p99 ${oursLat.p99} ms, rounds ${roundP99.ours.join(" / ")} (raw ws ${peerLat.p99} ms, ${round(oursLat.p99 / peerLat.p99, 2)}×)${missing ? `; ${missing} deliveries missing` : ""}`,
             pass: oursLat.p99 < 100 && missing === 0,
+            limit,
           },
         ],
         notes,
