@@ -8,7 +8,7 @@ import { createWorkflow, gql, signUp } from "../lib/api.js";
 import { config, seconds } from "../lib/config.js";
 import { load, type LoadResult } from "../lib/load.js";
 import { startOurs, withCountedOurs } from "../lib/ours.js";
-import { cpuMs, sampleRss, startChild } from "../lib/proc.js";
+import { cpuMs, machineLoad, meterSelf, sampleRss, startChild } from "../lib/proc.js";
 import { layerShares, type Layer } from "../lib/profile.js";
 import { median, round } from "../lib/stats.js";
 import { mib, row, type Scenario, type ScenarioResult } from "../lib/types.js";
@@ -60,11 +60,18 @@ export const graphqlScenario: Scenario = {
       const rss = { ours: [] as number[], bare: [] as number[] };
       /** CPU of each side's process per answered request, over the measured closed-loop rounds. */
       const cpuPerRequest = { ours: [] as number[], bare: [] as number[] };
+      /** The load generator (autocannon, in the bench process) shares the 2 cores: its share of a core during each side's closed rounds. */
+      const generator = { ours: [] as number[], bare: [] as number[] };
       const measure = (which: "ours" | "bare", pid: number, go: () => Promise<LoadResult>, cpu?: number[]) => async () => {
         const sampler = sampleRss([pid]);
         const cpuBefore = cpuMs(pid);
+        const self = meterSelf();
         const result = await go();
-        if (cpu && result.ok) cpu.push((cpuMs(pid) - cpuBefore) / result.ok);
+        const generatorShare = self.stop().cpuShare;
+        if (cpu && result.ok) {
+          cpu.push((cpuMs(pid) - cpuBefore) / result.ok);
+          generator[which].push(generatorShare);
+        }
         rss[which].push(sampler.stop());
         log(NAME, `${which}: ${describe(result)}`);
         return result;
@@ -91,7 +98,8 @@ export const graphqlScenario: Scenario = {
         : "no profile";
       const limit =
         `CPU per request ${round(cpu.ours, 2)} ms in our process vs ${round(cpu.bare, 2)} ms in bare Yoga's (process CPU over the measured rounds / answered requests; ` +
-        `one core caps ours near ${round(1000 / cpu.ours, 0)} req/s, bare near ${round(1000 / cpu.bare, 0)}); where ours goes (CPU profile of a round of its own, our process ${layers ? round(layers.busy * 100, 0) : "–"}% busy): ${perLayer}`;
+        `one core caps ours near ${round(1000 / cpu.ours, 0)} req/s, bare near ${round(1000 / cpu.bare, 0)}); where ours goes (CPU profile of a round of its own, our process ${layers ? round(layers.busy * 100, 0) : "–"}% busy): ${perLayer}; ` +
+        `load generator ${round(median(generator.ours) * 100, 0)}% of a core during ours (${round(median(generator.bare) * 100, 0)}% during bare), ${machineLoad()}`;
       await ours.stop();
       for (const file of new Set(ours.profiled)) notes.push(`CPU profile of ours during the measured rounds: ${file}`);
       ours.profiled = [];
