@@ -203,7 +203,9 @@ function explainCase(
   const waited = handling ? handling.meanMs - cpu.ours : NaN;
   const held = handling
     ? `holds an update ${ms(handling.meanMs)} ms mean (p99 ≤ ${ms(handling.p99Ms)}) from arrival to broadcast` +
-      (waited > 0 ? `, ≈ ${ms(waited)} ms of it waiting for the durable PostgreSQL append (group commit) that Hocuspocus does not wait for (it stores debounced, 2 s later)` : "")
+      (waited > 0
+        ? `, ≈ ${ms(waited)} ms of it beyond its CPU per update: the wait for the durable PostgreSQL append (group commit) and for its turn on the event loop, which Hocuspocus skips (it broadcasts first and stores debounced, 2 s later)`
+        : "")
     : "has no /metrics reading of its update handling";
   return (
     `Our collab process ${held}, and spends ${ms(cpu.ours)} ms CPU per update vs Hocuspocus ${ms(cpu.hocuspocus)} / bare ${ms(cpu.bare)} ` +
