@@ -11,8 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { createWorkflow, type Account } from "../support/api.js";
 import { storedDefinition } from "../support/collab.js";
-import { editorText, textOf, until } from "../support/browser.js";
-import { int, mulberry32, type Rng } from "../support/random.js";
+import { byAuthor, editorText, textOf, typeSlowly, until } from "../support/browser.js";
+import { mulberry32 } from "../support/random.js";
 import { openStudioSession, screenshotOnFailure, type StudioSession } from "../support/studio-session.js";
 
 const artifacts = path.resolve("tests/artifacts");
@@ -30,13 +30,6 @@ const consoleErrors: string[] = [];
 /** Script URLs each page requested. */
 const scripts = new Map<Page, string[]>();
 
-async function typeSlowly(page: Page, text: string, rng: Rng) {
-  for (const char of text) {
-    await page.keyboard.type(char);
-    await page.waitForTimeout(int(rng, 36));
-  }
-}
-
 async function converged(a: Locator, b: Locator): Promise<string> {
   const deadline = Date.now() + 10_000;
   let last = ["", ""];
@@ -47,8 +40,6 @@ async function converged(a: Locator, b: Locator): Promise<string> {
   }
   throw new Error(`The two editors never agreed: "${last[0]}" vs "${last[1]}"`);
 }
-
-const byAuthor = (text: string, alphabet: RegExp) => [...text].filter((c) => alphabet.test(c)).join("");
 
 beforeAll(async () => {
   session = await openStudioSession({ stack: { worker: false }, users: ["Ada", "Bea"], viewports: [{ width: 1366, height: 820 }, { width: 1366, height: 820 }], signIn: "cookie", consoleErrors });

@@ -12,8 +12,8 @@ import type { Stack } from "../../scripts/stack.js";
 import { docMaps, readTextField } from "@algorythmos/domain";
 import { createWorkflow, type Account } from "../support/api.js";
 import { connectClient, waitFor, waitSynced } from "../support/collab.js";
-import { editorText, textOf, until, valueOf } from "../support/browser.js";
-import { int, mulberry32, type Rng } from "../support/random.js";
+import { byAuthor, editorText, textOf, typeSlowly, until, valueOf } from "../support/browser.js";
+import { mulberry32 } from "../support/random.js";
 import { openStudioSession, screenshotOnFailure, shot, type StudioSession } from "../support/studio-session.js";
 
 const artifacts = path.resolve("tests/artifacts");
@@ -29,18 +29,6 @@ let workflowId = "";
 let pageA: Page;
 let pageB: Page;
 const consoleErrors: string[] = [];
-
-
-/** Types `text` one key at a time with seeded pauses (0–35 ms), as a person would. */
-async function typeSlowly(page: Page, text: string, rng: Rng) {
-  for (const char of text) {
-    await page.keyboard.type(char);
-    await page.waitForTimeout(int(rng, 36));
-  }
-}
-
-/** The characters of `text` from `alphabet`, in order: what one author typed, if nothing was lost. */
-const byAuthor = (text: string, alphabet: RegExp) => [...text].filter((c) => alphabet.test(c)).join("");
 
 /** Waits until both fields show the same text and returns it. */
 async function converged(a: Locator, b: Locator, read: (field: Locator) => Promise<string> = valueOf): Promise<string> {

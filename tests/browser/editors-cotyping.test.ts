@@ -11,8 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { createWorkflow, type Account } from "../support/api.js";
 import { storedDefinition } from "../support/collab.js";
-import { editorText, textOf, until } from "../support/browser.js";
-import { int, mulberry32, type Rng } from "../support/random.js";
+import { editorText, textOf, typeSlowly, until } from "../support/browser.js";
+import { mulberry32 } from "../support/random.js";
 import { openStudioSession, screenshotOnFailure, shot, type StudioSession } from "../support/studio-session.js";
 
 const SEED = 0x5eed17;
@@ -27,14 +27,6 @@ let workflowId = "";
 let pageA: Page;
 let pageB: Page;
 const consoleErrors: string[] = [];
-
-/** Types `text` one key at a time with seeded pauses (0–35 ms), as a person would. */
-async function typeSlowly(page: Page, text: string, rng: Rng) {
-  for (const char of text) {
-    await page.keyboard.type(char);
-    await page.waitForTimeout(int(rng, 36));
-  }
-}
 
 /** A Tiptap editor's text without the remote carets drawn inside it. */
 const promptText = (editor: Locator) =>

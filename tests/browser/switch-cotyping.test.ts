@@ -13,8 +13,8 @@ import { docMaps } from "@algorythmos/domain";
 import type * as Y from "yjs";
 import { createWorkflow, type Account } from "../support/api.js";
 import { connectClient, storedDefinition, waitFor, waitSynced } from "../support/collab.js";
-import { editorText, textOf, until, valueOf } from "../support/browser.js";
-import { int, mulberry32, type Rng } from "../support/random.js";
+import { byAuthor, editorText, textOf, typeSlowly, until, valueOf } from "../support/browser.js";
+import { mulberry32 } from "../support/random.js";
 import { openStudioSession, screenshotOnFailure, shot, type StudioSession } from "../support/studio-session.js";
 
 const artifacts = path.resolve("tests/artifacts");
@@ -30,17 +30,6 @@ let workflowId = "";
 let pageA: Page;
 let pageB: Page;
 const consoleErrors: string[] = [];
-
-
-/** Types `text` one key at a time with seeded pauses (0–35 ms), as a person would. */
-async function typeSlowly(page: Page, text: string, rng: Rng) {
-  for (const char of text) {
-    await page.keyboard.type(char);
-    await page.waitForTimeout(int(rng, 36));
-  }
-}
-
-const byAuthor = (text: string, alphabet: RegExp) => [...text].filter((c) => alphabet.test(c)).join("");
 
 /** A case's expression: the expression editor (CodeMirror), named by its label. */
 const expressionEditor = (page: Page, label: string) => page.getByRole("textbox", { name: label, exact: true });

@@ -1,5 +1,6 @@
 import { chromium, type Browser, type Locator } from "playwright-core";
 import { listenOnLoopback } from "./http.js";
+import { int, type Rng } from "./random.js";
 
 /** Debian's chromium, headless, with the flags that keep it off the (closed) network. */
 export function launchBrowser(): Promise<Browser> {
@@ -116,3 +117,14 @@ export async function startFakeOpenAI(): Promise<{ url: string; requests: number
     close,
   };
 }
+
+/** Types `text` one key at a time with seeded pauses (0–35 ms), as a person would (the co-typing tests). */
+export async function typeSlowly(page: import("playwright-core").Page, text: string, rng: Rng): Promise<void> {
+  for (const char of text) {
+    await page.keyboard.type(char);
+    await page.waitForTimeout(int(rng, 36));
+  }
+}
+
+/** The characters of `text` from `alphabet`, in order: what one author typed, if nothing was lost. */
+export const byAuthor = (text: string, alphabet: RegExp) => [...text].filter((c) => alphabet.test(c)).join("");
