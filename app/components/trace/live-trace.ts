@@ -2,7 +2,6 @@
 import { FINAL_RUN_STATUSES, type RunStatus } from "@algorythmos/domain";
 import { useEffect, useRef, useState } from "react";
 import { subscribe } from "~/lib/graphql.browser";
-import { firstSighting, laterRunStatus, stepProgress } from "~/lib/run-event-order";
 import { stepDisplayState, type RunFacts } from "~/lib/runs";
 import { RUN_EVENTS_LIVE, type RunEventWithOutput, type RunStepAttempt } from "~/lib/operations";
 import type { CapturedStep, TraceRow } from "./types";
@@ -30,7 +29,7 @@ export const initialLiveState: LiveState = { status: null, attempts: {}, chunks:
  * Where a status sits in an attempt's life: an event only moves a row forward. A waiting step (an approval, a
  * child run) is still under way: its bar grows until it settles.
  */
-const progress = stepProgress;
+const progress = (status: string) => (status === "pending" ? 0 : status === "running" || status === "retrying" || status === "waiting" ? 1 : 2);
 
 /**
  * The live state after one event. `loadedAttempts` is the latest attempt of each step the loader knows, for
@@ -42,7 +41,7 @@ export function applyRunEvent(current: LiveState, event: RunEventWithOutput, loa
     if (typeof delta !== "string") return current;
     return { ...current, chunks: { ...current.chunks, [event.stepId]: (current.chunks[event.stepId] ?? "") + delta } };
   }
-  if (event.type.startsWith("RUN_")) return { ...current, status: laterRunStatus(current.status, event.status as RunStatus) };
+  if (event.type.startsWith("RUN_")) return { ...current, status: event.status as RunStatus };
   if (!event.stepId) return current;
   const stepId = event.stepId;
   const latestLive = Math.max(0, ...Object.values(current.attempts).filter((a) => a.stepId === stepId).map((a) => a.attempt));
@@ -132,6 +131,7 @@ export function useLiveRun(
 ): { live: LiveState; streamError: string | null } {
   const [live, setLive] = useState<LiveState>(initialLiveState);
   const [streamError, setStreamError] = useState<string | null>(null);
+  const lastSeq = useRef(-1);
   const finalRef = useRef(FINAL_RUN_STATUSES.includes(runStatus));
   finalRef.current = FINAL_RUN_STATUSES.includes(runStatus);
   const onEventRef = useRef(onEvent);
@@ -142,22 +142,23 @@ export function useLiveRun(
   for (const step of steps) loadedAttempts.current[step.stepId] = Math.max(loadedAttempts.current[step.stepId] ?? 0, step.attempt);
   const [follow] = useState(() => replayFinished || !FINAL_RUN_STATUSES.includes(runStatus));
 
-  useEffect(() => {
-    if (!follow) return undefined;
-    const unseen = firstSighting();
-    return subscribe(RUN_EVENTS_LIVE, { runId }, {
-      next: ({ runEvents: event }) => {
-        if (!unseen(event.seq)) return;
-        setLive((current) => applyRunEvent(current, event, loadedAttempts.current));
-        if (event.type !== "STEP_CHUNK" && !finalRef.current) onEventRef.current();
-      },
-      error: setStreamError,
-      // The stream ends after the run finished; fetch the final state unless the page already has it.
-      complete: () => {
-        if (!finalRef.current) onEventRef.current();
-      },
-    });
-  }, [runId, follow]);
+  useEffect(
+    () =>
+      !follow ? undefined : subscribe(RUN_EVENTS_LIVE, { runId }, {
+        next: ({ runEvents: event }) => {
+          if (event.seq <= lastSeq.current) return;
+          lastSeq.current = event.seq;
+          setLive((current) => applyRunEvent(current, event, loadedAttempts.current));
+          if (event.type !== "STEP_CHUNK" && !finalRef.current) onEventRef.current();
+        },
+        error: setStreamError,
+        // The stream ends after the run finished; fetch the final state unless the page already has it.
+        complete: () => {
+          if (!finalRef.current) onEventRef.current();
+        },
+      }),
+    [runId, follow],
+  );
   return { live, streamError };
 }
 
