@@ -9,6 +9,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { ApiError, Result } from "./errors";
 import { subscribe } from "./graphql.browser";
 import { RUN_EVENTS, type RunSummary, type RunVersionChoice } from "./operations";
+import { firstSighting, laterRunStatus, stepProgress } from "./run-event-order";
 
 export const START_RUN_INTENT = "startRun";
 export type StartRunResult = Result<{ startRun: RunSummary }>;
@@ -54,16 +55,17 @@ export function useRun(workflowId: string): { run: RunState; start(input: unknow
     for (const step of started.steps) steps[step.stepId] = step.status;
     setRun({ ...initial, runId: started.id, status: started.status, steps });
 
-    // runEvents replays the run from its start, then goes live; seq orders them (gaps allowed).
-    let lastSeq = -1;
+    // runEvents replays the run from its start, then goes live; events may arrive out of seq order (run-event-order.ts).
+    const unseen = firstSighting();
     unsubscribe.current = subscribe(RUN_EVENTS, { runId: started.id }, {
       next: ({ runEvents: event }) => {
-        if (event.seq <= lastSeq) return;
-        lastSeq = event.seq;
+        if (!unseen(event.seq)) return;
         setRun((current) => {
           if (current.runId !== event.runId) return current;
-          if (event.type.startsWith("RUN_") && isRunStatus(event.status)) return { ...current, status: event.status };
+          if (event.type.startsWith("RUN_") && isRunStatus(event.status)) return { ...current, status: laterRunStatus(current.status, event.status) };
           if (event.stepId && event.type !== "STEP_CHUNK" && isStepStatus(event.status)) {
+            const previous = current.steps[event.stepId];
+            if (previous && stepProgress(previous) > stepProgress(event.status)) return current;
             return { ...current, steps: { ...current.steps, [event.stepId]: event.status } };
           }
           return current;

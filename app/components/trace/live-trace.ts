@@ -2,6 +2,7 @@
 import { FINAL_RUN_STATUSES, type RunStatus } from "@algorythmos/domain";
 import { useEffect, useRef, useState } from "react";
 import { subscribe } from "~/lib/graphql.browser";
+import { firstSighting, laterRunStatus, stepProgress } from "~/lib/run-event-order";
 import { stepDisplayState, type RunFacts } from "~/lib/runs";
 import { RUN_EVENTS_LIVE, type RunEventWithOutput, type RunStepAttempt } from "~/lib/operations";
 import type { CapturedStep, TraceRow } from "./types";
@@ -29,7 +30,7 @@ export const initialLiveState: LiveState = { status: null, attempts: {}, chunks:
  * Where a status sits in an attempt's life: an event only moves a row forward. A waiting step (an approval, a
  * child run) is still under way: its bar grows until it settles.
  */
-const progress = (status: string) => (status === "pending" ? 0 : status === "running" || status === "retrying" || status === "waiting" ? 1 : 2);
+const progress = stepProgress;
 
 /**
  * The live state after one event. `loadedAttempts` is the latest attempt of each step the loader knows, for
@@ -41,7 +42,7 @@ export function applyRunEvent(current: LiveState, event: RunEventWithOutput, loa
     if (typeof delta !== "string") return current;
     return { ...current, chunks: { ...current.chunks, [event.stepId]: (current.chunks[event.stepId] ?? "") + delta } };
   }
-  if (event.type.startsWith("RUN_")) return { ...current, status: event.status as RunStatus };
+  if (event.type.startsWith("RUN_")) return { ...current, status: laterRunStatus(current.status, event.status as RunStatus) };
   if (!event.stepId) return current;
   const stepId = event.stepId;
   const latestLive = Math.max(0, ...Object.values(current.attempts).filter((a) => a.stepId === stepId).map((a) => a.attempt));
@@ -131,7 +132,6 @@ export function useLiveRun(
 ): { live: LiveState; streamError: string | null } {
   const [live, setLive] = useState<LiveState>(initialLiveState);
   const [streamError, setStreamError] = useState<string | null>(null);
-  const lastSeq = useRef(-1);
   const finalRef = useRef(FINAL_RUN_STATUSES.includes(runStatus));
   finalRef.current = FINAL_RUN_STATUSES.includes(runStatus);
   const onEventRef = useRef(onEvent);
@@ -142,23 +142,22 @@ export function useLiveRun(
   for (const step of steps) loadedAttempts.current[step.stepId] = Math.max(loadedAttempts.current[step.stepId] ?? 0, step.attempt);
   const [follow] = useState(() => replayFinished || !FINAL_RUN_STATUSES.includes(runStatus));
 
-  useEffect(
-    () =>
-      !follow ? undefined : subscribe(RUN_EVENTS_LIVE, { runId }, {
-        next: ({ runEvents: event }) => {
-          if (event.seq <= lastSeq.current) return;
-          lastSeq.current = event.seq;
-          setLive((current) => applyRunEvent(current, event, loadedAttempts.current));
-          if (event.type !== "STEP_CHUNK" && !finalRef.current) onEventRef.current();
-        },
-        error: setStreamError,
-        // The stream ends after the run finished; fetch the final state unless the page already has it.
-        complete: () => {
-          if (!finalRef.current) onEventRef.current();
-        },
-      }),
-    [runId, follow],
-  );
+  useEffect(() => {
+    if (!follow) return undefined;
+    const unseen = firstSighting();
+    return subscribe(RUN_EVENTS_LIVE, { runId }, {
+      next: ({ runEvents: event }) => {
+        if (!unseen(event.seq)) return;
+        setLive((current) => applyRunEvent(current, event, loadedAttempts.current));
+        if (event.type !== "STEP_CHUNK" && !finalRef.current) onEventRef.current();
+      },
+      error: setStreamError,
+      // The stream ends after the run finished; fetch the final state unless the page already has it.
+      complete: () => {
+        if (!finalRef.current) onEventRef.current();
+      },
+    });
+  }, [runId, follow]);
   return { live, streamError };
 }
 

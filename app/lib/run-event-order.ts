@@ -1,0 +1,27 @@
+/**
+ * Folding a run's event stream in the studio. runEvents replays the stored events, then goes live; the two overlap,
+ * and two processes (a worker, a server canceling) may publish in another order than their rows were numbered, so
+ * events can arrive with a lower seq than one already seen. Dropping those ("seq ≤ last seen") lost real events —
+ * a child run's run.started, so its badge stayed "queued" while its step ran. The server dedupes by seq the same way.
+ */
+import { FINAL_RUN_STATUSES, type RunStatus } from "@algorythmos/domain";
+
+/** A filter that passes each seq once, in whatever order they arrive. */
+export function firstSighting(): (seq: number) => boolean {
+  const seen = new Set<number>();
+  return (seq) => {
+    if (seen.has(seq)) return false;
+    seen.add(seq);
+    return true;
+  };
+}
+
+/** Where a step attempt sits in its life: an event only moves it forward (a waiting step is under way). */
+export const stepProgress = (status: string) => (status === "pending" ? 0 : status === "running" || status === "retrying" || status === "waiting" ? 1 : 2);
+
+const runProgress = (status: RunStatus) => (status === "queued" ? 0 : FINAL_RUN_STATUSES.includes(status) ? 2 : 1);
+
+/** A run's status after an event: it only moves forward, so a late run.started never takes a finished run back. */
+export function laterRunStatus(current: RunStatus | null, next: RunStatus): RunStatus {
+  return current !== null && runProgress(current) > runProgress(next) ? current : next;
+}
