@@ -25,3 +25,15 @@ const runProgress = (status: RunStatus) => (status === "queued" ? 0 : FINAL_RUN_
 export function laterRunStatus(current: RunStatus | null, next: RunStatus): RunStatus {
   return current !== null && runProgress(current) > runProgress(next) ? current : next;
 }
+
+/**
+ * The run status a trace shows: the loader's once it is final (it read the stored row), else the later of the
+ * loader's and the stream's, and never "queued" beside a step that has started — the loader reads a run's row and
+ * its steps in separate statements, so one snapshot can hold a queued run whose first step already runs, before
+ * the stream has caught up.
+ */
+export function shownRunStatus(loaded: RunStatus, live: RunStatus | null, steps: readonly { status: string }[]): RunStatus {
+  if (FINAL_RUN_STATUSES.includes(loaded)) return loaded;
+  const status = live === null ? loaded : laterRunStatus(loaded, live);
+  return status === "queued" && steps.some((step) => stepProgress(step.status) > 0) ? "running" : status;
+}

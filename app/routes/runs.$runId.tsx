@@ -1,4 +1,4 @@
-import { FINAL_RUN_STATUSES, type RunStatus } from "@algorythmos/domain";
+import { FINAL_RUN_STATUSES } from "@algorythmos/domain";
 import { redirect, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { useMemo, useState } from "react";
@@ -14,6 +14,7 @@ import type { TraceActionResult } from "~/components/trace/types";
 import { Waterfall } from "~/components/trace/Waterfall";
 import { execute, requireData } from "~/lib/graphql.server";
 import { durationBetween, formatDuration, formatTime, useDebouncedRevalidate, useNow } from "~/lib/live";
+import { shownRunStatus } from "~/lib/run-event-order";
 import { readableRunError } from "~/lib/runs";
 import traceStyles from "~/styles/trace.css";
 import { CANCEL_RUN, RESUME_RUN, RETRY_RUN, RUN_APPROVALS, RUN_DETAIL, RUN_FAMILY, RUN_VERSION, RUN_WORKFLOW, CHILD_RUN_TRACE, type RunApprovalInfo } from "~/lib/operations";
@@ -117,15 +118,13 @@ function RunTrace({ run, workflow, stepNames, canWrite, me, ranVersion, approval
   const revalidate = useDebouncedRevalidate(150);
   const { live, streamError } = useLiveRun(run.id, run.steps, run.status, revalidate);
 
-  // The loader is the source of truth; a live status shows only while the loader has not caught up.
-  const status: RunStatus = live.status && !FINAL_RUN_STATUSES.includes(run.status) ? live.status : run.status;
-  const finished = FINAL_RUN_STATUSES.includes(status);
-  const now = useNow(!finished);
-
   const { rows, names } = useMemo(
     () => namedTraceRows(run.steps, live.attempts, stepNames, { retryOfRunId: run.retryOfRunId, createdAt: run.createdAt }),
     [run.steps, live.attempts, stepNames, run.retryOfRunId, run.createdAt],
   );
+  const status = shownRunStatus(run.status, live.status, rows);
+  const finished = FINAL_RUN_STATUSES.includes(status);
+  const now = useNow(!finished);
   const nameById = useMemo(() => Object.fromEntries(Object.entries(names).map(([id, step]) => [id, step.name])), [names]);
   const [selectedKey, setSelectedKey] = useState<string | null>(null);
   const selected = rows.find((r) => r.key === selectedKey) ?? defaultSelection(rows);

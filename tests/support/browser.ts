@@ -57,7 +57,8 @@ export function recordConsoleErrors(page: import("playwright-core").Page, into: 
   page.on("console", (message) => {
     if (message.type() === "error") into.push(`${page.url()}: ${message.text()}`);
   });
-  page.on("pageerror", (error) => into.push(`${page.url()}: ${error.message}`));
+  // The stack's first frames name the code that threw, which the message alone (an AbortError, say) does not.
+  page.on("pageerror", (error) => into.push(`${page.url()}: ${error.message}${error.stack ? `\n${error.stack.split("\n").slice(1, 6).join("\n")}` : ""}`));
 }
 
 /** Signs up through the studio's form, as a person does, and lands on /workflows. */

@@ -8,6 +8,7 @@ import { FINAL_RUN_STATUSES, type RunStatus } from "@algorythmos/domain";
 import { Link } from "@remix-run/react";
 import { useMemo, useState } from "react";
 import type { Result } from "~/lib/errors";
+import { shownRunStatus } from "~/lib/run-event-order";
 import type { ChildRunTraceData, RunFamilyData, RunStepAttempt } from "~/lib/operations";
 import { namedTraceRows, useLiveRun } from "./live-trace";
 import { capturedSteps } from "./captured";
@@ -114,11 +115,10 @@ function LoadedChildRunTrace({ child, depth, axis, now, onEvent, href }: NestedP
   const { trace } = child;
   // A child already final when the page loads has nothing to stream: a loop of calls would open a stream per child.
   const { live, streamError } = useLiveRun(child.id, trace.steps, child.status, onEvent, { replayFinished: false });
-  // The loader is the source of truth; a live status shows only while the loader has not caught up.
-  const status: RunStatus = live.status && !FINAL_RUN_STATUSES.includes(child.status) ? live.status : child.status;
   // Open while the child runs; a finished child starts folded (the user's choice then stays).
   const [expanded, setExpanded] = useState(!FINAL_RUN_STATUSES.includes(child.status));
   const { rows, names } = useMemo(() => namedTraceRows(trace.steps, live.attempts, trace.stepNames), [trace.steps, live.attempts, trace.stepNames]);
+  const status = shownRunStatus(child.status, live.status, rows);
   const bodyId = `child-trace-body-${child.id}`;
   return (
     <li className="child-trace" data-testid={`child-trace-${child.id}`} data-status={status}>
