@@ -8,15 +8,26 @@ import { connect, createServer, type Server } from "node:net";
 export interface PgCounts {
   statements: number;
   roundTrips: number;
+  /** The text of each statement executed, in order (its first 120 characters): what a count is made of. */
+  executed: string[];
+}
+
+/** A NUL-terminated string at `offset` of a message body, and the offset after it. */
+function cString(body: Buffer, offset: number): [string, number] {
+  const end = body.indexOf(0, offset);
+  return end < 0 ? ["", body.length] : [body.toString("utf8", offset, end), end + 1];
 }
 
 export async function startPgCounter(target: string): Promise<{ url: string; counts: PgCounts; close(): Promise<void> }> {
   const upstream = new URL(target);
-  const counts: PgCounts = { statements: 0, roundTrips: 0 };
+  const counts: PgCounts = { statements: 0, roundTrips: 0, executed: [] };
   const server: Server = createServer((client) => {
     const db = connect(Number(upstream.port || 5432), upstream.hostname);
     let buffer = Buffer.alloc(0);
     let started = false;
+    // Extended protocol: Parse names a statement's text, Bind a portal's statement, Execute runs a portal.
+    const statementText = new Map<string, string>();
+    const portalText = new Map<string, string>();
     client.on("data", (chunk: Buffer) => {
       db.write(chunk);
       buffer = Buffer.concat([buffer, chunk]);
@@ -35,6 +46,16 @@ export async function startPgCounter(target: string): Promise<{ url: string; cou
         const length = buffer.readInt32BE(1);
         if (buffer.length < length + 1) break;
         const type = String.fromCharCode(buffer[0]!);
+        const body = buffer.subarray(5, length + 1);
+        if (type === "P") {
+          const [name, next] = cString(body, 0);
+          statementText.set(name, cString(body, next)[0].replace(/\s+/g, " ").slice(0, 120));
+        } else if (type === "B") {
+          const [portal, next] = cString(body, 0);
+          portalText.set(portal, statementText.get(cString(body, next)[0]) ?? "?");
+        }
+        if (type === "E") counts.executed.push(portalText.get(cString(body, 0)[0]) ?? "?");
+        if (type === "Q") counts.executed.push(cString(body, 0)[0].replace(/\s+/g, " ").slice(0, 120));
         if (type === "E" || type === "Q") counts.statements++;
         if (type === "S" || type === "Q") counts.roundTrips++;
         buffer = buffer.subarray(length + 1);
