@@ -9,7 +9,7 @@ import { createCollabService } from "./service.js";
 const env = loadEnv();
 const logger = createLogger("collab", env.LOG_LEVEL);
 guardProcess(logger);
-const telemetry = startTelemetry(env, "collab", logger);
+const telemetry = await startTelemetry(env, "collab", logger);
 await prepareDatabase(env.DATABASE_URL, logger); // any start order works: waits for PostgreSQL, applies pending migrations
 const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "collab" });

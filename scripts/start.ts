@@ -87,7 +87,7 @@ try {
   // Loaded only now (the server, collab and worker modules take seconds to load), so a service that cannot
   // start is reported at once.
   const [{ startStack }, { seedDemo, DEMO_LOGIN }] = await Promise.all([import("./stack.js"), import("./seed.js")]);
-  telemetry = startTelemetry(env, "studio", logger); // traces when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/observability.md)
+  telemetry = await startTelemetry(env, "studio", logger); // traces when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/observability.md)
   stack = await startStack(env, logger, { maintenance: true });
   await seedDemo(stack.deps, stack.url);
   console.log(`\n  Algorythmos Studio is running at ${stack.url}\n  Demo login: ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}\n  Press Ctrl-C to stop.\n`);

@@ -7,7 +7,7 @@ import { startHttpServer } from "./http.js";
 const env = loadEnv();
 const logger = createLogger("server", env.LOG_LEVEL);
 guardProcess(logger);
-const telemetry = startTelemetry(env, "server", logger); // before anything is served: every request gets a span
+const telemetry = await startTelemetry(env, "server", logger); // before anything is served: every request gets a span
 await prepareDatabase(env.DATABASE_URL, logger); // any start order works: waits for PostgreSQL, applies pending migrations
 const deps = createServerDeps(env, logger);
 const { app, yoga, setReady } = await createServerApp(deps);

@@ -9,7 +9,7 @@ import { startWorkerOps } from "./ops.js";
 const env = loadEnv();
 const logger = createLogger("worker", env.LOG_LEVEL);
 guardProcess(logger);
-const telemetry = startTelemetry(env, "worker", logger);
+const telemetry = await startTelemetry(env, "worker", logger);
 await prepareDatabase(env.DATABASE_URL, logger); // any start order works: waits for PostgreSQL, applies pending migrations
 const db = createDb(env.DATABASE_URL);
 const redis = createRedis(env.REDIS_URL, { name: "worker-publisher" });
