@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import LongFilesFirst from "./tests/support/sequencer.js";
 
 export default defineConfig({
   resolve: {
@@ -19,5 +20,6 @@ export default defineConfig({
     // instead of once per file saved more than half of `tests/api`'s time (import 83 s → 9 s). Tests keep no
     // state in modules: each file starts its own servers, clients and processes, and closes them.
     isolate: false,
+    sequence: { sequencer: LongFilesFirst },
   },
 });
