@@ -13,6 +13,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { buildStudioIfStale } from "../../scripts/build-studio.js";
 import { sleep, waitUntil } from "./util.js";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -373,6 +374,9 @@ export class Cluster {
 
   async start() {
     const t0 = Date.now();
+    // The server processes serve the studio: on a fresh clone nothing has built it yet (npm run chaos, or the
+    // chaos tier as the first file of npm test).
+    await buildStudioIfStale(repoRoot, (line) => this.log(`  ${line}`));
     await this.postgres.start();
     await ensureDatabase(this.postgres.url);
     await applyMigrations(this.postgres.url, path.join(repoRoot, "prisma/migrations"));
