@@ -16,7 +16,10 @@ export function firstSighting(): (seq: number) => boolean {
   };
 }
 
-/** Where a step attempt sits in its life: an event only moves it forward (a waiting step is under way). */
+/**
+ * Where a step attempt sits in its life (0 pending, 1 under way, 2 settled): an event only moves a row forward. A
+ * waiting step (an approval, a child run) is under way: its bar grows until it settles.
+ */
 export const stepProgress = (status: string) => (status === "pending" ? 0 : status === "running" || status === "retrying" || status === "waiting" ? 1 : 2);
 
 const runProgress = (status: RunStatus) => (status === "queued" ? 0 : FINAL_RUN_STATUSES.includes(status) ? 2 : 1);

@@ -27,12 +27,6 @@ export interface LiveState {
 export const initialLiveState: LiveState = { status: null, attempts: {}, chunks: {} };
 
 /**
- * Where a status sits in an attempt's life: an event only moves a row forward. A waiting step (an approval, a
- * child run) is still under way: its bar grows until it settles.
- */
-const progress = stepProgress;
-
-/**
  * The live state after one event. `loadedAttempts` is the latest attempt of each step the loader knows, for
  * events that do not name their attempt.
  */
@@ -52,9 +46,9 @@ export function applyRunEvent(current: LiveState, event: RunEventWithOutput, loa
   const next: LiveAttempt = {
     stepId,
     attempt,
-    status: previous && progress(previous.status) > progress(event.status) ? previous.status : event.status,
+    status: previous && stepProgress(previous.status) > stepProgress(event.status) ? previous.status : event.status,
     startedAt: previous?.startedAt ?? event.at,
-    finishedAt: progress(event.status) === 2 ? event.at : (previous?.finishedAt ?? null),
+    finishedAt: stepProgress(event.status) === 2 ? event.at : (previous?.finishedAt ?? null),
     error: event.error ?? previous?.error ?? null,
   };
   // A new attempt streams its own text.
@@ -90,7 +84,7 @@ export function traceRows(steps: RunStepAttempt[], attempts: LiveState["attempts
         error: event.error,
         display: event.status as TraceRow["status"],
       });
-    } else if (progress(event.status) > progress(known.status)) {
+    } else if (stepProgress(event.status) > stepProgress(known.status)) {
       known.status = event.status as TraceRow["status"];
       known.finishedAt ??= event.finishedAt;
       known.error ??= event.error;
