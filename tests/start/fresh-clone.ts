@@ -1,9 +1,9 @@
 /**
  * `npx tsx tests/start/fresh-clone.ts [--user NAME]` (the README's command; there is no npm script for it): issue
- * #18's "done when", end to end and too slow for npm test (npm ci + remix build, a few minutes). A clone of HEAD in a new folder of mode 700 gets `npm ci`, which must
- * print no warning, then `npm start`, whose output must be the banner only; the studio answers, Ctrl-C ends
- * it with code 0, and nothing it started is left running. With --user NAME it all runs as that (non-root)
- * user, in a folder of that user's (the user is made with useradd when missing).
+ * #18's "done when", end to end and too slow for npm test (npm ci + remix build, a few minutes). A clone of HEAD
+ * in a new folder of mode 700 gets `npm ci`, which must print no warning, then `npm start`, whose output must be
+ * the banner only; the studio answers, Ctrl-C ends it with code 0, and nothing it started is left running. With
+ * --user NAME it all runs as that (non-root) user, in a folder of that user's (made with useradd when missing).
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
